@@ -1,0 +1,193 @@
+"""Run scenarios on the virtual clock and collect their results.
+
+`run(scenario)` runs one. `Simulation` runs several variants in one event loop, sharing one
+clock, so a live view shows them in lockstep and an interrupted run still has partial results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bpsim.clock import Pacing, VirtualTimeLoop
+from bpsim.errors import Stalled
+from bpsim.events import Counts, Observer, ProducerState, WorkerState
+from bpsim.pipeline import Pipeline
+from bpsim.scenario import Scenario
+from bpsim.stats import LatencyStats
+
+__all__ = ["Distribution", "RunResult", "Simulation", "run"]
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """Summary of a set of durations, in seconds."""
+
+    count: int
+    mean: float
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    exact: bool
+
+    @classmethod
+    def of(cls, stats: LatencyStats) -> Distribution:
+        return cls(
+            count=stats.count,
+            mean=stats.mean,
+            p50=stats.percentile(50),
+            p95=stats.percentile(95),
+            p99=stats.percentile(99),
+            max=stats.max,
+            exact=stats.exact,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mean": self.mean, "p50": self.p50, "p95": self.p95, "p99": self.p99, "max": self.max}
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What one run of one scenario did."""
+
+    scenario: Scenario
+    completed: bool
+    """False when the run was interrupted (Ctrl-C) before the queue was shut down and drained."""
+    duration: float
+    """Simulated seconds from the start to the last thing that happened."""
+    counts: Counts
+    max_qsize: int
+    mean_qsize: float
+    blocked_seconds: float
+    max_in_flight: int
+    latency: Distribution
+    queue_wait: Distribution
+    variant: str | None = None
+
+    @property
+    def throughput(self) -> float:
+        """Handled items per simulated second."""
+        return self.counts.handled / self.duration if self.duration > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON result (README, "JSON output")."""
+        c = self.counts
+        scenario = self.scenario
+        data: dict[str, Any] = {}
+        if self.variant is not None:
+            data["variant"] = self.variant
+        data |= {
+            "scenario": scenario.name,
+            "seed": scenario.seed,
+            "policy": scenario.queue.policy.value,
+            "completed": self.completed,
+            "duration": self.duration,
+            "items": {
+                "produced": c.produced,
+                "handled": c.handled,
+                "dropped": c.dropped,
+                "timed_out": c.timed_out,
+                "rejected_at_shutdown": c.rejected_at_shutdown,
+                "abandoned": c.abandoned,
+                "unfinished": c.in_progress,
+                "dropped_by_reason": {
+                    "queue-full": c.dropped_queue_full,
+                    "evicted": c.dropped_evicted,
+                    "stale": c.dropped_stale,
+                },
+                "timed_out_by_place": {"put": c.timed_out_put, "downstream": c.timed_out_downstream},
+                "abandoned_by_place": {"queued": c.abandoned_queued, "in-worker": c.abandoned_in_worker},
+            },
+            "queue": {"maxsize": scenario.queue.maxsize, "max_qsize": self.max_qsize, "mean_qsize": self.mean_qsize},
+            "producer": {"blocked_seconds": self.blocked_seconds},
+            "downstream": {"concurrency": scenario.downstream.concurrency, "max_in_flight": self.max_in_flight},
+            "latency": self.latency.to_json(),
+            "queue_wait": self.queue_wait.to_json(),
+            "throughput": self.throughput,
+        }
+        return data
+
+
+class Simulation:
+    """Several scenario variants on one virtual clock (one loop, one TaskGroup)."""
+
+    def __init__(
+        self,
+        scenarios: Sequence[Scenario],
+        *,
+        labels: Sequence[str] | None = None,
+        pacing: Pacing | None = None,
+    ) -> None:
+        self.pipelines = [Pipeline(scenario) for scenario in scenarios]
+        self.labels = list(labels) if labels is not None else None
+        self.pacing = pacing
+        self.loop: VirtualTimeLoop | None = None
+        self.completed = False
+
+    def subscribe(self, observer: Observer, variant: int = 0) -> None:
+        """Send every event of one variant to `observer`."""
+        self.pipelines[variant].observers.append(observer)
+
+    def run(self) -> list[RunResult]:
+        """Run to the end. KeyboardInterrupt (Ctrl-C) propagates; `results()` then has the partial run."""
+        with asyncio.Runner(loop_factory=self._new_loop) as runner:
+            try:
+                runner.run(self._main())
+            except Stalled as stalled:
+                raise Stalled(f"{stalled}: {self._describe_waiting()}") from None
+        return self.results()
+
+    def _new_loop(self) -> VirtualTimeLoop:
+        self.loop = VirtualTimeLoop(self.pacing)
+        return self.loop
+
+    async def _main(self) -> None:
+        async with asyncio.TaskGroup() as task_group:
+            for pipeline in self.pipelines:
+                task_group.create_task(pipeline.run())
+        self.completed = True
+
+    @property
+    def now(self) -> float:
+        return self.loop.time() if self.loop is not None else 0.0
+
+    def _describe_waiting(self) -> str:
+        parts = []
+        for pipeline in self.pipelines:
+            idle = pipeline.worker_states.count(WorkerState.IDLE)
+            what = f"{idle} worker(s) wait in queue.get()"
+            if pipeline.producer_state is ProducerState.BLOCKED:
+                what = "the producer waits in queue.put() and " + what
+            parts.append(what)
+        return "; ".join(parts) + " (was queue.shutdown() ever called?)"
+
+    def results(self) -> list[RunResult]:
+        """Results so far: complete after `run()` returned, partial after an interruption."""
+        now = self.now
+        return [
+            RunResult(
+                scenario=pipeline.scenario,
+                completed=self.completed,
+                duration=now,
+                counts=pipeline.ledger.counts(),
+                max_qsize=pipeline.ledger.max_qsize,
+                mean_qsize=pipeline.ledger.mean_qsize(now),
+                blocked_seconds=pipeline.ledger.blocked_so_far(now),
+                max_in_flight=pipeline.ledger.max_in_flight,
+                latency=Distribution.of(pipeline.ledger.latency),
+                queue_wait=Distribution.of(pipeline.ledger.queue_wait),
+                variant=self.labels[index] if self.labels is not None else None,
+            )
+            for index, pipeline in enumerate(self.pipelines)
+        ]
+
+
+def run(scenario: Scenario, observers: Sequence[Observer] = (), pacing: Pacing | None = None) -> RunResult:
+    """Run one scenario to the end and return its result."""
+    simulation = Simulation([scenario], pacing=pacing)
+    for observer in observers:
+        simulation.subscribe(observer)
+    return simulation.run()[0]

@@ -1,0 +1,76 @@
+"""The errors bpsim reports to its users, all caught once in `cli.py` (exit code 2).
+
+Our exception hierarchy::
+
+    BpsimError                 a user's mistake: one clear line per problem, exit code 2
+    ├── ScenarioError          a scenario file or --set override is wrong (every problem at once)
+    ├── OutputError            a result file (--json, --csv, --svg) could not be written
+    └── Stalled                every task waits and no timer is pending: the run can never end
+
+Anything else is a bug in bpsim and stays a loud traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["BpsimError", "Problem", "ScenarioError", "OutputError", "Stalled"]
+
+
+class BpsimError(Exception):
+    """A problem the user can fix; `lines()` says what and where, one line each."""
+
+    exit_code = 2
+
+    def lines(self) -> list[str]:
+        return [str(self)]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a scenario: where it is and what to do about it."""
+
+    source: str
+    """The file name (or "--set") the problem is in."""
+    message: str
+    line: int | None = None
+    column: int | None = None
+    key: str | None = None
+    """The dotted key path, e.g. "queue.policy"."""
+    context: str | None = None
+    """For syntax errors: the offending source line, shown under the message with a caret."""
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        what = f"{self.key}: {self.message}" if self.key else self.message
+        return f"{where}: {what}"
+
+
+class ScenarioError(BpsimError):
+    """One or more problems in a scenario; the message lists all of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for problem in self.problems:
+            out.append(str(problem))
+            if problem.context is not None:
+                out.append(f"    {problem.context}")
+                if problem.column is not None:
+                    out.append("    " + " " * (problem.column - 1) + "^")
+        return out
+
+
+class OutputError(BpsimError):
+    """A result file could not be written; nothing half-written is left behind."""
+
+
+class Stalled(BpsimError):
+    """Every task waits and no timer is pending: the simulation can never move again."""

@@ -1,0 +1,281 @@
+"""The contract between the engine and everything that shows it: events and snapshots.
+
+Events are past-tense facts, pushed to observers as they happen; each carries `at`, the simulated
+second. A `Snapshot` is the pipeline's state at one instant, pulled when a frame is drawn. Neither
+knows how it will be drawn: the engine never imports Rich or Typer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "DropReason",
+    "TimeoutPlace",
+    "AbandonPlace",
+    "ItemProduced",
+    "ItemEnqueued",
+    "ProducerBlocked",
+    "ProducerUnblocked",
+    "ProducerFinished",
+    "ItemDropped",
+    "ItemTimedOut",
+    "ItemRejected",
+    "ItemAbandoned",
+    "ItemDequeued",
+    "CallStarted",
+    "ItemHandled",
+    "QueueJoined",
+    "ShutdownCalled",
+    "WorkerExited",
+    "Event",
+    "Observer",
+    "WorkerState",
+    "ProducerState",
+    "Counts",
+    "Snapshot",
+]
+
+
+class DropReason(StrEnum):
+    QUEUE_FULL = "queue-full"
+    """drop-newest: the arriving item met a full queue."""
+    EVICTED = "evicted"
+    """drop-oldest: the oldest queued item made room for an arriving one."""
+    STALE = "stale"
+    """max_age: a worker took the item after it was already too old."""
+
+
+class TimeoutPlace(StrEnum):
+    PUT = "put"
+    """put_timeout: the producer gave up waiting for room."""
+    DOWNSTREAM = "downstream"
+    """downstream.timeout: the call took too long."""
+
+
+class AbandonPlace(StrEnum):
+    QUEUED = "queued"
+    IN_WORKER = "in-worker"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProduced:
+    at: float
+    item: int
+    qsize: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemEnqueued:
+    at: float
+    item: int
+    qsize: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerBlocked:
+    at: float
+    item: int
+    qsize: int
+    maxsize: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerUnblocked:
+    at: float
+    item: int
+    waited: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerFinished:
+    at: float
+    produced: int
+    stopped_by_shutdown: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDropped:
+    at: float
+    item: int
+    reason: DropReason
+    admitted: int | None = None
+    """For an eviction: the arriving item that took the evicted one's place."""
+    age: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTimedOut:
+    at: float
+    item: int
+    place: TimeoutPlace
+    worker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRejected:
+    """The producer's put raised QueueShutDown."""
+
+    at: float
+    item: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAbandoned:
+    at: float
+    item: int
+    place: AbandonPlace
+    worker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDequeued:
+    at: float
+    item: int
+    worker: str
+    qsize: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    at: float
+    item: int
+    worker: str
+    in_flight: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemHandled:
+    at: float
+    item: int
+    worker: str
+    latency: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueJoined:
+    """`await queue.join()` returned: every item put so far is task_done()."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShutdownCalled:
+    at: float
+    immediate: bool
+    deadline_passed: bool = False
+    qsize: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerExited:
+    at: float
+    worker: str
+    reason: str
+    """"QueueShutDown" (the handbook's clean exit) or "cancelled"."""
+
+
+Event = (
+    ItemProduced
+    | ItemEnqueued
+    | ProducerBlocked
+    | ProducerUnblocked
+    | ProducerFinished
+    | ItemDropped
+    | ItemTimedOut
+    | ItemRejected
+    | ItemAbandoned
+    | ItemDequeued
+    | CallStarted
+    | ItemHandled
+    | QueueJoined
+    | ShutdownCalled
+    | WorkerExited
+)
+
+Observer = Callable[[Event], None]
+"""Anything that wants every event: a trace printer, the dashboard's event log."""
+
+
+class WorkerState(StrEnum):
+    IDLE = "idle"
+    """Waiting in `await queue.get()`."""
+    WAITING = "waiting"
+    """Holding an item, waiting for the semaphore (`async with limiter`)."""
+    CALLING = "calling"
+    """In the downstream call."""
+    EXITED = "exited"
+
+
+class ProducerState(StrEnum):
+    WAITING = "waiting"
+    """Sleeping until the next item is due: the producer is on schedule."""
+    BLOCKED = "blocked"
+    """Waiting in `await queue.put(item)` for room: backpressure."""
+    DONE = "done"
+    STOPPED = "stopped"
+    """Its put raised QueueShutDown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The item ledger: every produced item is in exactly one of these, or still in progress."""
+
+    produced: int = 0
+    handled: int = 0
+    dropped_queue_full: int = 0
+    dropped_evicted: int = 0
+    dropped_stale: int = 0
+    timed_out_put: int = 0
+    timed_out_downstream: int = 0
+    rejected_at_shutdown: int = 0
+    abandoned_queued: int = 0
+    abandoned_in_worker: int = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.dropped_queue_full + self.dropped_evicted + self.dropped_stale
+
+    @property
+    def timed_out(self) -> int:
+        return self.timed_out_put + self.timed_out_downstream
+
+    @property
+    def abandoned(self) -> int:
+        return self.abandoned_queued + self.abandoned_in_worker
+
+    @property
+    def finished(self) -> int:
+        return self.handled + self.dropped + self.timed_out + self.rejected_at_shutdown + self.abandoned
+
+    @property
+    def in_progress(self) -> int:
+        """Produced but not yet in an end state (queued, in a worker, or being put)."""
+        return self.produced - self.finished
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The pipeline at one instant (what a dashboard frame shows)."""
+
+    now: float
+    qsize: int
+    maxsize: int
+    max_qsize: int
+    mean_qsize: float
+    producer: ProducerState
+    producer_lag: float
+    """How far behind its schedule the producer is (seconds); 0 when on time."""
+    blocked_seconds: float
+    workers: tuple[WorkerState, ...]
+    in_flight: int
+    concurrency: int | None
+    counts: Counts
+    latency_p50: float
+    latency_p95: float
+    latency_p99: float
+    latency_max: float
+    shutdown: str | None
+    """None, "graceful" or "immediate" once queue.shutdown() was called."""

@@ -1,0 +1,77 @@
+"""The accounting of one run: where every item ended, and the time-weighted queue statistics.
+
+The pipeline calls the ledger directly (it is on the hot path, so no event objects are built for
+it). Memory is bounded: counters, running integrals and `LatencyStats`.
+"""
+
+from __future__ import annotations
+
+from bpsim.events import AbandonPlace, Counts, DropReason, TimeoutPlace
+from bpsim.stats import LatencyStats
+
+__all__ = ["Ledger"]
+
+
+class Ledger:
+    """Counts by end state, qsize over time, producer blocked time, latency and queue wait."""
+
+    def __init__(self) -> None:
+        self.produced = 0
+        self.handled = 0
+        self.dropped = {reason: 0 for reason in DropReason}
+        self.timed_out = {place: 0 for place in TimeoutPlace}
+        self.rejected_at_shutdown = 0
+        self.abandoned = {place: 0 for place in AbandonPlace}
+        self.latency = LatencyStats()
+        """From the item's scheduled arrival to the end of its call: blocked time counts."""
+        self.queue_wait = LatencyStats()
+        """From the item's scheduled arrival until a worker took it from the queue."""
+        self.max_qsize = 0
+        self.max_in_flight = 0
+        self.blocked_seconds = 0.0
+        self._qsize = 0
+        self._qsize_since = 0.0
+        self._qsize_area = 0.0
+        self._blocked_since: float | None = None
+
+    def qsize_changed(self, now: float, qsize: int) -> None:
+        self._qsize_area += self._qsize * (now - self._qsize_since)
+        self._qsize, self._qsize_since = qsize, now
+        if qsize > self.max_qsize:
+            self.max_qsize = qsize
+
+    def mean_qsize(self, now: float) -> float:
+        """Time-average of qsize from 0 to `now`."""
+        if now <= 0:
+            return float(self._qsize)
+        return (self._qsize_area + self._qsize * (now - self._qsize_since)) / now
+
+    def producer_blocked(self, now: float) -> None:
+        self._blocked_since = now
+
+    def producer_unblocked(self, now: float) -> float:
+        """Record the end of a blocked put; returns how long it waited."""
+        assert self._blocked_since is not None
+        waited = now - self._blocked_since
+        self.blocked_seconds += waited
+        self._blocked_since = None
+        return waited
+
+    def blocked_so_far(self, now: float) -> float:
+        """Total blocked time including a put still waiting at `now`."""
+        ongoing = 0.0 if self._blocked_since is None else now - self._blocked_since
+        return self.blocked_seconds + ongoing
+
+    def counts(self) -> Counts:
+        return Counts(
+            produced=self.produced,
+            handled=self.handled,
+            dropped_queue_full=self.dropped[DropReason.QUEUE_FULL],
+            dropped_evicted=self.dropped[DropReason.EVICTED],
+            dropped_stale=self.dropped[DropReason.STALE],
+            timed_out_put=self.timed_out[TimeoutPlace.PUT],
+            timed_out_downstream=self.timed_out[TimeoutPlace.DOWNSTREAM],
+            rejected_at_shutdown=self.rejected_at_shutdown,
+            abandoned_queued=self.abandoned[AbandonPlace.QUEUED],
+            abandoned_in_worker=self.abandoned[AbandonPlace.IN_WORKER],
+        )

@@ -1,0 +1,284 @@
+"""The pipeline: the handbook's producer, queue, workers and semaphore, as plain asyncio.
+
+Read `Pipeline.run`, `producer` and `worker` side by side with the handbook example: they are
+the same code, plus one line wherever something worth counting or showing happens. Those lines
+update the `Ledger` and, when someone is listening, emit an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+from bpsim import policies
+from bpsim.compat import Queue, QueueShutDown
+from bpsim.events import (
+    AbandonPlace,
+    CallStarted,
+    DropReason,
+    Event,
+    ItemAbandoned,
+    ItemDequeued,
+    ItemDropped,
+    ItemEnqueued,
+    ItemHandled,
+    ItemProduced,
+    ItemRejected,
+    ItemTimedOut,
+    Observer,
+    ProducerBlocked,
+    ProducerFinished,
+    ProducerState,
+    ProducerUnblocked,
+    QueueJoined,
+    ShutdownCalled,
+    Snapshot,
+    TimeoutPlace,
+    WorkerExited,
+    WorkerState,
+)
+from bpsim.ledger import Ledger
+from bpsim.scenario import Scenario
+from bpsim.workload import Item, items
+
+__all__ = ["Pipeline"]
+
+
+class Pipeline:
+    """One scenario's producer, queue, workers and downstream, running on the current loop."""
+
+    def __init__(self, scenario: Scenario, observers: Iterable[Observer] = ()) -> None:
+        self.scenario = scenario
+        self.ledger = Ledger()
+        self.observers = list(observers)
+        self.queue: Queue[Item] = Queue(scenario.queue.maxsize)
+        concurrency = scenario.downstream.concurrency
+        # No limit is a context manager that does nothing, so the worker reads the same either way.
+        self.limiter: asyncio.Semaphore | contextlib.nullcontext[None] = (
+            asyncio.Semaphore(concurrency) if concurrency is not None else contextlib.nullcontext()
+        )
+        self.put_timeout = scenario.queue.put_timeout
+        self.call_timeout = scenario.downstream.timeout
+        self.max_age = scenario.queue.max_age
+        self._admit = policies.admit_function(scenario.queue.policy)
+        self.producer_state = ProducerState.WAITING
+        self._next_due = 0.0
+        self.worker_states = [WorkerState.IDLE] * scenario.workers.count
+        self.in_flight = 0
+        self.shutdown_mode: str | None = None
+        self._stopping_now = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- the handbook's code -------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run producer and workers in a TaskGroup until the queue is shut down and drained."""
+        self._loop = asyncio.get_running_loop()
+        async with asyncio.TaskGroup() as task_group:
+            producer = task_group.create_task(self.producer())
+            workers = [
+                task_group.create_task(self.worker(index)) for index in range(self.scenario.workers.count)
+            ]
+            await self.stop(producer, workers)
+
+    async def producer(self) -> None:
+        """Put every item in the queue when it is due, as the policy says."""
+        loop = asyncio.get_running_loop()
+        queue = self.queue
+        for item in items(self.scenario):
+            self._next_due = item.arrival
+            if (delay := item.arrival - loop.time()) > 0:
+                await asyncio.sleep(delay)
+            self.ledger.produced += 1
+            self._emit_if_observed(ItemProduced, item.number, queue.qsize())
+            try:
+                admitted = await self._admit(self, item)
+            except QueueShutDown:
+                self.rejected(item)
+                self.producer_state = ProducerState.STOPPED
+                self._emit(ProducerFinished(loop.time(), self.ledger.produced, stopped_by_shutdown=True))
+                return
+            if admitted:
+                self.ledger.qsize_changed(loop.time(), queue.qsize())
+                self._emit_if_observed(ItemEnqueued, item.number, queue.qsize())
+        self.producer_state = ProducerState.DONE
+        self._emit(ProducerFinished(loop.time(), self.ledger.produced, stopped_by_shutdown=False))
+
+    async def worker(self, index: int) -> None:
+        """Take items from the queue and call downstream, until the queue is shut down."""
+        name = f"worker-{index}"
+        queue = self.queue
+        try:
+            while True:
+                self.worker_states[index] = WorkerState.IDLE
+                item = await queue.get()
+                try:
+                    await self.handle(index, name, item)
+                except asyncio.CancelledError:
+                    self._abandon_in_worker(name, item)
+                    raise
+                finally:
+                    queue.task_done()
+        except QueueShutDown:
+            self.worker_states[index] = WorkerState.EXITED
+            self._emit(WorkerExited(self.now, name, "QueueShutDown"))
+        except asyncio.CancelledError:
+            self.worker_states[index] = WorkerState.EXITED
+            self._emit(WorkerExited(self.now, name, "cancelled"))
+            raise
+
+    async def handle(self, index: int, name: str, item: Item) -> None:
+        """One item: skip it if stale, else call downstream inside the semaphore and timeout."""
+        now = self.now
+        self.ledger.qsize_changed(now, self.queue.qsize())
+        self.ledger.queue_wait.record(now - item.arrival)
+        self._emit_if_observed(ItemDequeued, item.number, name, self.queue.qsize())
+        if self.max_age is not None and now - item.arrival > self.max_age:
+            self.dropped(item, DropReason.STALE)
+            return
+        self.worker_states[index] = WorkerState.WAITING
+        async with self.limiter:
+            self.worker_states[index] = WorkerState.CALLING
+            self._call_started(name, item)
+            try:
+                async with asyncio.timeout(self.call_timeout):
+                    await self.downstream(item)
+            except TimeoutError:
+                self.timed_out(item, TimeoutPlace.DOWNSTREAM, name)
+                return
+            finally:
+                self.in_flight -= 1
+        self._handled(name, item)
+
+    async def downstream(self, item: Item) -> None:
+        """The downstream call (an API, a database): it takes the item's service time."""
+        await asyncio.sleep(item.service)
+
+    async def stop(self, producer: asyncio.Task[None], workers: list[asyncio.Task[None]]) -> None:
+        """Shut the queue down the way the scenario says.
+
+        graceful: wait for the producer, then `queue.join()`, then `queue.shutdown()`: workers
+        finish every queued item and exit on QueueShutDown. With a deadline (`at`) that passes
+        first, or in immediate mode at `at`, stop now instead: queued items are abandoned, the
+        workers' current calls are cancelled, and `queue.shutdown(immediate=True)` wakes everyone.
+        """
+        settings = self.scenario.shutdown
+        try:
+            async with asyncio.timeout_at(settings.at):
+                if settings.await_producer:
+                    await producer
+                await self.queue.join()
+                self._emit(QueueJoined(self.now))
+            immediate, deadline_passed = settings.mode == "immediate", False
+        except TimeoutError:
+            immediate, deadline_passed = True, True
+        if immediate:
+            self._stop_now(workers, deadline_passed)
+        else:
+            self.shutdown_mode = "graceful"
+            self._emit(ShutdownCalled(self.now, immediate=False, qsize=self.queue.qsize()))
+            self.queue.shutdown()
+
+    def _stop_now(self, workers: list[asyncio.Task[None]], deadline_passed: bool) -> None:
+        # shutdown(immediate=True) discards queued items silently: take them out first, so
+        # each one is counted. No await in between, so nothing can sneak in.
+        self._stopping_now = True
+        self.shutdown_mode = "immediate"
+        self._emit(ShutdownCalled(self.now, immediate=True, deadline_passed=deadline_passed, qsize=self.queue.qsize()))
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            self.queue.task_done()
+            self.ledger.abandoned[AbandonPlace.QUEUED] += 1
+            self._emit_if_observed(ItemAbandoned, item.number, AbandonPlace.QUEUED)
+        self.ledger.qsize_changed(self.now, 0)
+        self.queue.shutdown(immediate=True)
+        for index, worker in enumerate(workers):
+            if self.worker_states[index] in (WorkerState.WAITING, WorkerState.CALLING):
+                worker.cancel()
+
+    # -- bookkeeping, called from the code above and from policies.py --------------------------
+
+    @property
+    def now(self) -> float:
+        assert self._loop is not None
+        return self._loop.time()
+
+    def producer_blocked(self, item: Item) -> None:
+        self.producer_state = ProducerState.BLOCKED
+        self.ledger.producer_blocked(self.now)
+        if self.observers:
+            self._emit(ProducerBlocked(self.now, item.number, self.queue.qsize(), self.queue.maxsize))
+
+    def producer_unblocked(self, item: Item) -> None:
+        self.producer_state = ProducerState.WAITING
+        waited = self.ledger.producer_unblocked(self.now)
+        if self.observers:
+            self._emit(ProducerUnblocked(self.now, item.number, waited))
+
+    def dropped(self, item: Item, reason: DropReason, admitted: Item | None = None) -> None:
+        self.ledger.dropped[reason] += 1
+        if self.observers:
+            admitted_number = admitted.number if admitted is not None else None
+            self._emit(ItemDropped(self.now, item.number, reason, admitted_number, self.now - item.arrival))
+
+    def timed_out(self, item: Item, place: TimeoutPlace, worker: str | None = None) -> None:
+        self.ledger.timed_out[place] += 1
+        self._emit_if_observed(ItemTimedOut, item.number, place, worker)
+
+    def rejected(self, item: Item) -> None:
+        self.ledger.rejected_at_shutdown += 1
+        self._emit_if_observed(ItemRejected, item.number)
+
+    def _abandon_in_worker(self, name: str, item: Item) -> None:
+        # Cancelled by an immediate shutdown: the item is abandoned. Cancelled because the whole
+        # run was interrupted (Ctrl-C): the item simply never finished.
+        if self._stopping_now:
+            self.ledger.abandoned[AbandonPlace.IN_WORKER] += 1
+            self._emit_if_observed(ItemAbandoned, item.number, AbandonPlace.IN_WORKER, name)
+
+    def _call_started(self, name: str, item: Item) -> None:
+        self.in_flight += 1
+        if self.in_flight > self.ledger.max_in_flight:
+            self.ledger.max_in_flight = self.in_flight
+        self._emit_if_observed(CallStarted, item.number, name, self.in_flight)
+
+    def _handled(self, name: str, item: Item) -> None:
+        latency = self.now - item.arrival
+        self.ledger.handled += 1
+        self.ledger.latency.record(latency)
+        self._emit_if_observed(ItemHandled, item.number, name, latency)
+
+    def _emit_if_observed(self, event_type: type[Event], *fields: object) -> None:
+        # Events are built only when someone listens: a headless run pays nothing for them.
+        if self.observers:
+            self._emit(event_type(self.now, *fields))  # type: ignore[call-arg]
+
+    def _emit(self, event: Event) -> None:
+        for observer in self.observers:
+            observer(event)
+
+    def snapshot(self) -> Snapshot:
+        """The pipeline's state now, for a dashboard frame."""
+        now = self.now if self._loop is not None else 0.0
+        ledger = self.ledger
+        lag = max(0.0, now - self._next_due) if self.producer_state is ProducerState.BLOCKED else 0.0
+        return Snapshot(
+            now=now,
+            qsize=self.queue.qsize(),
+            maxsize=self.queue.maxsize,
+            max_qsize=ledger.max_qsize,
+            mean_qsize=ledger.mean_qsize(now),
+            producer=self.producer_state,
+            producer_lag=lag,
+            blocked_seconds=ledger.blocked_so_far(now),
+            workers=tuple(self.worker_states),
+            in_flight=self.in_flight,
+            concurrency=self.scenario.downstream.concurrency,
+            counts=ledger.counts(),
+            latency_p50=ledger.latency.percentile(50),
+            latency_p95=ledger.latency.percentile(95),
+            latency_p99=ledger.latency.percentile(99),
+            latency_max=ledger.latency.max,
+            shutdown=self.shutdown_mode,
+        )

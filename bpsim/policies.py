@@ -1,0 +1,77 @@
+"""What happens when an arriving item meets a full queue.
+
+Each policy is the few lines of asyncio a learner would write. They report what happened to the
+`Pipeline` passed in (`blocked`, `dropped`, `timed_out`...) and return True if the item is now in
+the queue. All of them raise `QueueShutDown` if the queue was shut down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bpsim.compat import QueueFull
+from bpsim.events import DropReason, TimeoutPlace
+from bpsim.scenario import Policy
+
+if TYPE_CHECKING:
+    from bpsim.pipeline import Pipeline
+    from bpsim.workload import Item
+
+__all__ = ["admit_function"]
+
+Admit = Callable[["Pipeline", "Item"], Awaitable[bool]]
+
+
+async def block(pipeline: Pipeline, item: Item) -> bool:
+    """Wait for room (`await queue.put`), giving up after `put_timeout` if one is set."""
+    queue = pipeline.queue
+    if not queue.full():
+        queue.put_nowait(item)  # room now: the same as `await queue.put(item)`, minus a yield
+        return True
+    pipeline.producer_blocked(item)
+    try:
+        async with asyncio.timeout(pipeline.put_timeout):
+            await queue.put(item)
+    except TimeoutError:
+        pipeline.producer_unblocked(item)
+        pipeline.timed_out(item, TimeoutPlace.PUT)
+        return False
+    except BaseException:
+        pipeline.producer_unblocked(item)
+        raise
+    pipeline.producer_unblocked(item)
+    return True
+
+
+async def drop_newest(pipeline: Pipeline, item: Item) -> bool:
+    """Discard the arriving item if the queue is full (`put_nowait` raising `QueueFull`)."""
+    try:
+        pipeline.queue.put_nowait(item)
+    except QueueFull:
+        pipeline.dropped(item, DropReason.QUEUE_FULL)
+        return False
+    return True
+
+
+async def drop_oldest(pipeline: Pipeline, item: Item) -> bool:
+    """Evict the oldest queued item to make room for the arriving one."""
+    queue = pipeline.queue
+    if queue.full():
+        oldest = queue.get_nowait()
+        queue.task_done()
+        pipeline.dropped(oldest, DropReason.EVICTED, admitted=item)
+    queue.put_nowait(item)
+    return True
+
+
+_POLICIES: dict[Policy, Admit] = {
+    Policy.BLOCK: block,
+    Policy.DROP_NEWEST: drop_newest,
+    Policy.DROP_OLDEST: drop_oldest,
+}
+
+
+def admit_function(policy: Policy) -> Admit:
+    return _POLICIES[policy]

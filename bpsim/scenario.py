@@ -1,0 +1,298 @@
+"""The scenario model: what a TOML scenario file may say, with its defaults and ranges.
+
+Every model is frozen and forbids unknown keys, so a typo is an error, never a silent default.
+The key names are bpsim's public interface (README, "Scenario files"); `loader.py` turns a TOML
+file into these models and maps validation errors back to file lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "Policy",
+    "parse_policy",
+    "Burst",
+    "Producer",
+    "QueueSettings",
+    "ConstantService",
+    "ExponentialService",
+    "UniformService",
+    "Service",
+    "Workers",
+    "Downstream",
+    "Shutdown",
+    "Scenario",
+]
+
+
+class Policy(StrEnum):
+    """What the producer does when the queue is full."""
+
+    BLOCK = "block"
+    """The producer waits for room: `await queue.put(item)`."""
+    DROP_NEWEST = "drop-newest"
+    """The arriving item is discarded, queued items are kept: `put_nowait` raising `QueueFull`."""
+    DROP_OLDEST = "drop-oldest"
+    """The oldest queued item is evicted to admit the arriving one."""
+
+
+# Names other ecosystems use for the same behaviour, spelled exactly as they do. Matching is exact
+# on purpose: case-folding would turn .NET's `DropNewest` (which evicts the newest *queued* item)
+# into our `drop-newest` (which discards the *arriving* item).
+POLICY_ALIASES: dict[str, Policy] = {
+    # wait for room
+    "backpressure": Policy.BLOCK,  # Akka
+    "SUSPEND": Policy.BLOCK,  # Kotlin
+    "Wait": Policy.BLOCK,  # .NET BoundedChannelFullMode
+    "wait": Policy.BLOCK,
+    # discard the arriving item
+    "reject": Policy.DROP_NEWEST,
+    "reject-publish": Policy.DROP_NEWEST,  # RabbitMQ
+    "dropNew": Policy.DROP_NEWEST,  # Akka
+    "drop-new": Policy.DROP_NEWEST,
+    "drop-incoming": Policy.DROP_NEWEST,
+    "drop_newest": Policy.DROP_NEWEST,  # Vector
+    "DropWrite": Policy.DROP_NEWEST,  # .NET
+    "onBackpressureDrop": Policy.DROP_NEWEST,  # RxJava / Reactor
+    "dropping-buffer": Policy.DROP_NEWEST,  # Clojure core.async
+    # evict the oldest queued item
+    "dropHead": Policy.DROP_OLDEST,  # Akka
+    "drop-head": Policy.DROP_OLDEST,  # RabbitMQ
+    "DROP_OLDEST": Policy.DROP_OLDEST,  # Kotlin, RxJava, Reactor
+    "DropOldest": Policy.DROP_OLDEST,  # .NET
+    "drop_oldest": Policy.DROP_OLDEST,  # Vector (proposed)
+    "sliding": Policy.DROP_OLDEST,
+    "sliding-buffer": Policy.DROP_OLDEST,  # Clojure core.async
+}
+
+# Names that mean opposite things in different libraries: refuse them and say why.
+AMBIGUOUS_POLICY_NAMES: dict[str, str] = {
+    "drop_latest": (
+        "Kotlin and Reactor use DROP_LATEST for the arriving item (bpsim: drop-newest), "
+        "RxJava 2/3 for the newest queued item"
+    ),
+    "dropnewest": (
+        ".NET's DropNewest evicts the newest queued item, not the arriving one "
+        "(bpsim's drop-newest discards the arriving item)"
+    ),
+    "droptail": (
+        "Akka's dropTail evicts the newest queued item, while network 'tail drop' "
+        "discards the arriving one (bpsim: drop-newest)"
+    ),
+}
+
+
+def _ambiguity_key(name: str) -> str:
+    return name.replace("-", "_").lower()
+
+
+def parse_policy(name: str) -> Policy:
+    """Return the policy called `name` (a bpsim name or an unambiguous alias).
+
+    Raises ValueError with a message a user can act on for an ambiguous or unknown name.
+    """
+    if name in Policy._value2member_map_:
+        return Policy(name)
+    if name in POLICY_ALIASES:
+        return POLICY_ALIASES[name]
+    why = AMBIGUOUS_POLICY_NAMES.get(_ambiguity_key(name))
+    if why is not None:
+        raise ValueError(
+            f"{name!r} is ambiguous: {why}; write drop-newest (discard the arriving item) "
+            "or drop-oldest (evict the oldest queued item)"
+        )
+    known = [p.value for p in Policy] + list(POLICY_ALIASES)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(f"{name!r} is not a policy; choose block, drop-newest or drop-oldest{hint}")
+
+
+class _Model(BaseModel):
+    # strict: "5" is not a number and 5.0 is not a count. Floats still accept integers.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class Burst(_Model):
+    """A time window in which the producer's rate changes."""
+
+    at: float = Field(ge=0, allow_inf_nan=False, description="start of the burst, seconds")
+    duration: PositiveSeconds = Field(description="length of the burst, seconds")
+    rate: float = Field(gt=0, allow_inf_nan=False, description="items per second during the burst")
+
+
+class Producer(_Model):
+    """How items arrive."""
+
+    rate: float | Literal["unlimited"] = Field(
+        default=10.0, description='items per second, or "unlimited" (put back-to-back)'
+    )
+    arrivals: Literal["constant", "poisson"] = "poisson"
+    bursts: list[Burst] = []
+
+    @field_validator("rate")
+    @classmethod
+    def _positive_rate(cls, rate: float | str) -> float | str:
+        if isinstance(rate, float | int) and not (rate > 0 and math.isfinite(rate)):
+            raise PydanticCustomError(
+                "positive_rate",
+                'must be a positive number of items per second or "unlimited", not {rate}',
+                {"rate": rate},
+            )
+        return rate
+
+    @model_validator(mode="after")
+    def _bursts_do_not_overlap(self) -> Producer:
+        ordered = sorted(self.bursts, key=lambda b: b.at)
+        for before, after in zip(ordered, ordered[1:]):
+            if after.at < before.at + before.duration:
+                raise PydanticCustomError(
+                    "overlapping_bursts",
+                    "bursts at {a} s and {b} s overlap; make each start after the previous one ends",
+                    {"a": before.at, "b": after.at},
+                )
+        if self.rate == "unlimited" and self.bursts:
+            raise PydanticCustomError(
+                "unlimited_with_bursts", 'bursts need a numeric rate, not rate = "unlimited"'
+            )
+        return self
+
+
+class QueueSettings(_Model):
+    """The `asyncio.Queue` and what happens when it is full."""
+
+    maxsize: int = Field(default=0, ge=0, description="0 = unbounded, exactly like asyncio.Queue")
+    policy: Policy = Policy.BLOCK
+    put_timeout: PositiveSeconds | None = None
+    max_age: PositiveSeconds | None = None
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _policy_by_any_name(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return parse_policy(value)
+            except ValueError as error:
+                raise PydanticCustomError("policy", str(error)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _put_timeout_needs_block(self) -> QueueSettings:
+        if self.put_timeout is not None and self.policy is not Policy.BLOCK:
+            raise PydanticCustomError(
+                "put_timeout_policy",
+                "put_timeout only applies to policy = \"block\" ({policy} never waits in put); "
+                "remove put_timeout or use block",
+                {"policy": self.policy.value},
+            )
+        return self
+
+
+class ConstantService(_Model):
+    distribution: Literal["constant"]
+    mean: PositiveSeconds
+
+
+class ExponentialService(_Model):
+    distribution: Literal["exponential"]
+    mean: PositiveSeconds
+
+
+class UniformService(_Model):
+    distribution: Literal["uniform"]
+    low: float = Field(ge=0, allow_inf_nan=False)
+    high: PositiveSeconds
+
+    @model_validator(mode="after")
+    def _low_below_high(self) -> UniformService:
+        if self.low >= self.high:
+            raise PydanticCustomError(
+                "uniform_range", "low ({low}) must be below high ({high})", {"low": self.low, "high": self.high}
+            )
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+
+Service = Annotated[
+    ConstantService | ExponentialService | UniformService, Field(discriminator="distribution")
+]
+
+
+class Workers(_Model):
+    """The worker tasks and how long the downstream call takes for each item."""
+
+    count: int = Field(default=1, ge=1, le=10_000)
+    service: Service = ConstantService(distribution="constant", mean=0.1)
+
+
+class Downstream(_Model):
+    """The downstream call: `async with limiter:` and `asyncio.timeout` around it."""
+
+    concurrency: int | None = Field(default=None, ge=1, description="asyncio.Semaphore size; none = no limit")
+    timeout: PositiveSeconds | None = None
+
+
+class Shutdown(_Model):
+    """How the run ends."""
+
+    mode: Literal["graceful", "immediate"] = "graceful"
+    at: PositiveSeconds | None = None
+    await_producer: bool = Field(
+        default=True,
+        description="await the producer before queue.join(); false reproduces the handbook's race",
+    )
+
+    @model_validator(mode="after")
+    def _immediate_needs_at(self) -> Shutdown:
+        if self.mode == "immediate" and self.at is None:
+            raise PydanticCustomError(
+                "immediate_needs_at", 'mode = "immediate" needs `at`: the simulated second to stop at'
+            )
+        return self
+
+
+class Scenario(_Model):
+    """A whole scenario file."""
+
+    name: str = "Untitled scenario"
+    description: str = ""
+    lesson: str = ""
+    seed: int = 0
+    duration: PositiveSeconds | None = None
+    items: int | None = Field(default=None, ge=1)
+    producer: Producer = Producer()
+    queue: QueueSettings = QueueSettings()
+    workers: Workers = Workers()
+    downstream: Downstream = Downstream()
+    shutdown: Shutdown = Shutdown()
+
+    @model_validator(mode="after")
+    def _one_way_to_stop_producing(self) -> Scenario:
+        if (self.duration is None) == (self.items is None):
+            raise PydanticCustomError(
+                "duration_or_items",
+                "set exactly one of `duration` (seconds of producing) or `items` (how many to produce)",
+            )
+        if self.producer.rate == "unlimited" and self.items is None:
+            raise PydanticCustomError(
+                "unlimited_needs_items",
+                'rate = "unlimited" produces without pause: set `items` instead of `duration`',
+            )
+        return self
+
+    @property
+    def policy(self) -> Policy:
+        return self.queue.policy
