@@ -1,0 +1,20 @@
+"""Small formatting helpers shared by every renderer."""
+
+from __future__ import annotations
+
+
+def seconds(value: float) -> str:
+    """A duration in the unit a person reads best: 12 ms, 1.25 s, 3 m 20 s."""
+    if value < 1.0:
+        return f"{value * 1000:.0f} ms" if value >= 0.0005 or value == 0 else f"{value * 1000:.2f} ms"
+    if value < 100:
+        return f"{value:.2f} s"
+    minutes, rest = divmod(value, 60)
+    return f"{minutes:.0f} m {rest:02.0f} s"
+
+
+def number(value: float) -> str:
+    """A count or rate with thousands separators and no needless decimals."""
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"

@@ -1,0 +1,169 @@
+"""The end-of-run summary: the item ledger, queue and producer, latency, and what it means."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from bpsim.engine import RunResult
+from bpsim.events import Counts
+from bpsim.i18n import t
+from bpsim.render.format import number, seconds
+from bpsim.scenario import Scenario
+
+__all__ = ["summary", "ledger_rows", "observations", "setup_line"]
+
+
+def setup_line(scenario: Scenario) -> str:
+    """The scenario's shape in one line: policy, queue size, workers, limit, seed."""
+    maxsize = scenario.queue.maxsize
+    queue = t("summary.unbounded") if maxsize == 0 else str(maxsize)
+    limit = scenario.downstream.concurrency
+    return t(
+        "summary.setup",
+        policy=scenario.queue.policy.value,
+        maxsize=queue,
+        workers=scenario.workers.count,
+        concurrency=t("summary.no_limit") if limit is None else limit,
+        seed=scenario.seed,
+    )
+
+
+def ledger_rows(counts: Counts) -> list[tuple[str, int, str]]:
+    """(label, count, detail) for every end state, in the order the summary shows them."""
+    rows = [(t("summary.handled"), counts.handled, "")]
+    by = t("summary.by")
+    rows.append(
+        (
+            t("summary.dropped"),
+            counts.dropped,
+            by.format(
+                parts=", ".join(
+                    f"{name} {value}"
+                    for name, value in (
+                        ("queue-full", counts.dropped_queue_full),
+                        ("evicted", counts.dropped_evicted),
+                        ("stale", counts.dropped_stale),
+                    )
+                    if value
+                )
+            )
+            if counts.dropped
+            else "",
+        )
+    )
+    rows.append(
+        (
+            t("summary.timed_out"),
+            counts.timed_out,
+            by.format(parts=f"put {counts.timed_out_put}, downstream {counts.timed_out_downstream}")
+            if counts.timed_out
+            else "",
+        )
+    )
+    rows.append((t("summary.rejected"), counts.rejected_at_shutdown, ""))
+    rows.append(
+        (
+            t("summary.abandoned"),
+            counts.abandoned,
+            by.format(parts=f"queued {counts.abandoned_queued}, in-worker {counts.abandoned_in_worker}")
+            if counts.abandoned
+            else "",
+        )
+    )
+    if counts.in_progress:
+        rows.append((t("summary.unfinished"), counts.in_progress, t("summary.unfinished_detail")))
+    return rows
+
+
+def _ledger(counts: Counts) -> RenderableType:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(min_width=22)
+    table.add_column(justify="right", min_width=7)
+    table.add_column(style="dim")
+    table.add_row(Text(t("summary.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
+    for label, count, detail in ledger_rows(counts):
+        table.add_row(f"  {label}", number(count), detail)
+    total = counts.finished + counts.in_progress
+    ok = total == counts.produced
+    check = Text(
+        t("summary.check_ok" if ok else "summary.check_bad", total=number(total), produced=number(counts.produced)),
+        style="green" if ok else "bold red",
+    )
+    return Group(table, check)
+
+
+def _figures(result: RunResult) -> RenderableType:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(min_width=22)
+    table.add_column()
+    table.add_row(t("summary.qsize"), t("summary.qsize_value", max=result.max_qsize, mean=result.mean_qsize))
+    table.add_row(t("summary.blocked"), seconds(result.blocked_seconds))
+    table.add_row(t("summary.in_flight"), t("summary.in_flight_value", max=result.max_in_flight))
+    table.add_row(t("summary.throughput"), t("summary.throughput_value", rate=number(result.throughput)))
+    return Group(table, Text(""), _latencies(result))
+
+
+def _latencies(result: RunResult) -> Table:
+    table = Table(box=None, padding=(0, 1), pad_edge=False, show_edge=False)
+    approx = "" if result.latency.exact else " ±1%"
+    table.add_column(t("summary.seconds") + approx, min_width=21, style="")
+    for heading in ("mean", "p50", "p95", "p99", "max"):
+        table.add_column(heading, justify="right", min_width=8)
+    for label, distribution in ((t("summary.latency"), result.latency), (t("summary.queue_wait"), result.queue_wait)):
+        if distribution.count:
+            values = (distribution.mean, distribution.p50, distribution.p95, distribution.p99, distribution.max)
+            table.add_row(label, *(seconds(v) for v in values))
+        else:
+            table.add_row(label, *("-",) * 5)
+    return table
+
+
+def observations(result: RunResult) -> list[str]:
+    """Two or three plain-language sentences on what happened, most important first."""
+    counts = result.counts
+    scenario = result.scenario
+    lines = []
+    if not result.completed:
+        lines.append(t("summary.says_interrupted", unfinished=counts.in_progress))
+    if result.blocked_seconds > 0:
+        lines.append(t("summary.says_blocked", seconds=seconds(result.blocked_seconds)))
+    if counts.dropped_queue_full:
+        lines.append(t("summary.says_queue_full", count=counts.dropped_queue_full))
+    if counts.dropped_evicted:
+        lines.append(t("summary.says_evicted", count=counts.dropped_evicted))
+    if counts.dropped_stale:
+        lines.append(t("summary.says_stale", count=counts.dropped_stale, max_age=scenario.queue.max_age))
+    if counts.timed_out_put:
+        lines.append(t("summary.says_put_timeout", count=counts.timed_out_put, timeout=scenario.queue.put_timeout))
+    if counts.timed_out_downstream:
+        lines.append(
+            t("summary.says_call_timeout", count=counts.timed_out_downstream, timeout=scenario.downstream.timeout)
+        )
+    if scenario.queue.maxsize == 0 and result.max_qsize > 10 * scenario.workers.count:
+        lines.append(t("summary.says_unbounded", max=result.max_qsize))
+    if counts.rejected_at_shutdown:
+        lines.append(t("summary.says_rejected", count=counts.rejected_at_shutdown))
+    if counts.abandoned:
+        lines.append(t("summary.says_abandoned", count=counts.abandoned))
+    if not lines and counts.handled == counts.produced:
+        lines.append(t("summary.says_all_handled"))
+    return lines
+
+
+def summary(result: RunResult) -> RenderableType:
+    """The whole summary of one run."""
+    scenario = result.scenario
+    title = Text(scenario.name, style="bold")
+    if scenario.description:
+        title.append(f" — {scenario.description}", style="")
+    status = t("summary.status_done") if result.completed else t("summary.status_interrupted")
+    header = Text(setup_line(scenario) + "\n" + t("summary.header", duration=seconds(result.duration), status=status))
+    header.stylize("dim")
+    says = Text("\n".join(f"• {line}" for line in observations(result)))
+    parts: list[RenderableType] = [title, header, Text(""), _ledger(result.counts), Text(""), _figures(result)]
+    parts += [Text(""), says]
+    if scenario.lesson:
+        parts += [Text(""), Text(t("summary.lesson"), style="bold"), Text(scenario.lesson.strip())]
+    return Group(*parts)

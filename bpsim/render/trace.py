@@ -1,0 +1,94 @@
+"""One plain line per event: `--trace` output and the dashboard's event log.
+
+For the events the handbook's example prints (produce, enqueued, handled, worker shutdown) the
+text is exactly the handbook's, so `bpsim run handbook --trace` can be read beside it.
+"""
+
+from __future__ import annotations
+
+from bpsim.events import (
+    AbandonPlace,
+    CallStarted,
+    DropReason,
+    Event,
+    ItemAbandoned,
+    ItemDequeued,
+    ItemDropped,
+    ItemEnqueued,
+    ItemHandled,
+    ItemProduced,
+    ItemRejected,
+    ItemTimedOut,
+    ProducerBlocked,
+    ProducerFinished,
+    ProducerUnblocked,
+    QueueJoined,
+    ShutdownCalled,
+    TimeoutPlace,
+    WorkerExited,
+)
+from bpsim.i18n import t
+
+__all__ = ["describe", "trace_line", "is_shutdown_event"]
+
+
+def describe(event: Event) -> str:
+    """The event in plain words."""
+    match event:
+        case ItemProduced(item=item, qsize=qsize):
+            return f"produce {item} qsize before: {qsize}"
+        case ItemEnqueued(item=item, qsize=qsize):
+            return f"enqueued {item} qsize after: {qsize}"
+        case ItemHandled(item=item, worker=worker):
+            return f"{worker} handled {item}"
+        case WorkerExited(worker=worker, reason="QueueShutDown"):
+            return f"{worker} shutdown"
+        case WorkerExited(worker=worker):
+            return t("trace.worker_cancelled", worker=worker)
+        case ProducerBlocked(item=item, qsize=qsize, maxsize=maxsize):
+            return t("trace.producer_blocked", item=item, qsize=qsize, maxsize=maxsize)
+        case ProducerUnblocked(item=item, waited=waited):
+            return t("trace.producer_unblocked", item=item, waited=waited)
+        case ProducerFinished(produced=produced, stopped_by_shutdown=True):
+            return t("trace.producer_stopped", produced=produced)
+        case ProducerFinished(produced=produced):
+            return t("trace.producer_done", produced=produced)
+        case ItemDropped(item=item, reason=DropReason.EVICTED, admitted=admitted):
+            return t("trace.evicted", item=item, admitted=admitted)
+        case ItemDropped(item=item, reason=DropReason.STALE, age=age):
+            return t("trace.stale", item=item, age=age)
+        case ItemDropped(item=item):
+            return t("trace.queue_full", item=item)
+        case ItemTimedOut(item=item, place=TimeoutPlace.PUT):
+            return t("trace.put_timeout", item=item)
+        case ItemTimedOut(item=item, worker=worker):
+            return t("trace.call_timeout", item=item, worker=worker)
+        case ItemRejected(item=item):
+            return t("trace.rejected", item=item)
+        case ItemAbandoned(item=item, place=AbandonPlace.QUEUED):
+            return t("trace.abandoned_queued", item=item)
+        case ItemAbandoned(item=item, worker=worker):
+            return t("trace.abandoned_in_worker", item=item, worker=worker)
+        case ItemDequeued(item=item, worker=worker, qsize=qsize):
+            return t("trace.dequeued", item=item, worker=worker, qsize=qsize)
+        case CallStarted(item=item, worker=worker, in_flight=in_flight):
+            return t("trace.call_started", item=item, worker=worker, in_flight=in_flight)
+        case QueueJoined():
+            return t("trace.joined")
+        case ShutdownCalled(immediate=False, qsize=qsize):
+            return t("trace.shutdown", qsize=qsize)
+        case ShutdownCalled(deadline_passed=True, qsize=qsize):
+            return t("trace.shutdown_deadline", qsize=qsize)
+        case ShutdownCalled(qsize=qsize):
+            return t("trace.shutdown_immediate", qsize=qsize)
+    raise AssertionError(f"no description for {event!r}")
+
+
+def trace_line(event: Event) -> str:
+    """`<seconds> <message>`, as `--trace` prints it."""
+    return f"{event.at:.3f} {describe(event)}"
+
+
+def is_shutdown_event(event: Event) -> bool:
+    """Events about stopping, which the dashboard highlights."""
+    return isinstance(event, ShutdownCalled | WorkerExited | ItemRejected | ItemAbandoned | QueueJoined)
