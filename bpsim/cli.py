@@ -1,0 +1,135 @@
+"""The `bpsim` command: parses, calls the engine, hands results to a renderer, picks the exit code."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from bpsim import __version__
+from bpsim.engine import Simulation
+from bpsim.errors import BpsimError
+from bpsim.i18n import detect_language, set_language
+from bpsim.loader import load_scenario
+from bpsim.output import write_text
+from bpsim.render.summary import summary
+from bpsim.render.trace import trace_line
+
+HELP = """\
+Watch asyncio queues and backpressure work: a producer, an asyncio.Queue(maxsize),
+workers and a Semaphore-limited downstream, running as real asyncio code on a virtual clock.
+
+Overload policies (queue.policy) — what the producer does when the queue is full:
+
+  block        the producer waits for room (await queue.put)
+  drop-newest  the arriving item is discarded, queued items are kept (put_nowait raising QueueFull)
+  drop-oldest  the oldest queued item is evicted to admit the arriving one
+
+Start with:  bpsim run scenarios/burst.toml
+"""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+
+INTERRUPTED = 130
+
+
+class Language(StrEnum):
+    en = "en"
+    ko = "ko"
+
+
+def _fail(error: BpsimError) -> NoReturn:
+    err = Console(stderr=True)
+    for line in error.lines():
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(error.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"bpsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    lang: Annotated[
+        Language | None,
+        typer.Option(help="Language of lessons, labels and explanations (default: from LANG / LC_ALL)."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Watch asyncio queues and backpressure work."""
+    set_language(lang.value if lang is not None else detect_language())
+
+
+ScenarioArg = Annotated[
+    str, typer.Argument(metavar="SCENARIO", help="A scenario file, or the name of a bundled one (see `bpsim scenarios`).")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a scenario key, e.g. --set queue.maxsize=50 --set producer.rate=40 (repeatable).",
+    ),
+]
+SeedOption = Annotated[int | None, typer.Option(help="Override the scenario's random seed.")]
+JsonOption = Annotated[
+    str | None, typer.Option("--json", metavar="PATH", help="Write the results as JSON to PATH (- for stdout).")
+]
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    overrides: SetOption = None,
+    seed: SeedOption = None,
+    json_path: JsonOption = None,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Print every event as `<seconds> <message>` (the handbook's words).")
+    ] = False,
+    live: Annotated[
+        bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")
+    ] = True,
+) -> None:
+    """Run a scenario and summarise what happened to every item.
+
+    In a terminal it shows a live dashboard; piped, in CI or with --no-live it runs at full speed
+    and prints the summary. Results are the same either way.
+    """
+    console = Console()
+    try:
+        loaded = load_scenario(scenario, overrides or [], seed)
+        simulation = Simulation([loaded])
+        if trace:
+            simulation.subscribe(lambda event: console.print(trace_line(event), markup=False, highlight=False))
+        interrupted = False
+        try:
+            result = simulation.run()[0]
+        except KeyboardInterrupt:
+            interrupted = True
+            result = simulation.results()[0]
+        if json_path is not None:
+            write_text(json_path, json.dumps(result.to_json(), indent=2) + "\n")
+    except BpsimError as error:
+        _fail(error)
+    if json_path != "-":
+        console.print(summary(result))
+    if interrupted:
+        raise typer.Exit(INTERRUPTED)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app(prog_name="bpsim")
