@@ -1,0 +1,24 @@
+"""Small builders for tests: scenarios from keyword tables, runs that record their events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpsim.engine import RunResult, run
+from bpsim.events import Event
+from bpsim.scenario import Scenario
+
+
+def scenario(**tables: Any) -> Scenario:
+    """A scenario from top-level keys and tables, e.g. scenario(items=3, queue={"maxsize": 1})."""
+    return Scenario.model_validate(tables)
+
+
+def run_recording(s: Scenario) -> tuple[RunResult, list[Event]]:
+    events: list[Event] = []
+    result = run(s, [events.append])
+    return result, events
+
+
+def of_type(events: list[Event], kind: type) -> list[Any]:
+    return [e for e in events if isinstance(e, kind)]

@@ -1,0 +1,106 @@
+"""VirtualTimeLoop: virtual time, FIFO ties, stall detection, pacing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bpsim.clock import Pacing, VirtualTimeLoop
+from bpsim.errors import Stalled
+
+
+def run_on_virtual_time(coroutine_function, pacing: Pacing | None = None):
+    with asyncio.Runner(loop_factory=lambda: VirtualTimeLoop(pacing)) as runner:
+        return runner.run(coroutine_function())
+
+
+def test_sleep_advances_virtual_time_without_waiting():
+    async def main():
+        await asyncio.sleep(3600)
+        return asyncio.get_running_loop().time()
+
+    assert run_on_virtual_time(main) == 3600.0
+
+
+def test_timers_due_at_the_same_instant_fire_in_scheduling_order():
+    order: list[int] = []
+
+    async def sleeper(number: int, decoy: float) -> None:
+        await asyncio.sleep(decoy)  # decoys reshape the heap, as other timers do in a real run
+        await asyncio.sleep(1.0 - decoy)
+        order.append(number)
+
+    async def main():
+        async with asyncio.TaskGroup() as group:
+            for number in range(10):
+                group.create_task(sleeper(number, decoy=0.0))
+            for number in range(10, 20):
+                group.create_task(sleeper(number, decoy=0.5))
+
+    run_on_virtual_time(main)
+    assert order == list(range(20))
+
+
+def test_a_call_that_takes_exactly_the_timeout_counts_as_timed_out():
+    async def main():
+        try:
+            async with asyncio.timeout(2.0):
+                await asyncio.sleep(2.0)
+        except TimeoutError:
+            return "timed out"
+        return "finished"
+
+    assert run_on_virtual_time(main) == "timed out"
+
+
+def test_waiting_forever_raises_stalled_instead_of_hanging():
+    async def main():
+        await asyncio.sleep(0.3)
+        await asyncio.get_running_loop().create_future()  # nobody will ever set it
+
+    with pytest.raises(Stalled, match=r"^t=0\.300000: every task waits and no timer is pending"):
+        run_on_virtual_time(main)
+
+
+def test_clock_resolution_is_set_explicitly():
+    loop = VirtualTimeLoop()
+    try:
+        assert loop._clock_resolution == 1e-9
+    finally:
+        loop.close()
+
+
+def test_a_paced_run_executes_the_same_steps_as_an_unpaced_one():
+    def trace(pacing: Pacing | None) -> list[tuple[float, int]]:
+        log: list[tuple[float, int]] = []
+
+        async def ticker(number: int) -> None:
+            for _ in range(5):
+                await asyncio.sleep(0.01 * (number + 1))
+                log.append((asyncio.get_running_loop().time(), number))
+
+        async def main():
+            async with asyncio.TaskGroup() as group:
+                for number in range(3):
+                    group.create_task(ticker(number))
+
+        run_on_virtual_time(main, pacing)
+        return log
+
+    frames: list[float] = []
+    paced = trace(Pacing(speed=10.0, fps=50, on_frame=frames.append))
+    assert paced == trace(None)
+    assert frames, "a paced run draws frames while it waits"
+    assert frames == sorted(frames), "frames show time moving forward"
+
+
+def test_pacing_maps_virtual_seconds_to_wall_seconds_by_speed():
+    async def main():
+        await asyncio.sleep(1.0)
+
+    wall_start = time.monotonic()
+    run_on_virtual_time(main, Pacing(speed=10.0))
+    # 1 virtual second at speed 10 takes about 0.1 wall seconds; never less.
+    assert time.monotonic() - wall_start >= 0.1
