@@ -56,12 +56,12 @@ REASONS: dict[str, str] = {
     "await_producer": "await_producer = false: the queue may shut down while items are still due",
     "constant_service": "constant service: the M/D/1 formula needs one worker and an unbounded queue",
     "uniform_service": "uniform service: the M/G/1 formula needs one worker and an unbounded queue",
-    "unstable": "utilisation {rho:.2f} >= 1 with an unbounded queue: the queue grows without limit",
+    "unstable": "utilisation >= 1 with an unbounded queue: the queue grows without limit",
 }
 NOTES: dict[str, str] = {
     "finite_run": (
-        "a run starts empty and ends by draining the queue; expect agreement within a few percent "
-        "over thousands of items, not exactly"
+        "a finite run lands near the formula, not on it; the share dropped, a rare event, "
+        "needs the most items to settle"
     ),
     "near_saturation": "utilisation close to 1: the queue settles slowly and a short run disagrees",
     "drop_oldest": (
@@ -298,7 +298,7 @@ def theory_for(scenario: Scenario) -> Theory:
     bounded = scenario.queue.maxsize > 0
     if not bounded and rho >= 1:
         return Theory(
-            model=model, applies=False, reason=REASONS["unstable"].format(rho=rho), rho=rho, unstable=True
+            model=model, applies=False, reason=REASONS["unstable"], rho=rho, unstable=True
         )
     state = _steady_state(scenario, arrival_rate, servers)
     notes = [NOTES["finite_run"]]
