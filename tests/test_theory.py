@@ -219,6 +219,11 @@ def test_overload_is_unstable_with_an_unbounded_queue_and_lossy_with_a_bounded_o
     assert bounded.throughput is not None and bounded.throughput < 4.0
 
 
+def test_notes_warn_about_near_saturation_and_a_deadline() -> None:
+    theory = theory_for(scenario(producer={"rate": 3.8}, shutdown={"at": 60.0}))
+    assert theory.note == "; ".join([NOTES["finite_run"], NOTES["near_saturation"], NOTES["deadline"].format(at=60.0)])
+
+
 # -- the simulation agrees ------------------------------------------------------------------------------
 
 
