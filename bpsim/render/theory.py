@@ -1,0 +1,116 @@
+"""Theory next to the simulation: the formula's prediction and the run's measurement, row by row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from bpsim.engine import RunResult
+from bpsim.theory import LittleCheck, Theory, littles_law, simulated
+
+__all__ = ["theory_table", "little_line"]
+
+# Every sentence this module shows a person, in one place until the message catalogue takes them.
+TEXT: dict[str, str] = {
+    "title": "Theory vs simulation",
+    "title_model": "Theory vs simulation: {model}",
+    "formula": "formula",
+    "simulated": "simulated",
+    "rho": "utilisation ρ",
+    "blocking": "P(block): share dropped",
+    "throughput": "throughput",
+    "in_system": "L: items in system",
+    "in_queue": "Lq: items in queue",
+    "response": "W: response time",
+    "wait": "Wq: queue wait",
+    "unknown": "—",
+    "no_formula": "No formula: {reason}",
+    "no_formula_rho": "No formula (ρ = {rho:.2f}): {reason}",
+    "little": "Little's law, Lq = λ·Wq: {rate:.3f}/s × {wait:.3f} s = {predicted:.3f}; measured Lq {observed:.3f}: {verdict}",
+    "holds": "holds",
+    "off": "off by {error:.1%}",
+}
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _share(value: float) -> str:
+    return f"{value:.2%}"
+
+
+def _rate(value: float) -> str:
+    return f"{value:.3f}/s"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f} s"
+
+
+def _cell(value: float | None, show: Callable[[float], str]) -> str:
+    return TEXT["unknown"] if value is None else show(value)
+
+
+def little_line(check: LittleCheck) -> Text:
+    """One line: lambda * Wq against the measured mean qsize, and whether they agree."""
+    verdict = TEXT["holds"] if check.holds else TEXT["off"].format(error=check.relative_error)
+    return Text(
+        TEXT["little"].format(
+            rate=check.arrival_rate,
+            wait=check.mean_wait,
+            predicted=check.predicted_in_queue,
+            observed=check.observed_in_queue,
+            verdict=verdict,
+        )
+    )
+
+
+def _table(theory: Theory, result: RunResult | None) -> Table:
+    title = TEXT["title_model"].format(model=theory.model) if theory.model else TEXT["title"]
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("")
+    table.add_column(TEXT["formula"], justify="right")
+    measured = simulated(result) if result is not None else None
+    if measured is not None:
+        table.add_column(TEXT["simulated"], justify="right")
+    # Simulated has no rho and uses Theory's names for the rest; a missing value shows as a dash.
+    rows = [
+        ("rho", "rho", _ratio),
+        ("blocking", "blocking_probability", _share),
+        ("throughput", "throughput", _rate),
+        ("in_system", "mean_in_system", _ratio),
+        ("in_queue", "mean_in_queue", _ratio),
+        ("response", "mean_response", _seconds),
+        ("wait", "mean_wait", _seconds),
+    ]
+    for key, name, show in rows:
+        cells = [TEXT[key], _cell(getattr(theory, name), show)]
+        if measured is not None:
+            cells.append(_cell(getattr(measured, name, None), show))
+        table.add_row(*cells)
+    return table
+
+
+def theory_table(theory: Theory, result: RunResult | None = None) -> RenderableType:
+    """The formula's predictions next to `result`'s measurements, with Little's law on the run.
+
+    When no formula applies, one dimmed line says why instead of the table. Without a result,
+    only the formula column is shown and there is no Little's-law line.
+    """
+    parts: list[RenderableType] = []
+    if theory.applies:
+        parts.append(_table(theory, result))
+        if theory.note:
+            parts.append(Text(theory.note, style="dim"))
+    elif theory.rho is not None:
+        parts.append(Text(TEXT["no_formula_rho"].format(rho=theory.rho, reason=theory.reason), style="dim"))
+    else:
+        parts.append(Text(TEXT["no_formula"].format(reason=theory.reason), style="dim"))
+    if result is not None:
+        parts.append(little_line(littles_law(result)))
+    return Group(*parts)

@@ -1,0 +1,332 @@
+"""The formulas against textbook values, theory_for's choice of model, and the simulation agreeing."""
+
+from __future__ import annotations
+
+import io
+import math
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from bpsim.engine import RunResult, run
+from bpsim.render.theory import theory_table
+from bpsim.scenario import Scenario
+from bpsim.theory import NOTES, REASONS, erlang_c, littles_law, md1, mg1, mmc, mmck, simulated, theory_for
+
+EXPONENTIAL_1S = {"distribution": "exponential", "mean": 1.0}
+
+
+def scenario(**sections: Any) -> Scenario:
+    """A scenario of 3.5 items/s into 4 workers of 1 s exponential service, unbounded queue."""
+    data: dict[str, Any] = {
+        "items": 100,
+        "producer": {"rate": 3.5},
+        "workers": {"count": 4, "service": EXPONENTIAL_1S},
+    }
+    return Scenario.model_validate(data | sections)
+
+
+# -- formulas --------------------------------------------------------------------------------------
+
+
+def test_mm1_at_half_load_matches_the_textbook() -> None:
+    # lambda = 0.5, mu = 1: rho = 0.5, L = rho / (1 - rho) = 1, W = 1 / (mu - lambda) = 2 = 1/lambda,
+    # Lq = rho^2 / (1 - rho) = 0.5, Wq = rho / (mu - lambda) = 1, P(wait) = rho.
+    state = mmc(0.5, 1.0, 1)
+    assert state.rho == 0.5
+    assert state.mean_in_system == pytest.approx(1.0, abs=1e-12)
+    assert state.mean_response == pytest.approx(2.0, abs=1e-12)
+    assert state.mean_in_queue == pytest.approx(0.5, abs=1e-12)
+    assert state.mean_wait == pytest.approx(1.0, abs=1e-12)
+    assert state.wait_probability == pytest.approx(0.5, abs=1e-12)
+
+
+def test_mm2_matches_its_closed_form() -> None:
+    # M/M/2 with rho = lambda / (2 mu): L = 2 rho / (1 - rho^2), P(wait) = 2 rho^2 / (1 + rho).
+    # lambda = 3, mu = 2: rho = 0.75, L = 1.5 / 0.4375 = 24/7, P(wait) = 1.125 / 1.75 = 9/14.
+    state = mmc(3.0, 2.0, 2)
+    assert state.mean_in_system == pytest.approx(24 / 7, abs=1e-12)
+    assert state.wait_probability == pytest.approx(9 / 14, abs=1e-12)
+    assert state.mean_response == pytest.approx(state.mean_in_system / 3.0, abs=1e-12)
+
+
+def test_erlang_c_matches_the_textbook_sum_computed_exactly() -> None:
+    # The textbook definition, in exact fractions: P0 = 1 / (sum_{k<c} a^k/k! + a^c / (c! (1-rho))),
+    # C = a^c / (c! (1-rho)) * P0. lambda = 3.5, mu = 1, c = 4: a = 7/2, rho = 7/8.
+    a, c = Fraction(7, 2), 4
+    tail = a**c / (math.factorial(c) * (1 - a / c))
+    wait = tail / (sum(a**k / math.factorial(k) for k in range(c)) + tail)
+    assert erlang_c(3.5, 1.0, 4) == pytest.approx(float(wait), abs=1e-12)
+    state = mmc(3.5, 1.0, 4)
+    # Lq = C rho / (1 - rho) = 7 C, Wq = Lq / lambda, W = Wq + 1/mu; by hand C = 0.73786...
+    assert state.wait_probability == pytest.approx(0.7379, abs=5e-5)
+    assert state.mean_in_queue == pytest.approx(float(7 * wait), abs=1e-12)
+    assert state.mean_response == pytest.approx(float(2 * wait) + 1, abs=1e-12)
+
+
+def test_erlang_c_stays_finite_for_a_thousand_servers() -> None:
+    # a^c / c! overflows a float here (950^1000); the Erlang B recursion does not.
+    assert 0 < erlang_c(950.0, 1.0, 1000) < 1
+
+
+def test_unbounded_formulas_refuse_utilisation_of_one_or_more() -> None:
+    with pytest.raises(ValueError, match="no steady state"):
+        mmc(2.0, 1.0, 2)
+    with pytest.raises(ValueError, match="no steady state"):
+        md1(1.0, 1.5)
+
+
+def test_mmck_matches_the_independent_reference_case() -> None:
+    # lambda = 3.5, mu = 1, c = 4, K = 14, measured with an independent tool:
+    # P(block) = 0.0292, W = 1.7473 s.
+    state = mmck(3.5, 1.0, 4, 14)
+    assert state.blocking_probability == pytest.approx(0.0292, abs=5e-5)
+    assert state.mean_response == pytest.approx(1.7473, abs=5e-5)
+    assert state.throughput == pytest.approx(3.5 * (1 - state.blocking_probability), abs=1e-12)
+    assert state.mean_in_system == pytest.approx(state.throughput * state.mean_response, abs=1e-12)
+
+
+def test_mm1k_matches_its_closed_form() -> None:
+    # M/M/1/3 at rho = 0.5: p_n proportional to 1, 1/2, 1/4, 1/8, so p = 8/15, 4/15, 2/15, 1/15:
+    # P(block) = 1/15, L = (4 + 2*2 + 3*1) / 15 = 11/15, Lq = (2 + 2*1) / 15 = 4/15.
+    state = mmck(0.5, 1.0, 1, 3)
+    assert state.blocking_probability == pytest.approx(1 / 15, abs=1e-12)
+    assert state.mean_in_system == pytest.approx(11 / 15, abs=1e-12)
+    assert state.mean_in_queue == pytest.approx(4 / 15, abs=1e-12)
+    # At rho = 1 every state is equally likely: P(block) = 1/(K+1), L = K/2.
+    at_capacity = mmck(1.0, 1.0, 1, 9)
+    assert at_capacity.blocking_probability == pytest.approx(0.1, abs=1e-12)
+    assert at_capacity.mean_in_system == pytest.approx(4.5, abs=1e-12)
+
+
+def test_mmck_tends_to_mmc_as_the_capacity_grows() -> None:
+    assert mmck(3.5, 1.0, 4, 2000).mean_response == pytest.approx(mmc(3.5, 1.0, 4).mean_response, abs=1e-9)
+
+
+def test_mmck_stays_finite_for_large_pools_and_overload() -> None:
+    state = mmck(2500.0, 1.0, 2000, 2500)
+    assert 0 < state.blocking_probability < 1
+    assert state.throughput == pytest.approx(2000, rel=0.01)
+
+
+def test_md1_waits_half_as_long_as_mm1() -> None:
+    # Pollaczek-Khinchine, lambda = 0.5, D = 1: Lq = rho^2 / (2 (1 - rho)) = 0.25, Wq = 0.5,
+    # W = 1.5, L = 0.75; M/M/1 at the same load waits Wq = 1.
+    state = md1(0.5, 1.0)
+    assert (state.mean_in_queue, state.mean_wait) == pytest.approx((0.25, 0.5), abs=1e-12)
+    assert (state.mean_response, state.mean_in_system) == pytest.approx((1.5, 0.75), abs=1e-12)
+    assert state.mean_wait == pytest.approx(mmc(0.5, 1.0, 1).mean_wait / 2, abs=1e-12)
+
+
+def test_mg1_with_exponential_variance_is_mm1() -> None:
+    # Exponential service of mean 1 has variance 1: Pollaczek-Khinchine gives M/M/1 back.
+    assert mg1(0.5, 1.0, 1.0) == mmc(0.5, 1.0, 1)
+
+
+# -- theory_for --------------------------------------------------------------------------------------
+
+
+def test_unbounded_queue_is_mmc_whatever_the_policy() -> None:
+    for policy in ("block", "drop-newest", "drop-oldest"):
+        theory = theory_for(scenario(queue={"policy": policy}))
+        assert (theory.model, theory.applies, theory.reason) == ("M/M/4", True, None)
+        assert theory.mean_response == pytest.approx(mmc(3.5, 1.0, 4).mean_response)
+        assert theory.blocking_probability == 0.0
+
+
+def test_drop_newest_with_a_bounded_queue_is_mmck_with_k_maxsize_plus_workers() -> None:
+    theory = theory_for(scenario(queue={"maxsize": 10, "policy": "drop-newest"}))
+    assert theory.model == "M/M/4/14"
+    assert theory.blocking_probability == pytest.approx(mmck(3.5, 1.0, 4, 14).blocking_probability)
+    assert NOTES["finite_run"] in (theory.note or "")
+
+
+def test_drop_oldest_loses_as_much_as_drop_newest_but_leaves_waits_out() -> None:
+    newest = theory_for(scenario(queue={"maxsize": 10, "policy": "drop-newest"}))
+    oldest = theory_for(scenario(queue={"maxsize": 10, "policy": "drop-oldest"}))
+    assert oldest.applies and oldest.model == "M/M/4/14"
+    assert (oldest.blocking_probability, oldest.throughput) == (newest.blocking_probability, newest.throughput)
+    assert (oldest.mean_response, oldest.mean_wait) == (None, None)
+    assert NOTES["drop_oldest"] in (oldest.note or "")
+
+
+def test_a_semaphore_at_least_as_large_as_the_pool_changes_nothing() -> None:
+    theory = theory_for(scenario(downstream={"concurrency": 4}))
+    assert theory.model == "M/M/4"
+
+
+def test_single_worker_with_constant_or_uniform_service_is_md1_or_mg1() -> None:
+    constant = theory_for(
+        scenario(producer={"rate": 0.5}, workers={"count": 1, "service": {"distribution": "constant", "mean": 1.0}})
+    )
+    assert constant.model == "M/D/1"
+    assert constant.mean_response == pytest.approx(1.5)
+    uniform = theory_for(
+        scenario(
+            producer={"rate": 0.5},
+            workers={"count": 1, "service": {"distribution": "uniform", "low": 0.0, "high": 2.0}},
+        )
+    )
+    # Uniform(0, 2): mean 1, variance 4/12; Lq = 0.25 * (1/3 + 1) / (2 * 0.5) = 1/3.
+    assert uniform.model == "M/G/1"
+    assert uniform.mean_in_queue == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("sections", "reason"),
+    [
+        ({"producer": {"rate": 3.5, "bursts": [{"at": 1.0, "duration": 1.0, "rate": 50.0}]}}, "bursts"),
+        ({"producer": {"rate": 3.5, "arrivals": "constant"}}, "constant_arrivals"),
+        ({"downstream": {"timeout": 2.0}}, "downstream_timeout"),
+        ({"queue": {"max_age": 2.0}}, "max_age"),
+        ({"queue": {"maxsize": 10, "policy": "block"}}, "block_bounded"),
+        ({"queue": {"maxsize": 10, "policy": "block", "put_timeout": 1.0}}, "block_bounded"),
+        ({"downstream": {"concurrency": 2}}, "semaphore"),
+        ({"shutdown": {"await_producer": False}}, "await_producer"),
+        ({"workers": {"count": 2, "service": {"distribution": "constant", "mean": 0.5}}}, "constant_service"),
+        (
+            {"workers": {"count": 1, "service": {"distribution": "uniform", "low": 0.1, "high": 0.2}},
+             "queue": {"maxsize": 5, "policy": "drop-newest"}},
+            "uniform_service",
+        ),
+    ],
+)
+def test_no_formula_applies_and_the_reason_says_why(sections: dict[str, Any], reason: str) -> None:
+    theory = theory_for(scenario(**sections))
+    assert (theory.applies, theory.model, theory.reason) == (False, None, REASONS[reason])
+    assert theory.rho is not None
+    assert theory.mean_response is None
+
+
+def test_utilisation_uses_the_base_rate_even_with_bursts() -> None:
+    theory = theory_for(scenario(producer={"rate": 3.5, "bursts": [{"at": 1.0, "duration": 1.0, "rate": 50.0}]}))
+    assert theory.rho == pytest.approx(0.875)
+
+
+def test_unlimited_rate_has_no_utilisation() -> None:
+    theory = theory_for(scenario(producer={"rate": "unlimited"}))
+    assert (theory.applies, theory.rho, theory.reason) == (False, None, REASONS["unlimited"])
+
+
+def test_overload_is_unstable_with_an_unbounded_queue_and_lossy_with_a_bounded_one() -> None:
+    unbounded = theory_for(scenario(producer={"rate": 5.0}))
+    assert (unbounded.applies, unbounded.unstable, unbounded.model) == (False, True, "M/M/4")
+    assert unbounded.rho == pytest.approx(1.25)
+    bounded = theory_for(scenario(producer={"rate": 5.0}, queue={"maxsize": 10, "policy": "drop-newest"}))
+    assert (bounded.applies, bounded.unstable) == (True, False)
+    assert bounded.throughput is not None and bounded.throughput < 4.0
+
+
+def test_notes_warn_about_near_saturation_and_a_deadline() -> None:
+    theory = theory_for(scenario(producer={"rate": 3.8}, shutdown={"at": 60.0}))
+    assert theory.note == "; ".join([NOTES["finite_run"], NOTES["near_saturation"], NOTES["deadline"].format(at=60.0)])
+
+
+# -- the simulation agrees ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mm4_14_run() -> RunResult:
+    return run(scenario(items=20_000, queue={"maxsize": 10, "policy": "drop-newest"}))
+
+
+def test_simulated_mm4_14_drops_and_responds_as_the_formula_says(mm4_14_run: RunResult) -> None:
+    # Tolerance: 3 standard deviations of the estimate at this run length. The standard deviation
+    # was measured across seeds 0-39 of this exact scenario (20,000 items each): 0.0032 for the
+    # share dropped, 0.036 s for the mean response. It shrinks as 1/sqrt(items): 4x the items for
+    # half the tolerance. Seed 0 lands 1.5 sd and 0.4 sd from the formula.
+    theory = theory_for(mm4_14_run.scenario)
+    measured = simulated(mm4_14_run)
+    assert measured.blocking_probability == pytest.approx(theory.blocking_probability, abs=3 * 0.0032)
+    assert measured.mean_response == pytest.approx(theory.mean_response, abs=3 * 0.036)
+
+
+def test_simulated_mm1_responds_in_two_seconds_at_half_load() -> None:
+    # M/M/1, lambda = 0.5, mu = 1: W = 2 s. Across seeds 0-39 at 20,000 items the mean response
+    # had a standard deviation of 0.039 s; 3 of them is the tolerance. Seed 0 gives 2.013 s.
+    result = run(scenario(items=20_000, producer={"rate": 0.5}, workers={"count": 1, "service": EXPONENTIAL_1S}))
+    assert theory_for(result.scenario).mean_response == pytest.approx(2.0)
+    assert result.latency.mean == pytest.approx(2.0, abs=3 * 0.039)
+
+
+def test_littles_law_on_the_queue_is_an_identity_over_a_drained_run(mm4_14_run: RunResult) -> None:
+    # The run starts and ends with an empty queue, so the area under qsize is the sum of the
+    # queue waits: lambda * Wq equals the mean qsize up to rounding, not just statistically.
+    check = littles_law(mm4_14_run)
+    assert check.holds
+    assert check.relative_error < 1e-9
+    assert check.arrival_rate == pytest.approx(mm4_14_run.queue_wait.count / mm4_14_run.duration)
+
+
+def test_littles_law_on_the_queue_fails_when_items_are_evicted() -> None:
+    # Evicted items spent time in the queue (in qsize) but no worker ever took them (no queue
+    # wait): lambda * Wq undercounts the mean qsize.
+    result = run(scenario(items=2_000, queue={"maxsize": 2, "policy": "drop-oldest"}))
+    assert result.counts.dropped_evicted > 0
+    check = littles_law(result)
+    assert not check.holds
+    assert check.predicted_in_queue < check.observed_in_queue
+
+
+# -- rendering ------------------------------------------------------------------------------------------
+
+
+def render(renderable: object) -> str:
+    console = Console(file=io.StringIO(), width=80, color_system=None, force_terminal=False)
+    console.print(renderable)
+    # Rich pads lines to the table's width; golden text without trailing spaces survives editors.
+    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def test_theory_table_puts_formula_and_simulation_side_by_side(mm4_14_run: RunResult) -> None:
+    expected = """\
+Theory vs simulation: M/M/4/14
+
+                            formula   simulated
+ ───────────────────────────────────────────────
+  utilisation ρ               0.875           —
+  P(block): share dropped     2.92%       3.40%
+  throughput                3.398/s     3.422/s
+  L: items in system          5.937           —
+  Lq: items in queue          2.539       2.633
+  W: response time          1.747 s     1.763 s
+  Wq: queue wait            0.747 s     0.769 s
+
+a finite run lands near the formula, not on it; the share dropped, a rare event,
+needs the most items to settle
+Little's law, Lq = λ·Wq: 3.422/s × 0.769 s = 2.633; measured Lq 2.633: holds
+"""
+    assert render(theory_table(theory_for(mm4_14_run.scenario), mm4_14_run)) == expected
+
+
+def test_theory_table_without_a_run_shows_the_formula_column_only() -> None:
+    theory = theory_for(scenario(producer={"rate": 0.5}, workers={"count": 1, "service": EXPONENTIAL_1S}))
+    expected = """\
+Theory vs simulation: M/M/1
+
+                            formula
+ ───────────────────────────────────
+  utilisation ρ               0.500
+  P(block): share dropped     0.00%
+  throughput                0.500/s
+  L: items in system          1.000
+  Lq: items in queue          0.500
+  W: response time          2.000 s
+  Wq: queue wait            1.000 s
+
+a finite run lands near the formula, not on it; the share dropped, a rare event,
+needs the most items to settle
+"""
+    assert render(theory_table(theory)) == expected
+
+
+def test_theory_table_says_why_no_formula_applies() -> None:
+    theory = theory_for(scenario(queue={"maxsize": 10, "policy": "block"}))
+    expected = """\
+No formula (ρ = 0.88): block policy with a bounded queue: the producer waits,
+arrivals are no longer Poisson
+"""
+    assert render(theory_table(theory)) == expected
