@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from bpsim import __version__
-from bpsim.engine import Simulation
+from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError
 from bpsim.i18n import detect_language, set_language
 from bpsim.loader import load_scenario
 from bpsim.output import write_text
 from bpsim.render.summary import summary
+from bpsim.render.theory import theory_table
 from bpsim.render.trace import trace_line
+from bpsim.theory import theory_for
 
 HELP = """\
 Watch asyncio queues and backpressure work: a producer, an asyncio.Queue(maxsize),
@@ -122,13 +125,38 @@ def run(
             interrupted = True
             result = simulation.results()[0]
         if json_path is not None:
-            write_text(json_path, json.dumps(result.to_json(), indent=2) + "\n")
+            write_text(json_path, json.dumps(result_json(result), indent=2) + "\n")
     except BpsimError as error:
         _fail(error)
     if json_path != "-":
         console.print(summary(result))
     if interrupted:
         raise typer.Exit(INTERRUPTED)
+
+
+@app.command()
+def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption = None) -> None:
+    """Compare a run with queueing theory: M/M/c, M/M/c/K, M/D/1 and Little's law.
+
+    When the scenario is a textbook queue (Poisson arrivals, exponential or constant service, no
+    bursts, timeouts or max_age) the formula's values are shown beside the simulated ones;
+    otherwise one line says why no formula applies. Little's law is checked on every run.
+    """
+    try:
+        loaded = load_scenario(scenario, overrides or [], seed)
+        result = Simulation([loaded]).run()[0]
+    except BpsimError as error:
+        _fail(error)
+    Console().print(theory_table(theory_for(loaded), result))
+
+
+def result_json(result: RunResult) -> dict[str, Any]:
+    """`RunResult.to_json()` plus the `theory` object when a formula applies."""
+    data = result.to_json()
+    theory = theory_for(result.scenario)
+    if theory.applies:
+        data["theory"] = asdict(theory)
+    return data
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,9 @@ from bpsim.engine import RunResult
 from bpsim.events import Counts
 from bpsim.i18n import t
 from bpsim.render.format import number, seconds
+from bpsim.render.theory import theory_table
 from bpsim.scenario import Scenario
+from bpsim.theory import theory_for
 
 __all__ = ["summary", "ledger_rows", "observations", "setup_line"]
 
@@ -164,6 +166,9 @@ def summary(result: RunResult) -> RenderableType:
     says = Text("\n".join(f"• {line}" for line in observations(result)))
     parts: list[RenderableType] = [title, header, Text(""), _ledger(result.counts), Text(""), _figures(result)]
     parts += [Text(""), says]
+    theory = theory_for(scenario)
+    if theory.applies:
+        parts += [Text(""), theory_table(theory, result)]
     if scenario.lesson:
         parts += [Text(""), Text(t("summary.lesson"), style="bold"), Text(scenario.lesson.strip())]
     return Group(*parts)
