@@ -1,6 +1,6 @@
 """What `bpsim explain` teaches: the topics in teaching order and the policy-name translator.
 
-Pure data, no Rich and no engine: the sentences live in `bpsim/locale/<lang>/explain.toml` and
+Data and lookups, no Rich and no engine: the sentences live in `bpsim/locale/<lang>/explain.toml` and
 `policies.toml`; `bpsim.render.explain` draws them. The identifiers below (`dropHead`,
 `BoundedChannelFullMode`...) are spelled exactly as each ecosystem spells them, so they are the
 same in every language and stay out of the catalogues.
@@ -8,9 +8,25 @@ same in every language and stay out of the catalogues.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
-__all__ = ["TOPICS", "TOPIC_FIELDS", "POLICIES_TOPIC", "ECOSYSTEMS", "Name", "POLICY_NAMES", "TRAPS"]
+from bpsim.errors import BpsimError
+from bpsim.i18n import t
+
+__all__ = [
+    "TOPICS",
+    "TOPIC_FIELDS",
+    "POLICIES_TOPIC",
+    "ECOSYSTEMS",
+    "Name",
+    "POLICY_NAMES",
+    "TRAPS",
+    "UnknownTopic",
+    "topic_names",
+    "closest_topic",
+    "check_topic",
+]
 
 TOPICS: tuple[str, ...] = (
     "backpressure",
@@ -33,10 +49,10 @@ POLICIES_TOPIC = "policies"
 """`bpsim explain policies`: the policy-name table rather than a lesson (`policies.toml`)."""
 
 ECOSYSTEMS: dict[str, str] = {
-    "akka": "Akka Streams",
-    "kotlin": "Kotlin Channel",
-    "dotnet": ".NET Channel",
-    "rx": "RxJava/Reactor",
+    "akka": "Akka\nStreams",
+    "kotlin": "Kotlin\nChannel",
+    "dotnet": ".NET\nChannel",
+    "rx": "RxJava/\nReactor",
     "rabbitmq": "RabbitMQ",
     "asyncio": "asyncio",
 }
@@ -98,3 +114,29 @@ TRAPS: dict[str, str] = {
 """Names that mean opposite things in different places -> their key in `policies.trap`.
 
 bpsim refuses them as `queue.policy` (`scenario.AMBIGUOUS_POLICY_NAMES`)."""
+
+
+class UnknownTopic(BpsimError, ValueError):
+    """`bpsim explain NAME` for a NAME that is not a topic; the message lists the topics."""
+
+
+def topic_names() -> tuple[str, ...]:
+    """Every name `bpsim explain` accepts: the lessons in teaching order, then "policies"."""
+    return (*TOPICS, POLICIES_TOPIC)
+
+
+def closest_topic(name: str) -> str | None:
+    """The topic `name` was probably meant to be ("drop_oldest" -> "drop-oldest"), if any."""
+    close = difflib.get_close_matches(name.lower().replace("_", "-"), topic_names(), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def check_topic(name: str) -> str:
+    """Return `name` if it is a topic; raise UnknownTopic saying which ones there are."""
+    if name in topic_names():
+        return name
+    topics = ", ".join(topic_names())
+    close = closest_topic(name)
+    if close is None:
+        raise UnknownTopic(t("explain.ui.unknown", name=name, topics=topics))
+    raise UnknownTopic(t("explain.ui.did_you_mean", name=name, close=close, topics=topics))
