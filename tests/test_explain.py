@@ -161,3 +161,11 @@ def test_every_name_in_the_table_that_bpsim_accepts_means_that_row(row: str) -> 
 def test_every_trap_is_refused_by_the_scenario_parser_as_ambiguous(trap: str) -> None:
     with pytest.raises(ValueError, match="ambiguous"):
         parse_policy(trap)
+
+
+def test_at_width_100_no_identifier_in_the_policy_table_is_broken() -> None:
+    text = render(policy_table(), 100)
+    for row in POLICY_NAMES.values():
+        for name in row.values():
+            for line in name.code.splitlines():
+                assert line in text, line

@@ -8,7 +8,6 @@ prints: each function returns a renderable for the caller's Console.
 from __future__ import annotations
 
 from rich import box
-from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.rule import Rule
@@ -35,7 +34,7 @@ def topic_list() -> RenderableType:
     """A table of every topic with its one-line summary, and how to read one."""
     table = Table(box=box.SIMPLE_HEAD, title=t("explain.ui.list_title"), title_justify="left")
     table.add_column(t("explain.ui.topic"), style="bold", no_wrap=True)
-    table.add_column(t("explain.ui.summary"))
+    table.add_column(t("explain.ui.summary"), overflow="fold")
     for name in TOPICS:
         table.add_row(name, t(f"explain.{name}.summary"))
     table.add_row(POLICIES_TOPIC, t("policies.summary"))
@@ -73,27 +72,27 @@ def policy_table() -> RenderableType:
     Drawn with one row per library so that four policy columns fit 100 columns.
     """
     policies = tuple(POLICY_NAMES)
-    names = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    names = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0), expand=True)
     names.add_column(t("policies.library"), style="bold")
     for policy in policies:
-        # An identifier is never broken: the column is at least as wide as its longest one.
-        widest = max(_widest_line(name.code) for name in POLICY_NAMES[policy].values())
         heading = Text.assemble((policy, "bold"), "\n", (t(f"policies.heading.{policy}"), "dim"))
-        names.add_column(heading, min_width=widest)
+        names.add_column(heading, ratio=1, overflow="fold")
     for ecosystem, label in ECOSYSTEMS.items():
         names.add_row(label, *(_cell(POLICY_NAMES[policy][ecosystem]) for policy in policies))
 
     traps = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
     traps.add_column(t("policies.trap_name"), style="bold", no_wrap=True)
-    traps.add_column(t("policies.trap_one"), ratio=1)
-    traps.add_column(t("policies.trap_other"), ratio=1)
+    traps.add_column(t("policies.trap_one"), ratio=1, overflow="fold")
+    traps.add_column(t("policies.trap_other"), ratio=1, overflow="fold")
     for trap, key in TRAPS.items():
         traps.add_row(trap, t(f"policies.trap.{key}.one"), t(f"policies.trap.{key}.other"))
 
     return Group(
         _title(t("policies.title")),
         Markdown(t("policies.intro")),
+        Text(),
         names,
+        Text(),
         Text(t("policies.keep_latest"), style="dim"),
         Text(),
         _title(t("policies.traps_title")),
@@ -111,10 +110,6 @@ def _cell(name: Name) -> Text:
     if name.note is not None:
         cell.append(f"\n{t(f'policies.note.{name.note}')}", style="dim italic")
     return cell
-
-
-def _widest_line(text: str) -> int:
-    return max((cell_len(line) for line in text.splitlines()), default=0)
 
 
 def _lines(text: str) -> list[str]:
