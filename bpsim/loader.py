@@ -137,7 +137,9 @@ def scenario_from_text(
     else:
         problems = []
     in_file = sorted((p for p in problems if p.source == source), key=lambda p: p.line or 0)
-    problems = in_file + set_problems + [p for p in problems if p.source != source]
+    order = {f"--set {override}": index for index, override in enumerate(overrides)}
+    from_set = sorted(set_problems + [p for p in problems if p.source != source], key=lambda p: order[p.source])
+    problems = in_file + from_set
     if problems:
         raise ScenarioError(problems)
     return scenario
@@ -176,9 +178,11 @@ def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, source: str) -> P
     lines = text.splitlines() or [""]
     if line is None:  # "at end of document": point just after the last character
         line, column = len(lines), len(lines[-1]) + 1
+    context = lines[line - 1] if line <= len(lines) else ""
     hint = next((h for start, h in _SYNTAX_HINTS.items() if message.startswith(start)), None)
-    message = f"{message} {hint}" if hint else message
-    return Problem(source, message, line, column, context=lines[line - 1] if line <= len(lines) else "")
+    if message == "Invalid value" and not context[column - 1 : column].isalpha():
+        hint = None  # the quotes hint is for a bare word, not for an unclosed [ or a stray =
+    return Problem(source, f"{message} {hint}" if hint else message, line, column, context=context)
 
 
 def _parse_override(override: str) -> tuple[KeyPath, Any]:
@@ -245,7 +249,7 @@ def _user_path(loc: tuple[str | int, ...], data: Any) -> tuple[KeyPath, bool]:
         if isinstance(data, dict) and (part in data or is_last):
             path.append(part)
             data = data.get(part)
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        elif isinstance(data, list) and isinstance(part, int):
             path.append(part)
             data = data[part]
         else:
@@ -317,29 +321,25 @@ def _key_lines(text: str) -> dict[KeyPath, int]:
     """
     lines: dict[KeyPath, int] = {}
     table: KeyPath = ()
-    counts: dict[KeyPath, int] = {}
+    arrays: dict[KeyPath, int] = {}  # [[array]] headers seen so far, for the index of the next one
     in_string: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         if in_string is not None:
             in_string = None if in_string in line else in_string
             continue
         if match := _ARRAY_HEADER.match(line):
-            array = _split_key(match.group(1))
-            counts[array] = counts.get(array, -1) + 1
-            table = (*array, counts[array])
+            array = _split_key(match[1])
+            arrays[array] = arrays.get(array, -1) + 1
+            table = key = (*array, arrays[array])
         elif match := _TABLE_HEADER.match(line):
-            table = _split_key(match.group(1))
+            table = key = _split_key(match[1])
         elif match := _KEY_LINE.match(line):
-            key = (*table, *_split_key(match.group(1)))
-            for depth in range(1, len(key) + 1):
-                lines.setdefault(key[:depth], number)
-            value = match.group(2)
-            in_string = next((q for q in ('"""', "'''") if value.count(q) % 2), None)
-            continue
+            key = (*table, *_split_key(match[1]))
+            in_string = next((q for q in ('"""', "'''") if match[2].count(q) % 2), None)
         else:
             continue
-        for depth in range(1, len(table) + 1):
-            lines.setdefault(table[:depth], number)
+        for depth in range(1, len(key) + 1):
+            lines.setdefault(key[:depth], number)
     return lines
 
 
