@@ -224,7 +224,11 @@ def test_set_replaces_one_key(override: str, read, expected: object) -> None:
 
 
 def test_set_creates_missing_tables_and_applies_in_order() -> None:
-    overrides = ['workers.service={distribution="exponential", mean=0.5}', "shutdown.mode=immediate", "shutdown.at=3"]
+    overrides = [
+        'workers.service={distribution="exponential", mean=0.5}',
+        "shutdown.mode=immediate",
+        "shutdown.at=3",
+    ]
     scenario = scenario_from_text("items = 5\n", overrides=overrides)
     assert scenario.workers.service == ExponentialService(distribution="exponential", mean=0.5)
     assert (scenario.shutdown.mode, scenario.shutdown.at) == ("immediate", 3)
@@ -236,7 +240,9 @@ def test_malformed_set_names_itself_as_the_source(override: str) -> None:
 
 
 def test_set_below_a_plain_value_is_refused() -> None:
-    assert lines_for(VALID, ["queue.maxsize.x=1"]) == ["--set queue.maxsize.x=1: queue.maxsize is a value, not a table"]
+    assert lines_for(VALID, ["queue.maxsize.x=1"]) == [
+        "--set queue.maxsize.x=1: queue.maxsize is a value, not a table"
+    ]
 
 
 def test_invalid_set_value_names_the_set_instead_of_a_file_line() -> None:
@@ -268,7 +274,9 @@ def test_seed_replaces_the_files_seed() -> None:
 # Finding and reading files
 
 
-def test_existing_path_wins_over_a_bundled_name(bundled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_existing_path_wins_over_a_bundled_name(
+    bundled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("burst").write_text("items = 1\n", encoding="utf-8")
     assert find_scenario("burst") == Path("burst")
@@ -320,7 +328,9 @@ def test_valid_scenario_has_no_problems(tmp_path: Path) -> None:
 
 
 def test_directory_is_not_a_scenario(tmp_path: Path) -> None:
-    assert [str(p) for p in scenario_problems(tmp_path)] == [f"{tmp_path}: is a directory; give a scenario file (.toml)"]
+    assert [str(p) for p in scenario_problems(tmp_path)] == [
+        f"{tmp_path}: is a directory; give a scenario file (.toml)"
+    ]
 
 
 def test_unreadable_file_is_one_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
