@@ -13,9 +13,11 @@ from rich.console import Console
 from bpsim import __version__
 from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError
+from bpsim.explain import check_topic
 from bpsim.i18n import detect_language, set_language
 from bpsim.loader import load_scenario
 from bpsim.output import write_text
+from bpsim.render import explain as explain_render
 from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
 from bpsim.render.trace import trace_line
@@ -148,6 +150,24 @@ def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption 
     except BpsimError as error:
         _fail(error)
     Console().print(theory_table(theory_for(loaded), result))
+
+
+@app.command()
+def explain(
+    topic: Annotated[
+        str | None, typer.Argument(help="A topic, e.g. backpressure, drop-oldest, shutdown, little, policies.")
+    ] = None,
+) -> None:
+    """Teach one concept: what it is, when to use it, its asyncio code, and a scenario to run.
+
+    Without a topic, list them. `bpsim explain policies` maps bpsim's policy names to the names
+    Akka, Kotlin, .NET, RxJava and RabbitMQ use, including the names that mean opposite things.
+    """
+    try:
+        renderable = explain_render.topic_list() if topic is None else explain_render.topic(check_topic(topic))
+    except BpsimError as error:
+        _fail(error)
+    Console().print(renderable)
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
