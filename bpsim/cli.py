@@ -23,18 +23,31 @@ from bpsim.render.theory import theory_table
 from bpsim.render.trace import trace_line
 from bpsim.theory import theory_for
 
-HELP = """\
+POLICIES = """\
+Overload policies (queue.policy) — what the producer does when the queue is full:
+
+\b
+  block        the producer waits for room (await queue.put)
+  drop-newest  the arriving item is discarded, queued items are kept
+               (put_nowait raising QueueFull)
+  drop-oldest  the oldest queued item is evicted to admit the arriving one
+"""
+
+HELP = f"""\
 Watch asyncio queues and backpressure work: a producer, an asyncio.Queue(maxsize),
 workers and a Semaphore-limited downstream, running as real asyncio code on a virtual clock.
 
-Overload policies (queue.policy) — what the producer does when the queue is full:
-
-  block        the producer waits for room (await queue.put)
-  drop-newest  the arriving item is discarded, queued items are kept (put_nowait raising QueueFull)
-  drop-oldest  the oldest queued item is evicted to admit the arriving one
-
-Start with:  bpsim run scenarios/burst.toml
+{POLICIES}
+Start with:  bpsim run scenarios/burst.toml   (or: bpsim explain backpressure)
 """
+
+RUN_HELP = f"""\
+Run a scenario and summarise what happened to every item.
+
+In a terminal it shows a live dashboard; piped, in CI or with --no-live it runs at full speed
+and prints the summary. Results are the same either way.
+
+{POLICIES}"""
 
 app = typer.Typer(
     help=HELP,
@@ -96,7 +109,7 @@ JsonOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(help=RUN_HELP)
 def run(
     scenario: ScenarioArg,
     overrides: SetOption = None,
@@ -109,11 +122,6 @@ def run(
         bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")
     ] = True,
 ) -> None:
-    """Run a scenario and summarise what happened to every item.
-
-    In a terminal it shows a live dashboard; piped, in CI or with --no-live it runs at full speed
-    and prints the summary. Results are the same either way.
-    """
     console = Console()
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
