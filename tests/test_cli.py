@@ -109,7 +109,6 @@ def test_an_unwritable_json_path_is_a_clear_error(tmp_path: Path):
 
 
 def test_help_teaches_the_policies():
-
     for command in ([], ["run"]):
         text = bpsim(*command, "--help").output
         assert "  drop-oldest  the oldest queued item is evicted to admit the arriving one" in text
