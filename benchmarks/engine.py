@@ -9,9 +9,10 @@ Each case runs three ways on the same items (the same arrival and service times,
 * simpy  - SimPy 4 on the same M/M/c/K model (drop-newest cases only).
 
 Every run is its own subprocess, so its peak RSS is its own; all three import the same modules
-(bpsim's scenario model pulls in pydantic, SimPy is imported by all). Wall time is the best of
-`--repeat` runs, interleaved so that other load on the machine hits all alike; the tracemalloc
-peak comes from one extra run. The three must agree on what happened (items handled, dropped,
+(bpsim's scenario model pulls in pydantic, SimPy is imported by all). Speed is items per second
+of CPU time (`time.process_time`: other processes on a shared machine barely move it), the best
+of `--repeat` runs, interleaved so that changes in load hit all alike; the tracemalloc peak
+comes from one extra run. The three must agree on what happened (items handled, dropped,
 timed out, and the end time), or the table says so.
 
     python benchmarks/engine.py                  # 100k items per case
@@ -195,17 +196,23 @@ def peak_rss_mib() -> float:
 
 
 def run_once(case: str, implementation: str, n: int, traced: bool) -> dict[str, object]:
-    """One run of one implementation: wall time and peak RSS, or (traced) the tracemalloc peak."""
+    """One run of one implementation: CPU time and peak RSS, and (traced) the tracemalloc peak."""
     scenario = CASES[case](n)
     function = IMPLEMENTATIONS[implementation]
     rss_imports = peak_rss_mib()
     if traced:
         tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     outcome = function(scenario)
-    wall = time.perf_counter() - start
+    cpu = time.process_time() - start
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else None
-    return {"wall": wall, "outcome": outcome, "rss_imports_mib": rss_imports, "rss_mib": peak_rss_mib(), "tracemalloc_mib": traced_peak}
+    return {
+        "cpu": cpu,
+        "outcome": outcome,
+        "rss_imports_mib": rss_imports,
+        "rss_mib": peak_rss_mib(),
+        "tracemalloc_mib": traced_peak,
+    }
 
 
 def in_subprocess(case: str, implementation: str, n: int, traced: bool = False) -> dict[str, object]:
@@ -232,7 +239,7 @@ def table(n: int, repeat: int) -> None:
     header = f"{'case':<22} {'impl':<6} {'items/s':>9} {'vs bpsim':>8} {'tracemalloc':>11} {'peak RSS':>9}  outcome"
     print(header)
     print("-" * len(header))
-    speed = {key: n / min(r["wall"] for r in rows) for key, rows in runs.items()}
+    speed = {key: n / min(r["cpu"] for r in rows) for key, rows in runs.items()}
     for case in CASES:
         reference = runs[case, "bpsim"][0]["outcome"]
         for (row_case, implementation), rows in runs.items():
@@ -258,7 +265,7 @@ def million() -> None:
     handled, dropped, _, end = row["outcome"]
     print(
         f"Python {platform.python_version()}: bpsim, drop-newest M/M/4/14, {n:,} items: "
-        f"{row['wall']:.1f} s ({n / row['wall']:,.0f} items/s), peak RSS {row['rss_mib']:.0f} MiB "
+        f"{row['cpu']:.1f} s CPU ({n / row['cpu']:,.0f} items/s), peak RSS {row['rss_mib']:.0f} MiB "
         f"({row['rss_imports_mib']:.0f} MiB after imports); {handled:,} handled, {dropped:,} dropped, end {end:.3f}"
     )
 
@@ -266,7 +273,7 @@ def million() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000, help="items per case (default 100,000)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the best counts (default 5)")
     parser.add_argument("--million", action="store_true", help="only measure a 1,000,000-item run's peak RSS")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)

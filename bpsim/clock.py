@@ -28,9 +28,8 @@ from bpsim.errors import Stalled
 
 __all__ = ["VirtualTimeLoop", "Pacing"]
 
-# With work ready the loop asks the selector for events with timeout 0 on every iteration. We
-# answer without a system call, except every this many iterations, so that Ctrl-C and key presses
-# (which arrive through real file descriptors) are still seen promptly during a long busy run.
+# The real file descriptors are polled on every this many clock jumps (and before a stall), so
+# Ctrl-C and key presses are seen within milliseconds while a run goes at full speed.
 _POLL_EVERY = 256
 
 
@@ -122,23 +121,28 @@ class Pacing:
 
 
 class _VirtualSelector(selectors.DefaultSelector):
-    """Polls the real file descriptors without blocking, then lets the loop jump its clock."""
+    """Polls the real file descriptors now and then, without blocking, and lets the loop jump.
+
+    The loop only asks when nothing is ready (see `VirtualTimeLoop._run_once`): time is about to
+    jump, or the run has stalled. The real descriptors (the self-pipe that Ctrl-C and
+    `call_soon_threadsafe` write to, the keyboard of a live view) are polled before a stall is
+    declared and on every `_POLL_EVERY`-th jump, not on every one: a system call per jump would
+    cost more than the simulation step it precedes.
+    """
 
     def __init__(self, loop: VirtualTimeLoop) -> None:
         super().__init__()
         self._loop = loop
-        self._skipped = 0
+        self._unpolled = 0
 
     def select(self, timeout: float | None = None) -> list[Any]:
+        self._unpolled += 1
+        if timeout is None or self._unpolled >= _POLL_EVERY:
+            self._unpolled = 0
+            if ready := super().select(0):
+                return ready
         if timeout == 0:
-            self._skipped += 1
-            if self._skipped < _POLL_EVERY:
-                return []
-            self._skipped = 0
-            return super().select(0)
-        ready = super().select(0)
-        if ready:
-            return ready
+            return []
         if timeout is None:
             raise Stalled(
                 f"t={self._loop.time():.6f}: every task waits and no timer is pending, "
@@ -174,6 +178,30 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         heapq.heappush(self._scheduled, timer)
         timer._scheduled = True
         return timer
+
+    def _run_once(self) -> None:
+        """One loop iteration; while callbacks are ready, without asking the selector.
+
+        `BaseEventLoop._run_once` asks the selector for I/O on every iteration (with timeout 0
+        while callbacks are ready), then moves the timers due now to the ready queue and runs
+        the ready callbacks. On virtual time the clock cannot move while callbacks are ready, so
+        this iteration skips the selector and does the other two steps exactly as the stock one
+        does, in the same order. With nothing ready (time is about to jump, or the run has
+        stalled), in debug mode and when the loop is stopping, the stock iteration runs.
+        """
+        ready = self._ready
+        if not ready or self._debug or self._stopping:
+            super()._run_once()
+            return
+        scheduled, due_before = self._scheduled, self._now + self._clock_resolution
+        while scheduled and scheduled[0]._when < due_before:
+            timer = heapq.heappop(scheduled)
+            timer._scheduled = False
+            ready.append(timer)
+        for _ in range(len(ready)):
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
 
     def _advance(self, timeout: float, wait: Callable[[float], list[Any]]) -> list[Any]:
         """Jump the clock to the next timer (or by `timeout`, which asyncio caps at a day)."""

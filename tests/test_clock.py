@@ -104,3 +104,26 @@ def test_pacing_maps_virtual_seconds_to_wall_seconds_by_speed():
     run_on_virtual_time(main, Pacing(speed=10.0))
     # 1 virtual second at speed 10 takes about 0.1 wall seconds; never less.
     assert time.monotonic() - wall_start >= 0.1
+
+
+def test_the_clock_polls_real_file_descriptors_only_now_and_then(monkeypatch):
+    # A system call per clock jump (or per iteration) would cost more than the step it precedes.
+    import selectors
+
+    polls: list[float | None] = []
+    real_select = selectors.DefaultSelector.select
+
+    def counting_select(self, timeout=None):
+        polls.append(timeout)
+        return real_select(self, timeout)
+
+    monkeypatch.setattr(selectors.DefaultSelector, "select", counting_select)
+
+    async def main():
+        for _ in range(1000):
+            await asyncio.sleep(0.5)
+            await asyncio.sleep(0)  # work ready at the same instant
+
+    run_on_virtual_time(main)
+    assert 0 < len(polls) <= 1000 // 256 + 2
+    assert set(polls) == {0}, "a poll never blocks"
