@@ -1,9 +1,9 @@
 """Latency statistics with bounded memory: exact for ordinary runs, within 1% for huge ones.
 
 The first `EXACT_LIMIT` values are kept, so percentiles of a classroom run are values that really
-occurred. Every value also goes into a histogram of log-spaced buckets (each 2% wide), which takes
-over past the limit: memory stays bounded whatever the number of items, and a percentile is then
-off by at most 1%.
+occurred. Past the limit a histogram of log-spaced buckets (each 2% wide) takes over, filled from
+the kept values once and then value by value: memory stays bounded whatever the number of items,
+and a percentile is then off by at most 1%.
 """
 
 from __future__ import annotations
@@ -39,7 +39,15 @@ class LatencyStats:
         if value > self.max:
             self.max = value
         if self.count <= EXACT_LIMIT:
-            self._exact.append(value)
+            self._exact.append(value)  # the histogram is not needed yet: recording stays cheap
+            return
+        if self.count == EXACT_LIMIT + 1:
+            for kept in self._exact:
+                self._count_in_bucket(kept)
+            self._exact, self._sorted = array("d"), []  # no longer used: give the memory back
+        self._count_in_bucket(value)
+
+    def _count_in_bucket(self, value: float) -> None:
         bucket = 0 if value <= _SMALLEST else 1 + int(math.log(value / _SMALLEST) / _LOG_GROWTH)
         self._buckets[bucket] = self._buckets.get(bucket, 0) + 1
 
