@@ -14,6 +14,7 @@ from typing import Any
 from bpsim.clock import Pacing, VirtualTimeLoop
 from bpsim.errors import Stalled
 from bpsim.events import Counts, Observer, ProducerState, WorkerState
+from bpsim.limits import LimitReached, Limits
 from bpsim.pipeline import Pipeline
 from bpsim.scenario import Scenario
 from bpsim.stats import LatencyStats
@@ -55,7 +56,8 @@ class RunResult:
 
     scenario: Scenario
     completed: bool
-    """False when the run was interrupted (Ctrl-C) before the queue was shut down and drained."""
+    """False when the run was interrupted (Ctrl-C) or stopped by a limit before the queue was
+    shut down and drained."""
     duration: float
     """Simulated seconds from the start to the last thing that happened."""
     counts: Counts
@@ -66,6 +68,8 @@ class RunResult:
     latency: Distribution
     queue_wait: Distribution
     variant: str | None = None
+    stopped_by: str | None = None
+    """The limit that stopped the run ("max_items", "max_queued", "max_duration"), if one did."""
 
     @property
     def throughput(self) -> float:
@@ -84,6 +88,7 @@ class RunResult:
             "seed": scenario.seed,
             "policy": scenario.queue.policy.value,
             "completed": self.completed,
+            "stopped_by": self.stopped_by,
             "duration": self.duration,
             "items": {
                 "produced": c.produced,
@@ -112,7 +117,11 @@ class RunResult:
 
 
 class Simulation:
-    """Several scenario variants on one virtual clock (one loop, one TaskGroup)."""
+    """Several scenario variants on one virtual clock (one loop, one TaskGroup).
+
+    `limits` apply to each variant (items produced, items queued) and to the shared clock
+    (simulated seconds); the first one hit stops every variant.
+    """
 
     def __init__(
         self,
@@ -120,24 +129,34 @@ class Simulation:
         *,
         labels: Sequence[str] | None = None,
         pacing: Pacing | None = None,
+        limits: Limits = Limits(),
     ) -> None:
-        self.pipelines = [Pipeline(scenario) for scenario in scenarios]
+        self.pipelines = [Pipeline(scenario, limits=limits) for scenario in scenarios]
         self.labels = list(labels) if labels is not None else None
         self.pacing = pacing
+        self.limits = limits
         self.loop: VirtualTimeLoop | None = None
         self.completed = False
+        self.stopped_by: LimitReached | None = None
 
     def subscribe(self, observer: Observer, variant: int = 0) -> None:
         """Send every event of one variant to `observer`."""
         self.pipelines[variant].observers.append(observer)
 
     def run(self) -> list[RunResult]:
-        """Run to the end. KeyboardInterrupt (Ctrl-C) propagates; `results()` then has the partial run."""
+        """Run to the end and return every variant's result.
+
+        KeyboardInterrupt (Ctrl-C) propagates; `results()` then has the partial run. A run that
+        hits a limit raises `LimitReached`, carrying the partial results (also in `results()`).
+        """
         with asyncio.Runner(loop_factory=self._new_loop) as runner:
             try:
                 runner.run(self._main())
             except Stalled as stalled:
                 raise Stalled(f"{stalled}: {self._describe_waiting()}") from None
+        if self.stopped_by is not None:
+            self.stopped_by.results = self.results()
+            raise self.stopped_by
         return self.results()
 
     def _new_loop(self) -> VirtualTimeLoop:
@@ -145,10 +164,22 @@ class Simulation:
         return self.loop
 
     async def _main(self) -> None:
-        async with asyncio.TaskGroup() as task_group:
-            for pipeline in self.pipelines:
-                task_group.create_task(pipeline.run())
-        self.completed = True
+        try:
+            async with asyncio.timeout_at(self.limits.max_duration):
+                await self._run_pipelines()
+        except TimeoutError:
+            self.stopped_by = LimitReached("max_duration", self.limits.max_duration, self.now)
+        if self.stopped_by is None:
+            self.completed = True
+
+    async def _run_pipelines(self) -> None:
+        try:
+            async with asyncio.TaskGroup() as task_group:
+                for pipeline in self.pipelines:
+                    task_group.create_task(pipeline.run())
+        except* LimitReached as stopped:
+            # A pipeline's producer raised it; the TaskGroups have cancelled everything else.
+            self.stopped_by = _first_leaf(stopped)
 
     @property
     def now(self) -> float:
@@ -180,14 +211,29 @@ class Simulation:
                 latency=Distribution.of(pipeline.ledger.latency),
                 queue_wait=Distribution.of(pipeline.ledger.queue_wait),
                 variant=self.labels[index] if self.labels is not None else None,
+                stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
             )
             for index, pipeline in enumerate(self.pipelines)
         ]
 
 
-def run(scenario: Scenario, observers: Sequence[Observer] = (), pacing: Pacing | None = None) -> RunResult:
-    """Run one scenario to the end and return its result."""
-    simulation = Simulation([scenario], pacing=pacing)
+def _first_leaf(group: BaseExceptionGroup[LimitReached]) -> LimitReached:
+    # TaskGroups nest: the simulation's group holds the pipeline's group holds the exception.
+    found: BaseException = group
+    while isinstance(found, BaseExceptionGroup):
+        found = found.exceptions[0]
+    assert isinstance(found, LimitReached)
+    return found
+
+
+def run(
+    scenario: Scenario,
+    observers: Sequence[Observer] = (),
+    pacing: Pacing | None = None,
+    limits: Limits = Limits(),
+) -> RunResult:
+    """Run one scenario to the end and return its result (raises `LimitReached` at a limit)."""
+    simulation = Simulation([scenario], pacing=pacing, limits=limits)
     for observer in observers:
         simulation.subscribe(observer)
     return simulation.run()[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Iterable
 
 from bpsim import policies
@@ -39,6 +40,7 @@ from bpsim.events import (
     WorkerState,
 )
 from bpsim.ledger import Ledger
+from bpsim.limits import Limits, LimitReached
 from bpsim.scenario import Scenario
 from bpsim.workload import Item, items
 
@@ -48,8 +50,9 @@ __all__ = ["Pipeline"]
 class Pipeline:
     """One scenario's producer, queue, workers and downstream, running on the current loop."""
 
-    def __init__(self, scenario: Scenario, observers: Iterable[Observer] = ()) -> None:
+    def __init__(self, scenario: Scenario, observers: Iterable[Observer] = (), limits: Limits = Limits()) -> None:
         self.scenario = scenario
+        self.limits = limits
         self.ledger = Ledger()
         self.observers = list(observers)
         self.queue: Queue[Item] = Queue(scenario.queue.maxsize)
@@ -86,10 +89,14 @@ class Pipeline:
         """Put every item in the queue when it is due, as the policy says."""
         loop = asyncio.get_running_loop()
         queue = self.queue
+        # bpsim's guards (limits.py), not the handbook's: they stop a run that would eat the machine.
+        max_items, max_queued = self.limits.max_items, self.limits.max_queued or math.inf
         for item in items(self.scenario):
             self._next_due = item.arrival
             if (delay := item.arrival - loop.time()) > 0:
                 await asyncio.sleep(delay)
+            if item.number == max_items:
+                raise LimitReached("max_items", max_items, loop.time())
             self.ledger.produced += 1
             if self.observers:
                 self._emit(ItemProduced(loop.time(), item.number, queue.qsize()))
@@ -104,6 +111,8 @@ class Pipeline:
                 self.ledger.qsize_changed(loop.time(), queue.qsize())
                 if self.observers:
                     self._emit(ItemEnqueued(loop.time(), item.number, queue.qsize()))
+                if queue.qsize() > max_queued:
+                    raise LimitReached("max_queued", max_queued, loop.time())
         self.producer_state = ProducerState.DONE
         self._emit(ProducerFinished(loop.time(), self.ledger.produced, stopped_by_shutdown=False))
 

@@ -1,0 +1,89 @@
+"""Guards that stop a run before it takes the machine down.
+
+A run's work, memory and length are each bounded by one limit:
+
+* `max_items`: items produced per variant. CPU time grows with items (about 20 µs each), so
+  this also bounds how long a run takes on the wall clock.
+* `max_queued`: items waiting in the queue at once. Only an unbounded queue (`maxsize = 0`)
+  under overload gets near it; the other places an item can be (one in a blocked put, one per
+  worker) are bounded by the scenario itself.
+* `max_duration`: simulated seconds (unset by default: the clock jumps, so simulated time
+  costs nothing by itself).
+
+A run that hits a limit stops cleanly at that simulated instant, the way Ctrl-C stops it:
+`Simulation.run()` raises `LimitReached`, whose `results` are the partial results, each with
+`completed=False` and `stopped_by` naming the limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bpsim.errors import BpsimError
+from bpsim.i18n import t
+
+if TYPE_CHECKING:
+    from bpsim.engine import RunResult
+
+__all__ = ["Limits", "NO_LIMITS", "LimitReached", "FLAGS"]
+
+FLAGS = {"max_items": "--max-items", "max_queued": "--max-queued", "max_duration": "--max-duration"}
+"""The command-line option that raises each limit (named in the message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How far one run may go; None means no limit."""
+
+    max_items: int | None = 2_000_000
+    max_queued: int | None = 1_000_000
+    max_duration: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in FLAGS:
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive or None, not {value!r}")
+
+
+NO_LIMITS = Limits(max_items=None, max_queued=None, max_duration=None)
+
+
+class LimitReached(BpsimError):
+    """A run hit one of its `Limits` and was stopped; `results` has what it did until then."""
+
+    def __init__(self, limit: str, value: float, at: float) -> None:
+        self.limit = limit
+        """The `Limits` field that was hit: "max_items", "max_queued" or "max_duration"."""
+        self.value = value
+        self.at = at
+        """The simulated second the run stopped at."""
+        self.results: list[RunResult] = []
+        """The partial results of every variant (set by `Simulation.run`)."""
+        super().__init__(limit)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        lines = [t(f"limits.{self.limit}", at=self.at, value=self.value, flag=FLAGS[self.limit])]
+        for result in self.results:
+            counts = result.counts
+            so_far = t(
+                "limits.so_far",
+                produced=counts.produced,
+                handled=counts.handled,
+                dropped=counts.dropped,
+                timed_out=counts.timed_out,
+                unfinished=counts.in_progress,
+            )
+            lines.append(f"{result.variant}: {so_far}" if result.variant is not None else so_far)
+        lines.append(t("limits.raise", flag=FLAGS[self.limit], bigger=_bigger(self.value)))
+        return lines
+
+
+def _bigger(value: float) -> str:
+    """A round value ten times the limit, to suggest in the message."""
+    bigger = value * 10
+    return f"{int(bigger)}" if float(bigger).is_integer() else f"{bigger:g}"
