@@ -13,26 +13,41 @@ from rich.console import Console
 from bpsim import __version__
 from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError
+from bpsim.explain import check_topic
 from bpsim.i18n import detect_language, set_language
 from bpsim.loader import load_scenario
 from bpsim.output import write_text
+from bpsim.render import explain as explain_render
 from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
 from bpsim.render.trace import trace_line
 from bpsim.theory import theory_for
 
-HELP = """\
+POLICIES = """\
+Overload policies (queue.policy) — what the producer does when the queue is full:
+
+\b
+  block        the producer waits for room (await queue.put)
+  drop-newest  the arriving item is discarded, queued items are kept
+               (put_nowait raising QueueFull)
+  drop-oldest  the oldest queued item is evicted to admit the arriving one
+"""
+
+HELP = f"""\
 Watch asyncio queues and backpressure work: a producer, an asyncio.Queue(maxsize),
 workers and a Semaphore-limited downstream, running as real asyncio code on a virtual clock.
 
-Overload policies (queue.policy) — what the producer does when the queue is full:
-
-  block        the producer waits for room (await queue.put)
-  drop-newest  the arriving item is discarded, queued items are kept (put_nowait raising QueueFull)
-  drop-oldest  the oldest queued item is evicted to admit the arriving one
-
-Start with:  bpsim run scenarios/burst.toml
+{POLICIES}
+Start with:  bpsim run scenarios/burst.toml   (or: bpsim explain backpressure)
 """
+
+RUN_HELP = f"""\
+Run a scenario and summarise what happened to every item.
+
+In a terminal it shows a live dashboard; piped, in CI or with --no-live it runs at full speed
+and prints the summary. Results are the same either way.
+
+{POLICIES}"""
 
 app = typer.Typer(
     help=HELP,
@@ -94,7 +109,7 @@ JsonOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(help=RUN_HELP)
 def run(
     scenario: ScenarioArg,
     overrides: SetOption = None,
@@ -107,11 +122,6 @@ def run(
         bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")
     ] = True,
 ) -> None:
-    """Run a scenario and summarise what happened to every item.
-
-    In a terminal it shows a live dashboard; piped, in CI or with --no-live it runs at full speed
-    and prints the summary. Results are the same either way.
-    """
     console = Console()
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
@@ -148,6 +158,24 @@ def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption 
     except BpsimError as error:
         _fail(error)
     Console().print(theory_table(theory_for(loaded), result))
+
+
+@app.command()
+def explain(
+    topic: Annotated[
+        str | None, typer.Argument(help="A topic, e.g. backpressure, drop-oldest, shutdown, little, policies.")
+    ] = None,
+) -> None:
+    """Teach one concept: what it is, when to use it, its asyncio code, and a scenario to run.
+
+    Without a topic, list them. `bpsim explain policies` maps bpsim's policy names to the names
+    Akka, Kotlin, .NET, RxJava and RabbitMQ use, including the names that mean opposite things.
+    """
+    try:
+        renderable = explain_render.topic_list() if topic is None else explain_render.topic(check_topic(topic))
+    except BpsimError as error:
+        _fail(error)
+    Console().print(renderable)
 
 
 def result_json(result: RunResult) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bpsim.i18n import t
 from bpsim.scenario import ConstantService, ExponentialService, Policy, Scenario, UniformService
 
 if TYPE_CHECKING:
@@ -39,38 +40,6 @@ __all__ = [
     "LittleCheck",
     "littles_law",
 ]
-
-# Every sentence this module shows a person, in one place until the message catalogue takes them.
-REASONS: dict[str, str] = {
-    "unlimited": 'rate = "unlimited": every item is due at once, there is no arrival rate',
-    "bursts": "bursts: the arrival rate changes over time, no closed form",
-    "constant_arrivals": "constant arrivals: the formulas need Poisson arrivals",
-    "downstream_timeout": "downstream timeout: items leave early, no closed form",
-    "max_age": "max_age: stale items leave the queue early, no closed form",
-    "block_bounded": (
-        "block policy with a bounded queue: the producer waits, arrivals are no longer Poisson"
-    ),
-    "semaphore": (
-        "semaphore smaller than the worker pool: items wait in workers' hands, not only in the queue"
-    ),
-    "await_producer": "await_producer = false: the queue may shut down while items are still due",
-    "constant_service": "constant service: the M/D/1 formula needs one worker and an unbounded queue",
-    "uniform_service": "uniform service: the M/G/1 formula needs one worker and an unbounded queue",
-    "unstable": "utilisation >= 1 with an unbounded queue: the queue grows without limit",
-}
-NOTES: dict[str, str] = {
-    "finite_run": (
-        "a finite run lands near the formula, not on it; the share dropped, a rare event, "
-        "needs the most items to settle"
-    ),
-    "near_saturation": "utilisation close to 1: the queue settles slowly and a short run disagrees",
-    "drop_oldest": (
-        "drop-oldest loses as many items as drop-newest, but the evicted ones had already waited: "
-        "W and Wq of handled items have no simple closed form"
-    ),
-    "deadline": "the run stops at {at} s: items still queued then are not counted",
-}
-
 
 # -- the formulas ------------------------------------------------------------------------------
 
@@ -287,28 +256,28 @@ def theory_for(scenario: Scenario) -> Theory:
     """
     rate = scenario.producer.rate
     if rate == "unlimited":
-        return Theory(model=None, applies=False, reason=REASONS["unlimited"], rho=None)
+        return Theory(model=None, applies=False, reason=t("theory.reason.unlimited"), rho=None)
     servers = _servers(scenario)
     arrival_rate = float(rate)
     rho = arrival_rate * scenario.workers.service.mean / servers
     reason = _not_modelled(scenario, servers)
     if reason is not None:
-        return Theory(model=None, applies=False, reason=REASONS[reason], rho=rho)
+        return Theory(model=None, applies=False, reason=t("theory.reason." + reason), rho=rho)
     model = _kendall(scenario, servers)
     bounded = scenario.queue.maxsize > 0
     if not bounded and rho >= 1:
         return Theory(
-            model=model, applies=False, reason=REASONS["unstable"], rho=rho, unstable=True
+            model=model, applies=False, reason=t("theory.reason.unstable"), rho=rho, unstable=True
         )
     state = _steady_state(scenario, arrival_rate, servers)
-    notes = [NOTES["finite_run"]]
+    notes = [t("theory.note.finite_run")]
     if not bounded and rho > 0.9:
-        notes.append(NOTES["near_saturation"])
+        notes.append(t("theory.note.near_saturation"))
     if scenario.shutdown.at is not None:
-        notes.append(NOTES["deadline"].format(at=scenario.shutdown.at))
+        notes.append(t("theory.note.deadline", at=scenario.shutdown.at))
     evicting = bounded and scenario.queue.policy is Policy.DROP_OLDEST
     if evicting:
-        notes.append(NOTES["drop_oldest"])
+        notes.append(t("theory.note.drop_oldest"))
     return Theory(
         model=model,
         applies=True,

@@ -13,7 +13,8 @@ from rich.console import Console
 from bpsim.engine import RunResult, run
 from bpsim.render.theory import theory_table
 from bpsim.scenario import Scenario
-from bpsim.theory import NOTES, REASONS, erlang_c, littles_law, md1, mg1, mmc, mmck, simulated, theory_for
+from bpsim.i18n import t
+from bpsim.theory import erlang_c, littles_law, md1, mg1, mmc, mmck, simulated, theory_for
 
 EXPONENTIAL_1S = {"distribution": "exponential", "mean": 1.0}
 
@@ -140,7 +141,7 @@ def test_drop_newest_with_a_bounded_queue_is_mmck_with_k_maxsize_plus_workers() 
     theory = theory_for(scenario(queue={"maxsize": 10, "policy": "drop-newest"}))
     assert theory.model == "M/M/4/14"
     assert theory.blocking_probability == pytest.approx(mmck(3.5, 1.0, 4, 14).blocking_probability)
-    assert NOTES["finite_run"] in (theory.note or "")
+    assert t("theory.note.finite_run") in (theory.note or "")
 
 
 def test_drop_oldest_loses_as_much_as_drop_newest_but_leaves_waits_out() -> None:
@@ -149,7 +150,7 @@ def test_drop_oldest_loses_as_much_as_drop_newest_but_leaves_waits_out() -> None
     assert oldest.applies and oldest.model == "M/M/4/14"
     assert (oldest.blocking_probability, oldest.throughput) == (newest.blocking_probability, newest.throughput)
     assert (oldest.mean_response, oldest.mean_wait) == (None, None)
-    assert NOTES["drop_oldest"] in (oldest.note or "")
+    assert t("theory.note.drop_oldest") in (oldest.note or "")
 
 
 def test_a_semaphore_at_least_as_large_as_the_pool_changes_nothing() -> None:
@@ -195,7 +196,7 @@ def test_single_worker_with_constant_or_uniform_service_is_md1_or_mg1() -> None:
 )
 def test_no_formula_applies_and_the_reason_says_why(sections: dict[str, Any], reason: str) -> None:
     theory = theory_for(scenario(**sections))
-    assert (theory.applies, theory.model, theory.reason) == (False, None, REASONS[reason])
+    assert (theory.applies, theory.model, theory.reason) == (False, None, t("theory.reason." + reason))
     assert theory.rho is not None
     assert theory.mean_response is None
 
@@ -207,7 +208,7 @@ def test_utilisation_uses_the_base_rate_even_with_bursts() -> None:
 
 def test_unlimited_rate_has_no_utilisation() -> None:
     theory = theory_for(scenario(producer={"rate": "unlimited"}))
-    assert (theory.applies, theory.rho, theory.reason) == (False, None, REASONS["unlimited"])
+    assert (theory.applies, theory.rho, theory.reason) == (False, None, t("theory.reason.unlimited"))
 
 
 def test_overload_is_unstable_with_an_unbounded_queue_and_lossy_with_a_bounded_one() -> None:
@@ -221,7 +222,7 @@ def test_overload_is_unstable_with_an_unbounded_queue_and_lossy_with_a_bounded_o
 
 def test_notes_warn_about_near_saturation_and_a_deadline() -> None:
     theory = theory_for(scenario(producer={"rate": 3.8}, shutdown={"at": 60.0}))
-    assert theory.note == "; ".join([NOTES["finite_run"], NOTES["near_saturation"], NOTES["deadline"].format(at=60.0)])
+    assert theory.note == "; ".join([t("theory.note.finite_run"), t("theory.note.near_saturation"), t("theory.note.deadline", at=60.0)])
 
 
 # -- the simulation agrees ------------------------------------------------------------------------------

@@ -10,31 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from bpsim.engine import RunResult
+from bpsim.i18n import t
 from bpsim.theory import LittleCheck, Theory, littles_law, simulated
 
 __all__ = ["theory_table", "little_line"]
-
-# Every sentence this module shows a person, in one place until the message catalogue takes them.
-TEXT: dict[str, str] = {
-    "title": "Theory vs simulation",
-    "title_model": "Theory vs simulation: {model}",
-    "formula": "formula",
-    "simulated": "simulated",
-    "rho": "utilisation ρ",
-    "blocking": "P(block): share dropped",
-    "throughput": "throughput",
-    "in_system": "L: items in system",
-    "in_queue": "Lq: items in queue",
-    "response": "W: response time",
-    "wait": "Wq: queue wait",
-    "unknown": "—",
-    "no_formula": "No formula: {reason}",
-    "no_formula_rho": "No formula (ρ = {rho:.2f}): {reason}",
-    "little": "Little's law, Lq = λ·Wq: {rate:.3f}/s × {wait:.3f} s = {predicted:.3f}; measured Lq {observed:.3f}: {verdict}",
-    "holds": "holds",
-    "off": "off by {error:.1%}",
-}
-
 
 def _ratio(value: float) -> str:
     return f"{value:.3f}"
@@ -53,14 +32,15 @@ def _seconds(value: float) -> str:
 
 
 def _cell(value: float | None, show: Callable[[float], str]) -> str:
-    return TEXT["unknown"] if value is None else show(value)
+    return t("theory.unknown") if value is None else show(value)
 
 
 def little_line(check: LittleCheck) -> Text:
     """One line: lambda * Wq against the measured mean qsize, and whether they agree."""
-    verdict = TEXT["holds"] if check.holds else TEXT["off"].format(error=check.relative_error)
+    verdict = t("theory.holds") if check.holds else t("theory.off", error=check.relative_error)
     return Text(
-        TEXT["little"].format(
+        t(
+            "theory.little",
             rate=check.arrival_rate,
             wait=check.mean_wait,
             predicted=check.predicted_in_queue,
@@ -71,13 +51,13 @@ def little_line(check: LittleCheck) -> Text:
 
 
 def _table(theory: Theory, result: RunResult | None) -> Table:
-    title = TEXT["title_model"].format(model=theory.model) if theory.model else TEXT["title"]
+    title = t("theory.title_model", model=theory.model) if theory.model else t("theory.title")
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("")
-    table.add_column(TEXT["formula"], justify="right")
+    table.add_column(t("theory.formula"), justify="right")
     measured = simulated(result) if result is not None else None
     if measured is not None:
-        table.add_column(TEXT["simulated"], justify="right")
+        table.add_column(t("theory.simulated"), justify="right")
     # Simulated has no rho and uses Theory's names for the rest; a missing value shows as a dash.
     rows = [
         ("rho", "rho", _ratio),
@@ -89,7 +69,7 @@ def _table(theory: Theory, result: RunResult | None) -> Table:
         ("wait", "mean_wait", _seconds),
     ]
     for key, name, show in rows:
-        cells = [TEXT[key], _cell(getattr(theory, name), show)]
+        cells = [t("theory." + key), _cell(getattr(theory, name), show)]
         if measured is not None:
             cells.append(_cell(getattr(measured, name, None), show))
         table.add_row(*cells)
@@ -108,9 +88,9 @@ def theory_table(theory: Theory, result: RunResult | None = None) -> RenderableT
         if theory.note:
             parts.append(Text(theory.note, style="dim"))
     elif theory.rho is not None:
-        parts.append(Text(TEXT["no_formula_rho"].format(rho=theory.rho, reason=theory.reason), style="dim"))
+        parts.append(Text(t("theory.no_formula_rho", rho=theory.rho, reason=theory.reason), style="dim"))
     else:
-        parts.append(Text(TEXT["no_formula"].format(reason=theory.reason), style="dim"))
+        parts.append(Text(t("theory.no_formula", reason=theory.reason), style="dim"))
     if result is not None:
         parts.append(little_line(littles_law(result)))
     return Group(*parts)

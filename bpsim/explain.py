@@ -1,0 +1,142 @@
+"""What `bpsim explain` teaches: the topics in teaching order and the policy-name translator.
+
+Data and lookups, no Rich and no engine: the sentences live in `bpsim/locale/<lang>/explain.toml` and
+`policies.toml`; `bpsim.render.explain` draws them. The identifiers below (`dropHead`,
+`BoundedChannelFullMode`...) are spelled exactly as each ecosystem spells them, so they are the
+same in every language and stay out of the catalogues.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from bpsim.errors import BpsimError
+from bpsim.i18n import t
+
+__all__ = [
+    "TOPICS",
+    "TOPIC_FIELDS",
+    "POLICIES_TOPIC",
+    "ECOSYSTEMS",
+    "Name",
+    "POLICY_NAMES",
+    "TRAPS",
+    "UnknownTopic",
+    "topic_names",
+    "closest_topic",
+    "check_topic",
+]
+
+TOPICS: tuple[str, ...] = (
+    "backpressure",
+    "block",
+    "put-timeout",
+    "drop-newest",
+    "drop-oldest",
+    "max-age",
+    "semaphore",
+    "timeout",
+    "shutdown",
+    "little",
+)
+"""Every topic of `bpsim explain`, in the order a learner should read them."""
+
+TOPIC_FIELDS: tuple[str, ...] = ("title", "summary", "body", "code", "try")
+"""What the catalogue says about each topic: `explain.<topic>.<field>`."""
+
+POLICIES_TOPIC = "policies"
+"""`bpsim explain policies`: the policy-name table rather than a lesson (`policies.toml`)."""
+
+ECOSYSTEMS: dict[str, str] = {
+    "akka": "Akka\nStreams",
+    "kotlin": "Kotlin\nChannel",
+    "dotnet": ".NET\nChannel",
+    "rx": "RxJava/\nReactor",
+    "rabbitmq": "RabbitMQ",
+    "asyncio": "asyncio",
+}
+"""The libraries in the policy table, by key, with the name they are known by."""
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """One ecosystem's spelling of a bpsim policy."""
+
+    code: str
+    """Exactly as the ecosystem writes it; empty when it has no such behaviour."""
+    note: str | None = None
+    """A caveat, as a key of `policies.note` in the catalogue."""
+
+
+POLICY_NAMES: dict[str, dict[str, Name]] = {
+    "block": {
+        "akka": Name("backpressure"),
+        "kotlin": Name("SUSPEND"),
+        "dotnet": Name("Wait"),
+        "rx": Name("onBackpressureBuffer", note="rx_buffer"),
+        "rabbitmq": Name("", note="rabbitmq_block"),
+        "asyncio": Name("await queue.put(x)"),
+    },
+    "drop-newest": {
+        "akka": Name("dropNew"),
+        "kotlin": Name("DROP_LATEST"),
+        "dotnet": Name("DropWrite"),
+        "rx": Name("onBackpressureDrop"),
+        "rabbitmq": Name("reject-publish"),
+        "asyncio": Name("put_nowait(x)\n→ QueueFull"),
+    },
+    "drop-oldest": {
+        "akka": Name("dropHead"),
+        "kotlin": Name("DROP_OLDEST"),
+        "dotnet": Name("DropOldest"),
+        "rx": Name("DROP_OLDEST"),
+        "rabbitmq": Name("drop-head"),
+        "asyncio": Name("get_nowait()\nput_nowait(x)"),
+    },
+    # Not a fourth policy: drop-oldest with maxsize 1 (the table's footnote says so).
+    "keep-latest": {
+        "akka": Name("conflate"),
+        "kotlin": Name("CONFLATED"),
+        "dotnet": Name("DropOldest", note="capacity_1"),
+        "rx": Name("onBackpressureLatest"),
+        "rabbitmq": Name("drop-head", note="max_length_1"),
+        "asyncio": Name("Queue(maxsize=1)\n+ drop-oldest"),
+    },
+}
+"""Rows: bpsim's policies (and keep-latest); columns: `ECOSYSTEMS` keys."""
+
+TRAPS: dict[str, str] = {
+    "DROP_LATEST": "drop_latest",
+    "DropNewest": "dropnewest",
+    "dropTail": "droptail",
+}
+"""Names that mean opposite things in different places -> their key in `policies.trap`.
+
+bpsim refuses them as `queue.policy` (`scenario.AMBIGUOUS_POLICY_NAMES`)."""
+
+
+class UnknownTopic(BpsimError, ValueError):
+    """`bpsim explain NAME` for a NAME that is not a topic; the message lists the topics."""
+
+
+def topic_names() -> tuple[str, ...]:
+    """Every name `bpsim explain` accepts: the lessons in teaching order, then "policies"."""
+    return (*TOPICS, POLICIES_TOPIC)
+
+
+def closest_topic(name: str) -> str | None:
+    """The topic `name` was probably meant to be ("drop_oldest" -> "drop-oldest"), if any."""
+    close = difflib.get_close_matches(name.lower().replace("_", "-"), topic_names(), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def check_topic(name: str) -> str:
+    """Return `name` if it is a topic; raise UnknownTopic saying which ones there are."""
+    if name in topic_names():
+        return name
+    topics = ", ".join(topic_names())
+    close = closest_topic(name)
+    if close is None:
+        raise UnknownTopic(t("explain.ui.unknown", name=name, topics=topics))
+    raise UnknownTopic(t("explain.ui.did_you_mean", name=name, close=close, topics=topics))

@@ -1,0 +1,355 @@
+"""TOML -> Scenario: find the file, apply --set overrides and --seed, report every problem at once.
+
+Every mistake a user can make in a scenario, from a missing file to a negative rate, becomes a
+`Problem` that points at a file line (or at the `--set` that caused it), and all of them are
+raised together in one `ScenarioError`. Nothing here raises anything else for bad input.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from bpsim.errors import Problem, ScenarioError
+from bpsim.scenario import Scenario
+
+__all__ = ["find_scenario", "bundled_scenarios", "load_scenario", "scenario_problems", "scenario_from_text"]
+
+KeyPath = tuple[str | int, ...]
+"""A key path as the user wrote it: ("producer", "bursts", 0, "rate")."""
+
+_KEY = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_DOTTED = rf"{_KEY}(?:\s*\.\s*{_KEY})*"
+_ARRAY_HEADER = re.compile(rf"\s*\[\[\s*({_DOTTED})\s*\]\]")
+_TABLE_HEADER = re.compile(rf"\s*\[\s*({_DOTTED})\s*\]")
+_KEY_LINE = re.compile(rf"\s*({_DOTTED})\s*=\s*(.*)")
+_TOML_WHERE = re.compile(r" \(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+_SYNTAX_HINTS = {
+    "Invalid value": '(strings need quotes: policy = "block")',
+    "Cannot overwrite a value": "(each key may appear only once in a table)",
+    "Cannot declare": "(each [table] may appear only once)",
+    "Expected '=' after a key": "(write key = value)",
+}
+
+# pydantic's wording, said shorter, with the value the user gave ({shown}); other types keep theirs.
+_MESSAGES = {
+    "greater_than": "must be greater than {gt:g}, not {shown}",
+    "greater_than_equal": "must be {ge:g} or more, not {shown}",
+    "less_than": "must be less than {lt:g}, not {shown}",
+    "less_than_equal": "must be {le:g} or less, not {shown}",
+    "int_type": "must be a whole number, not {shown}",
+    "float_type": "must be a number, not {shown}",
+    "finite_number": "must be a finite number, not {shown}",
+    "string_type": 'must be a string in quotes, e.g. "text", not {shown}',
+    "bool_type": "must be true or false, not {shown}",
+    "literal_error": "must be {expected}, not {shown}",
+    "model_type": "must be a table, not {shown}",
+    "model_attributes_type": "must be a table, not {shown}",
+    "list_type": "must be a list [...], not {shown}",
+    "missing": "is missing; this table needs it",
+}
+
+# Unions that pydantic tries member by member report one error per member: say it once instead.
+_UNION_MESSAGES = {("producer", "rate"): 'must be a positive number of items per second or "unlimited"'}
+
+
+def bundled_scenarios() -> list[Path]:
+    """The scenarios shipped inside the bpsim package, sorted by name."""
+    folder = _bundled_folder()
+    return sorted(folder.glob("*.toml"), key=lambda p: p.name) if folder.is_dir() else []
+
+
+def find_scenario(name_or_path: str | Path) -> Path:
+    """The scenario file meant by `name_or_path`: an existing path, else a bundled scenario's name.
+
+    "burst" and "burst.toml" both find the bundled burst.toml from any directory. Raises
+    ScenarioError with one Problem (and a did-you-mean among bundled names) if neither exists.
+    """
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    wanted = str(name_or_path).removesuffix(".toml")
+    by_name = {p.stem: p for p in bundled_scenarios()}
+    if wanted in by_name:
+        return by_name[wanted]
+    close = difflib.get_close_matches(wanted, list(by_name), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    message = f"no such file or bundled scenario; run `bpsim scenarios` to list them{hint}"
+    raise ScenarioError([Problem(str(name_or_path), message)])
+
+
+def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = (), seed: int | None = None) -> Scenario:
+    """Read, parse, override (`--set KEY=VALUE`, then `seed`) and validate a scenario.
+
+    Raises ScenarioError listing every problem found: file problems ordered by line, then
+    problems caused by overrides in the order they were given.
+    """
+    path = find_scenario(name_or_path)
+    # Name the file as the user typed it; a bundled scenario by its file name, not its install path.
+    source = str(name_or_path) if Path(name_or_path).exists() else path.name
+    return scenario_from_text(_read(path, source), source, overrides, seed)
+
+
+def scenario_problems(
+    name_or_path: str | Path, overrides: Sequence[str] = (), seed: int | None = None
+) -> list[Problem]:
+    """Every problem `load_scenario` would raise, or [] if the scenario is valid."""
+    try:
+        load_scenario(name_or_path, overrides, seed)
+    except ScenarioError as error:
+        return error.problems
+    return []
+
+
+def scenario_from_text(
+    text: str, source: str = "<string>", overrides: Sequence[str] = (), seed: int | None = None
+) -> Scenario:
+    """Like `load_scenario` for TOML `text`; `source` names it in problems."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError([_syntax_problem(error, text, source)]) from None
+    set_problems: list[Problem] = []
+    set_paths: dict[KeyPath, str] = {}
+    for override in overrides:
+        try:
+            key, value = _parse_override(override)
+            _assign(data, key, value)
+        except ValueError as error:
+            set_problems.append(Problem(f"--set {override}", str(error)))
+        else:
+            set_paths[key] = f"--set {override}"
+    if seed is not None:
+        data["seed"] = seed
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        problems = _validation_problems(error, data, text, source, set_paths)
+    else:
+        problems = []
+    in_file = sorted((p for p in problems if p.source == source), key=lambda p: p.line or 0)
+    order = {f"--set {override}": index for index, override in enumerate(overrides)}
+    from_set = sorted(set_problems + [p for p in problems if p.source != source], key=lambda p: order[p.source])
+    problems = in_file + from_set
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _bundled_folder() -> Path:
+    # bpsim installs as plain files (setuptools, not zipped), so the package folder is a real path.
+    return Path(str(resources.files("bpsim") / "scenarios"))
+
+
+def _read(path: Path, source: str) -> str:
+    if path.is_dir():
+        raise ScenarioError([Problem(source, "is a directory; give a scenario file (.toml)")])
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ScenarioError([Problem(source, f"cannot read the file: {error.strerror}")]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
+        message = f"not UTF-8 text (byte 0x{raw[error.start]:02x}); save the file as UTF-8"
+        raise ScenarioError([Problem(source, message, line, column)]) from None
+
+
+def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, source: str) -> Problem:
+    # tomllib only has lineno/colno from 3.14; before that the position is in the message.
+    message = getattr(error, "msg", str(error))
+    line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
+    where = _TOML_WHERE.search(message)
+    if where is not None:
+        message = message[: where.start()]
+        if where.group(1) is not None:
+            line, column = int(where.group(1)), int(where.group(2))
+    lines = text.splitlines() or [""]
+    if line is None:  # "at end of document": point just after the last character
+        line, column = len(lines), len(lines[-1]) + 1
+    context = lines[line - 1] if line <= len(lines) else ""
+    hint = next((h for start, h in _SYNTAX_HINTS.items() if message.startswith(start)), None)
+    if message == "Invalid value" and not context[column - 1 : column].isalpha():
+        hint = None  # the quotes hint is for a bare word, not for an unclosed [ or a stray =
+    return Problem(source, f"{message} {hint}" if hint else message, line, column, context=context)
+
+
+def _parse_override(override: str) -> tuple[KeyPath, Any]:
+    key, equals, value = override.partition("=")
+    parts = tuple(part.strip() for part in key.split("."))
+    if not equals or not all(parts):
+        raise ValueError("expected KEY=VALUE, e.g. --set queue.maxsize=50")
+    try:
+        return parts, tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return parts, value.strip()  # unquoted words: --set queue.policy=drop-oldest
+
+
+def _assign(data: dict[str, Any], key: KeyPath, value: Any) -> None:
+    table = data
+    for depth, part in enumerate(key[:-1], start=1):
+        table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise ValueError(f"{'.'.join(map(str, key[:depth]))} is a value, not a table")
+    table[key[-1]] = value
+
+
+def _validation_problems(
+    error: ValidationError, data: dict[str, Any], text: str, source: str, set_paths: dict[KeyPath, str]
+) -> list[Problem]:
+    lines = _key_lines(text)
+    problems: list[Problem] = []
+    unions_said: set[KeyPath] = set()
+    for detail in error.errors(include_url=False):
+        path, is_union_member = _user_path(detail["loc"], data)
+        if is_union_member:
+            if path in unions_said:
+                continue
+            unions_said.add(path)
+        message = _message(detail, path, is_union_member)
+        key = _dotted(path) if path else None
+        culprit = _culprit(path, set_paths, lines)
+        if culprit is not None:
+            problems.append(Problem(culprit, message, key=key))
+        else:
+            problems.append(Problem(source, message, _line_of(path, lines), key=key))
+    return problems
+
+
+def _culprit(path: KeyPath, set_paths: dict[KeyPath, str], lines: dict[KeyPath, int]) -> str | None:
+    """The `--set` a problem at `path` comes from: one that set `path` or a table around it, or,
+    for a table the file does not have, one that created it."""
+    for key, override in set_paths.items():
+        if path[: len(key)] == key or (path and path not in lines and key[: len(path)] == path):
+            return override
+    return None
+
+
+def _user_path(loc: tuple[str | int, ...], data: Any) -> tuple[KeyPath, bool]:
+    """`loc` without the union-member tags pydantic inserts, and whether a trailing tag was dropped.
+
+    Tags are recognised by not being in the data: ("workers", "service", "exponential", "mean")
+    -> ("workers", "service", "mean"). A last key missing from a table is a missing field, kept.
+    """
+    path: list[str | int] = []
+    dropped_last = False
+    for index, part in enumerate(loc):
+        is_last = index == len(loc) - 1
+        if isinstance(data, dict) and (part in data or is_last):
+            path.append(part)
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int):
+            path.append(part)
+            data = data[part]
+        else:
+            dropped_last = is_last
+    return tuple(path), dropped_last
+
+
+def _message(detail: Any, path: KeyPath, is_union_member: bool) -> str:
+    kind, ctx, shown = detail["type"], detail.get("ctx", {}), _show(detail["input"])
+    if is_union_member:
+        return f"{_UNION_MESSAGES.get(path, 'has the wrong type')}, not {shown}"
+    if kind == "extra_forbidden":
+        names = list(dict.fromkeys(f for m in _models_at(path[:-1]) for f in m.model_fields))
+        close = difflib.get_close_matches(str(path[-1]), names, n=1)
+        return f"unknown key; did you mean {close[0]!r}?" if close else f"unknown key; use {', '.join(names)}"
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        tag = ctx["discriminator"].strip("'")
+        choices = " or ".join(", ".join(_tags(path, tag)).rsplit(", ", 1))
+        if kind == "union_tag_not_found":
+            return f"{path[-1]} needs `{tag}`: {choices}"
+        return f"{_show(ctx['tag'])} is not a {tag}; choose {choices}"
+    template = _MESSAGES.get(kind)
+    return template.format(shown=shown, **ctx) if template else detail["msg"]
+
+
+def _show(value: Any) -> str:
+    """A value as the user would recognise it in TOML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _models_at(path: KeyPath) -> list[type[BaseModel]]:
+    """The models a table at `path` may be validated by (several for a union such as `service`)."""
+    models: list[type[BaseModel]] = [Scenario]
+    for part in path:
+        if isinstance(part, str):
+            fields = [m.model_fields[part] for m in models if part in m.model_fields]
+            models = [m for f in fields for m in _models_in(f.annotation)]
+    return models
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if get_origin(annotation) in (list, Union, UnionType):
+        return [m for arg in get_args(annotation) for m in _models_in(arg)]
+    return []
+
+
+def _tags(path: KeyPath, tag: str) -> list[str]:
+    """The values of `tag` the union at `path` accepts, e.g. ["constant", "exponential", "uniform"]."""
+    return [value for m in _models_at(path) for value in get_args(m.model_fields[tag].annotation)]
+
+
+def _dotted(path: KeyPath) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _key_lines(text: str) -> dict[KeyPath, int]:
+    """Where each table and key first appears in `text` (1-based): one pass, no TOML parsing.
+
+    Good enough for valid TOML: inline tables and arrays belong to their key's line, and lines
+    inside multi-line strings are skipped.
+    """
+    lines: dict[KeyPath, int] = {}
+    table: KeyPath = ()
+    arrays: dict[KeyPath, int] = {}  # [[array]] headers seen so far, for the index of the next one
+    in_string: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_string is not None:
+            in_string = None if in_string in line else in_string
+            continue
+        if match := _ARRAY_HEADER.match(line):
+            array = _split_key(match[1])
+            arrays[array] = arrays.get(array, -1) + 1
+            table = key = (*array, arrays[array])
+        elif match := _TABLE_HEADER.match(line):
+            table = key = _split_key(match[1])
+        elif match := _KEY_LINE.match(line):
+            key = (*table, *_split_key(match[1]))
+            in_string = next((q for q in ('"""', "'''") if match[2].count(q) % 2), None)
+        else:
+            continue
+        for depth in range(1, len(key) + 1):
+            lines.setdefault(key[:depth], number)
+    return lines
+
+
+def _split_key(dotted: str) -> KeyPath:
+    return tuple(part.strip().strip("\"'") for part in re.findall(_KEY, dotted))
+
+
+def _line_of(path: KeyPath, lines: dict[KeyPath, int]) -> int:
+    """The line of `path`, else of its closest enclosing table or key; line 1 for the whole file."""
+    for depth in range(len(path), 0, -1):
+        if path[:depth] in lines:
+            return lines[path[:depth]]
+    return 1

@@ -1,0 +1,116 @@
+"""`bpsim explain`: the topic list, one topic's lesson, and the policy-name table.
+
+Every sentence comes from the catalogues (`t("explain....")`, `t("policies....")`); the names of
+topics, policies and other libraries' identifiers come from `bpsim.explain`. Nothing here
+prints: each function returns a renderable for the caller's Console.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from bpsim.explain import (
+    ECOSYSTEMS,
+    POLICIES_TOPIC,
+    POLICY_NAMES,
+    TOPICS,
+    TRAPS,
+    Name,
+    check_topic,
+    closest_topic,
+)
+from bpsim.i18n import t
+
+__all__ = ["topic_list", "topic", "policy_table", "closest_topic"]
+
+
+def topic_list() -> RenderableType:
+    """A table of every topic with its one-line summary, and how to read one."""
+    table = Table(box=box.SIMPLE_HEAD, title=t("explain.ui.list_title"), title_justify="left")
+    table.add_column(t("explain.ui.topic"), style="bold", no_wrap=True)
+    table.add_column(t("explain.ui.summary"), overflow="fold")
+    for name in TOPICS:
+        table.add_row(name, t(f"explain.{name}.summary"))
+    table.add_row(POLICIES_TOPIC, t("policies.summary"))
+    return Group(table, Text(t("explain.ui.list_hint"), style="dim"))
+
+
+def topic(name: str) -> RenderableType:
+    """One topic's lesson: title, body, its asyncio code and the bpsim commands to try.
+
+    `bpsim explain policies` is the policy table. Raises `UnknownTopic` (a `BpsimError` and a
+    `ValueError`) for any other name, suggesting the closest topic.
+    """
+    if check_topic(name) == POLICIES_TOPIC:
+        return policy_table()
+    key = f"explain.{name}"
+    code = Syntax(
+        t(f"{key}.code").strip("\n"), "python", theme="ansi_dark", line_numbers=False, word_wrap=False
+    )
+    commands = Text("\n".join(f"  $ {line}" for line in _lines(t(f"{key}.try"))))
+    return Group(
+        _title(t(f"{key}.title")),
+        Markdown(t(f"{key}.body")),
+        Text(),
+        Text(t("explain.ui.code"), style="bold"),
+        code,
+        Text(),
+        Text(t("explain.ui.try"), style="bold"),
+        commands,
+    )
+
+
+def policy_table() -> RenderableType:
+    """bpsim's policies as other libraries name them, then the names that mean opposite things.
+
+    Drawn with one row per library so that four policy columns fit 100 columns.
+    """
+    policies = tuple(POLICY_NAMES)
+    names = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0), expand=True)
+    names.add_column(t("policies.library"), style="bold")
+    for policy in policies:
+        heading = Text.assemble((policy, "bold"), "\n", (t(f"policies.heading.{policy}"), "dim"))
+        names.add_column(heading, ratio=1, overflow="fold")
+    for ecosystem, label in ECOSYSTEMS.items():
+        names.add_row(label, *(_cell(POLICY_NAMES[policy][ecosystem]) for policy in policies))
+
+    traps = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
+    traps.add_column(t("policies.trap_name"), style="bold", no_wrap=True)
+    traps.add_column(t("policies.trap_one"), ratio=1, overflow="fold")
+    traps.add_column(t("policies.trap_other"), ratio=1, overflow="fold")
+    for trap, key in TRAPS.items():
+        traps.add_row(trap, t(f"policies.trap.{key}.one"), t(f"policies.trap.{key}.other"))
+
+    return Group(
+        _title(t("policies.title")),
+        Markdown(t("policies.intro")),
+        Text(),
+        names,
+        Text(),
+        Text(t("policies.keep_latest"), style="dim"),
+        Text(),
+        _title(t("policies.traps_title")),
+        traps,
+        Text(t("policies.traps_footer"), style="dim"),
+    )
+
+
+def _title(text: str) -> Rule:
+    return Rule(Text(text, style="bold"), align="left", style="dim")
+
+
+def _cell(name: Name) -> Text:
+    cell = Text(name.code or t("policies.none"))
+    if name.note is not None:
+        cell.append(f"\n{t(f'policies.note.{name.note}')}", style="dim italic")
+    return cell
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
