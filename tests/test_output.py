@@ -47,7 +47,7 @@ def test_a_missing_folder_is_reported_with_the_path(tmp_path: Path):
     with pytest.raises(OutputError) as raised:
         write_text(str(destination), "{}")
     assert str(raised.value) == (
-        f"{destination}: cannot write a file there (No such file or directory); choose another path"
+        f"{destination}: cannot write here (No such file or directory); choose another path"
     )
     assert files_in(tmp_path) == []
 
@@ -55,7 +55,7 @@ def test_a_missing_folder_is_reported_with_the_path(tmp_path: Path):
 def test_a_path_under_a_regular_file_is_reported_with_the_path(tmp_path: Path):
     (tmp_path / "notes.txt").write_text("a file, not a folder", encoding="utf-8")
     destination = tmp_path / "notes.txt" / "result.json"
-    with pytest.raises(OutputError, match=r"notes\.txt/result\.json: cannot write a file there \(Not a directory\)"):
+    with pytest.raises(OutputError, match=r"notes\.txt/result\.json: cannot write here \(Not a directory\)"):
         write_text(str(destination), "{}")
     assert files_in(tmp_path) == ["notes.txt"]
 

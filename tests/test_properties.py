@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -128,19 +127,6 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def meets_known_deadline_bug(data: dict[str, Any]) -> bool:
-    """True for scenarios that can hit the bug in the xfail test at the end of this module.
-
-    Only a producer blocked in put (policy block, bounded queue) when a deadline passes loses
-    its item. Remove this filter when that test passes.
-    """
-    queue, shutdown = data["queue"], data["shutdown"]
-    return queue["policy"] == "block" and queue["maxsize"] > 0 and "at" in shutdown and shutdown["await_producer"]
-
-
-valid_scenarios = scenarios().filter(lambda data: not meets_known_deadline_bug(data))
-
-
 @contextmanager
 def wall_limit(seconds: int) -> Iterator[None]:
     """Fail with TimeoutError instead of hanging the test suite if the body takes too long."""
@@ -165,7 +151,7 @@ def run_recorded(data: dict[str, Any]) -> tuple[RunResult, list[Event]]:
 
 
 @PROPERTIES
-@given(valid_scenarios)
+@given(scenarios())
 def test_every_run_ends_with_every_item_accounted_for(data: dict[str, Any]) -> None:
     # A run that could never end would raise Stalled here; none of these scenarios may.
     result, events = run_recorded(data)
@@ -177,7 +163,7 @@ def test_every_run_ends_with_every_item_accounted_for(data: dict[str, Any]) -> N
 
 
 @PROPERTIES
-@given(valid_scenarios)
+@given(scenarios())
 def test_each_item_ends_in_exactly_one_state(data: dict[str, Any]) -> None:
     result, events = run_recorded(data)
     produced = [e.item for e in events if isinstance(e, ItemProduced)]
@@ -194,7 +180,7 @@ def test_each_item_ends_in_exactly_one_state(data: dict[str, Any]) -> None:
 
 
 @PROPERTIES
-@given(valid_scenarios)
+@given(scenarios())
 def test_the_queue_never_holds_more_than_maxsize(data: dict[str, Any]) -> None:
     result, events = run_recorded(data)
     maxsize = data["queue"]["maxsize"]
@@ -205,7 +191,7 @@ def test_the_queue_never_holds_more_than_maxsize(data: dict[str, Any]) -> None:
 
 
 @PROPERTIES
-@given(valid_scenarios)
+@given(scenarios())
 def test_calls_in_flight_never_exceed_the_concurrency(data: dict[str, Any]) -> None:
     result, events = run_recorded(data)
     limit = min(data["downstream"].get("concurrency", data["workers"]["count"]), data["workers"]["count"])
@@ -214,32 +200,10 @@ def test_calls_in_flight_never_exceed_the_concurrency(data: dict[str, Any]) -> N
 
 
 @settings(PROPERTIES, max_examples=max(1, PROPERTIES.max_examples // 2))
-@given(valid_scenarios)
+@given(scenarios())
 def test_the_same_seed_gives_the_same_run(data: dict[str, Any]) -> None:
     first_result, first_events = run_recorded(data)
     second_result, second_events = run_recorded(data)
     assert first_events == second_events
     assert first_result == second_result
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: Pipeline.stop() awaits the producer task inside asyncio.timeout_at(at); "
-    "when the deadline passes, the timeout cancels the awaited producer task too, so an item "
-    "blocked in queue.put() ends in no state (in_progress == 1)",
-)
-def test_an_item_blocked_in_put_when_the_deadline_passes_still_ends():
-    # Items 0, 1, 2 arrive at t=0 into maxsize 1 with one 1-second worker: the worker takes 0,
-    # 1 waits in the queue, 2 waits in put. The deadline at t=1 must end all three:
-    # 0 abandoned in the worker, 1 abandoned in the queue, 2 rejected at shutdown.
-    result, _ = run_recorded(
-        {
-            "items": 3,
-            "producer": {"rate": "unlimited"},
-            "queue": {"maxsize": 1, "policy": "block"},
-            "workers": {"count": 1, "service": {"distribution": "constant", "mean": 1.0}},
-            "shutdown": {"mode": "immediate", "at": 1.0},
-        }
-    )
-    assert result.counts.in_progress == 0
-    assert result.counts.rejected_at_shutdown == 1
