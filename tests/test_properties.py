@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ from bpsim.events import (
     ItemTimedOut,
 )
 from bpsim.scenario import Scenario
+from tests.helpers import scenario as scenario_of
 
 MAX_ITEMS = 300
 """Upper bound on the items one example produces (a few more for Poisson arrivals)."""
@@ -207,3 +209,17 @@ def test_the_same_seed_gives_the_same_run(data: dict[str, Any]) -> None:
     assert first_events == second_events
     assert first_result == second_result
 
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TimeoutError,
+    reason="clock bug: past 2**24 simulated seconds (194 days) now + _clock_resolution (1e-9) rounds "
+    "to now, so asyncio never fires the timer that is due and the loop spins forever",
+)
+def test_a_run_past_194_simulated_days_still_ends():
+    # One item whose call takes 2**25 s (388 days): handled at t = 2**25.
+    with wall_limit(2):
+        result = run(scenario_of(items=1, producer={"rate": "unlimited"}, workers={"service": {"distribution": "constant", "mean": 2.0**25}}))
+    assert result.counts.handled == 1
+    assert result.duration == 2.0**25
