@@ -21,6 +21,7 @@ from bpsim.render import explain as explain_render
 from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
 from bpsim.render.trace import trace_line
+from bpsim.signals import handle_signals
 from bpsim.theory import theory_for
 
 POLICIES = """\
@@ -56,8 +57,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
-
-INTERRUPTED = 130
 
 
 class Language(StrEnum):
@@ -130,7 +129,8 @@ def run(
             simulation.subscribe(lambda event: console.print(trace_line(event), markup=False, highlight=False))
         interrupted = False
         try:
-            result = simulation.run()[0]
+            with handle_signals() as interruption:
+                result = simulation.run()[0]
         except KeyboardInterrupt:
             interrupted = True
             result = simulation.results()[0]
@@ -141,7 +141,7 @@ def run(
     if json_path != "-":
         console.print(summary(result))
     if interrupted:
-        raise typer.Exit(INTERRUPTED)
+        raise typer.Exit(interruption.exit_code)
 
 
 @app.command()
