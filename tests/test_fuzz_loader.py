@@ -300,7 +300,7 @@ def test_an_unreadable_file_is_explained(tmp_path: Path):
 )
 def test_an_endless_file_is_refused_without_eating_memory():
     def limit_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (512 * 2**20, 512 * 2**20))
+        resource.setrlimit(resource.RLIMIT_AS, (256 * 2**20, 256 * 2**20))
 
     completed = subprocess.run(
         [sys.executable, "-m", "bpsim", "run", "/dev/zero", "--no-live"],
