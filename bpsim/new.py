@@ -80,7 +80,6 @@ def ask(kind: Kind | None) -> Answers:
     typer.echo(t("new.intro"))
     if kind is None:
         kind = typer.prompt(t("new.ask_kind"), default=Kind.WEBHOOKS.value, value_proc=_choice(Kind))
-    assert kind is not None
     given = defaults(kind)
     rate = typer.prompt(t("new.ask_rate"), default=_shown(given.rate), value_proc=_number("new.bad_rate", unlimited=True))
     burst_rate = None
@@ -179,10 +178,6 @@ def scenario_toml(answers: Answers, path: str) -> str:
         _key("maxsize", answers.maxsize, t("new.file.maxsize")),
         _key("policy", answers.policy.value, t(f"new.file.policy_{answers.policy.name.lower()}")),
     ]
-    if base.queue.put_timeout is not None and answers.policy is Policy.BLOCK:
-        lines.append(_key("put_timeout", base.queue.put_timeout, t("new.file.put_timeout")))
-    if base.queue.max_age is not None:
-        lines.append(_key("max_age", base.queue.max_age, t("new.file.max_age")))
     service = f'{{ distribution = "exponential", mean = {answers.service_mean!r} }}'
     lines += [
         "",

@@ -96,7 +96,7 @@ def test_new_yes_writes_a_commented_scenario_that_loads(tmp_path: Path, monkeypa
     monkeypatch.chdir(tmp_path)
     result = bpsim("new", "--yes")
     assert result.exit_code == 0, result.output
-    assert "✓ Wrote scenario.toml, a webhooks scenario." in result.output
+    assert "✓ Wrote scenario.toml (kind: webhooks)." in result.output
     text = Path("scenario.toml").read_text()
     assert "maxsize = 200               # asyncio.Queue(maxsize); 0 is unbounded" in text
     scenario = load_scenario("scenario.toml")
