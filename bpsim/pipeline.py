@@ -167,7 +167,9 @@ class Pipeline:
         try:
             async with asyncio.timeout_at(settings.at):
                 if settings.await_producer:
-                    await producer
+                    # shield: when the deadline passes, stop waiting for the producer, but do not
+                    # cancel it; its pending put must end in QueueShutDown, so the item is counted.
+                    await asyncio.shield(producer)
                 await self.queue.join()
                 self._emit(QueueJoined(self.now))
             immediate, deadline_passed = settings.mode == "immediate", False

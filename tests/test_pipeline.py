@@ -228,3 +228,13 @@ def test_the_same_seed_gives_the_same_run():
     second, second_events = run_recording(s)
     assert first_events == second_events
     assert first.to_json() == second.to_json()
+
+
+def test_an_item_blocked_in_put_when_the_deadline_passes_is_rejected():
+    # Items 0, 1, 2 arrive at t=0 into maxsize 1 with one 1-second worker: the worker takes 0,
+    # 1 waits in the queue, 2 waits in put. The shutdown at t=1 ends all three.
+    s = scenario(**FIVE_AT_ONCE | {"items": 3}, queue={"maxsize": 1}, shutdown={"mode": "immediate", "at": 1.0})
+    result, _ = run_recording(s)
+    counts = result.counts
+    assert (counts.abandoned_in_worker, counts.abandoned_queued, counts.rejected_at_shutdown) == (1, 1, 1)
+    assert counts.in_progress == 0
