@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -12,12 +13,14 @@ from rich.console import Console
 
 from bpsim import __version__
 from bpsim.engine import RunResult, Simulation
-from bpsim.errors import BpsimError
+from bpsim.errors import BpsimError, OutputError, ScenarioError
 from bpsim.explain import check_topic
-from bpsim.i18n import detect_language, set_language
-from bpsim.loader import load_scenario
+from bpsim.i18n import detect_language, set_language, t
+from bpsim.loader import bundled_scenarios, load_scenario, scenario_from_text, scenario_problems
+from bpsim.new import Kind, ask, defaults, scenario_toml
 from bpsim.output import write_text
 from bpsim.render import explain as explain_render
+from bpsim.render.scenarios import scenario_list
 from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
 from bpsim.render.trace import trace_line
@@ -185,6 +188,64 @@ def result_json(result: RunResult) -> dict[str, Any]:
     if theory.applies:
         data["theory"] = asdict(theory)
     return data
+
+
+@app.command()
+def scenarios() -> None:
+    """List the bundled scenarios: the name to run (bpsim run NAME) and what each one shows."""
+    try:
+        bundled = [(path.stem, load_scenario(path)) for path in bundled_scenarios()]
+    except BpsimError as error:
+        _fail(error)
+    Console().print(scenario_list(bundled))
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Scenario files (or bundled names) to check.")],
+    overrides: SetOption = None,
+) -> None:
+    """Check scenario files without running them: every problem on its own line, ✓ for a valid file.
+
+    Exit code 2 if any file has a problem. --set checks the files with those overrides applied.
+    """
+    console = Console()
+    failed = False
+    for file in files:
+        problems = scenario_problems(file, overrides or [])
+        lines = ScenarioError(problems).lines() if problems else [t("scenarios.valid", path=file)]
+        for line in lines:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        failed = failed or bool(problems)
+    if failed:
+        raise typer.Exit(ScenarioError.exit_code)
+
+
+@app.command()
+def new(
+    path: Annotated[str, typer.Argument(help="Where to write the scenario (- for stdout).")] = "scenario.toml",
+    kind: Annotated[Kind | None, typer.Option(help="The kind of system; asked when not given.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Take every default without asking.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it already exists.")] = False,
+) -> None:
+    """Write a new, commented scenario file from a few questions about your system.
+
+    The kinds of system (webhooks, api-fanout, background-jobs, ingest-burst, realtime-latest) take
+    their defaults from the bundled scenario of the same name. --yes asks nothing.
+    """
+    try:
+        if Path(path).exists() and not force:
+            raise OutputError(t("new.exists", path=path))
+        answers = defaults(kind or Kind.WEBHOOKS) if yes else ask(kind)
+        text = scenario_toml(answers, path)
+        scenario_from_text(text, path)  # what bpsim writes must load; never leave a broken file behind
+        write_text(path, text)
+    except BpsimError as error:
+        _fail(error)
+    if path != "-":
+        console = Console()
+        for line in (t("new.wrote", path=path, kind=answers.kind), t("new.next", path=path)):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
