@@ -19,15 +19,32 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bpsim.engine import RunResult, Simulation
-from bpsim.errors import Problem, ScenarioError
+from bpsim.errors import BpsimError, Problem, ScenarioError
 from bpsim.metrics import METRICS
 from bpsim.scenario import Scenario
-from bpsim.variants import Axis, Variant, parse_vary, split_assignment
+from bpsim.variants import Axis, Variant, build_variants, parse_vary, policy_axis, split_assignment
 
-__all__ = ["MAX_PARAMS", "parse_param", "run_sweep", "rows", "csv_text", "json_text"]
+__all__ = ["MAX_PARAMS", "sweep_variants", "parse_param", "run_sweep", "rows", "csv_text", "json_text"]
 
 MAX_PARAMS = 2
 _RANGE = re.compile(r"^\s*([^.:]+(?:\.\d+)?)\s*\.\.\s*([^:]+?)\s*(?::\s*(.+?))?\s*$")
+
+
+def sweep_variants(
+    source: str,
+    params: Sequence[str],
+    policies: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+) -> tuple[list[Axis], list[Variant]]:
+    """The axes and the runs of `bpsim sweep`: every `--policy` (outermost), times each `--param`.
+
+    Raises BpsimError unless one or two params are given, ScenarioError for bad options or values.
+    """
+    if not 1 <= len(params) <= MAX_PARAMS:
+        raise BpsimError("give one or two --param KEY=FROM..TO (or KEY=a,b,c); add --policy for another axis")
+    axes = ([policy_axis(policies)] if policies else []) + [parse_param(text) for text in params]
+    return axes, build_variants([source], axes, overrides, seed)
 
 
 def parse_param(text: str, option: str = "--param") -> Axis:

@@ -18,11 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bpsim.errors import Problem, ScenarioError
+from bpsim.errors import BpsimError, Problem, ScenarioError
 from bpsim.loader import load_scenario
 from bpsim.scenario import Policy, Scenario, parse_policy
 
-__all__ = ["Axis", "Variant", "policy_axis", "parse_vary", "split_assignment", "split_values", "build_variants", "shares_traffic"]
+__all__ = [
+    "Axis",
+    "Variant",
+    "compare_variants", "policy_axis", "parse_vary", "split_assignment", "split_values", "build_variants", "shares_traffic"]
 
 POLICY_KEY = "queue.policy"
 
@@ -123,6 +126,26 @@ def split_values(text: str) -> list[str]:
         current += char
     values.append(current.strip())
     return values
+
+
+def compare_variants(
+    sources: Sequence[str],
+    policies: Sequence[str] = (),
+    vary: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+) -> list[Variant]:
+    """The variants `bpsim compare` runs: every file, times every `--policy`, times each `--vary`.
+
+    Raises BpsimError when that makes fewer than two variants, ScenarioError for bad options or values.
+    """
+    axes = ([policy_axis(policies)] if policies else []) + [parse_vary(text) for text in vary]
+    variants = build_variants(sources, axes, overrides, seed)
+    if len(variants) < 2:
+        raise BpsimError(
+            "nothing to compare: give --policy twice or more, --vary KEY=V1,V2,..., or two or more scenario files"
+        )
+    return variants
 
 
 def build_variants(
