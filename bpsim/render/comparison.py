@@ -19,6 +19,7 @@ __all__ = ["comparison", "tradeoffs", "sweep_table", "sweep_chart"]
 BEST = "*"
 _BARS = "▁▂▃▄▅▆▇█"
 _MAX_TRADEOFFS = 4
+_DROPPED = "dropped-"  # the prefix of the by-reason metrics: dropped-queue-full, ...
 _ARROWS = {"lower": "↓", "higher": "↑"}
 
 
@@ -56,7 +57,7 @@ def _table(variants: Sequence[Variant], results: Sequence[RunResult]) -> Table:
         marked = best(metric, values)
         cells = [_cell(metric, value, index in marked) for index, value in enumerate(values)]
         # The by-reason rows ("dropped-evicted") sit under their total, indented.
-        indent = "  " if metric.name.startswith("dropped-") else ""
+        indent = "  " if metric.name.startswith(_DROPPED) else ""
         table.add_row(indent + t(f"compare.metric.{metric.name}"), _ARROWS[metric.better], *cells)
     return table
 
@@ -99,13 +100,9 @@ def _tradeoff(label: str, result: RunResult) -> str:
     blocked = seconds(result.blocked_seconds)
     if counts.dropped:
         reasons = ", ".join(
-            f"{count} {reason}"
-            for reason, count in (
-                ("queue-full", counts.dropped_queue_full),
-                ("evicted", counts.dropped_evicted),
-                ("stale", counts.dropped_stale),
-            )
-            if count
+            f"{number(value)} {metric.name.removeprefix(_DROPPED)}"
+            for metric in METRICS
+            if metric.name.startswith(_DROPPED) and (value := metric.value(result))
         )
         key = "compare.says_dropped_and_blocked" if result.blocked_seconds else "compare.says_dropped"
         line = t(key, label=label, p99=p99, dropped=number(counts.dropped), reasons=reasons, blocked=blocked)
