@@ -136,3 +136,11 @@ def test_a_bad_sweep_option_gives_one_clear_line_and_exit_code_2(args: list[str]
     assert result.exit_code == 2
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith(line)
+
+
+def test_the_chart_runs_along_the_axis_with_the_most_values(overload: str):
+    axes, variants = sweep_variants(overload, ["queue.maxsize=1..6", "workers.count=1,2"])
+    results = run_sweep(variants, jobs=1)
+    text = render(sweep_chart(axes, variants, results, parse_metrics("p99")), 100)
+    assert "count=1 " in text and "count=2 " in text
+    assert "each bar is one run, maxsize from 1 to 6" in text

@@ -143,16 +143,16 @@ def sweep_table(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
 
 
 def sweep_chart(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequence[RunResult], metrics: Sequence[Metric]) -> RenderableType:
-    """Per metric, one bar line per combination of the other axes, along the last axis.
+    """Per metric, one bar line per combination of the other axes, along the axis with the most values.
 
     Bars are scaled from the metric's lowest to its highest value over the whole sweep, so
     lines can be compared with each other; a run without a value (no latency) is a blank.
     """
-    last = axes[-1]
+    along = max(reversed(range(len(axes))), key=lambda index: len(axes[index].values))
     series: dict[str, list[RunResult]] = {}
     for variant, result in zip(variants, results):
-        name = " ".join(axis.label(value) for axis, (_, value) in zip(axes[:-1], variant.settings[:-1]))
-        series.setdefault(name, []).append(result)
+        others = [axis.label(value) for index, (axis, (_, value)) in enumerate(zip(axes, variant.settings)) if index != along]
+        series.setdefault(" ".join(others), []).append(result)
     parts: list[RenderableType] = []
     for metric in metrics:
         values = {name: [metric.value(r) for r in runs] for name, runs in series.items()}
@@ -169,7 +169,8 @@ def sweep_chart(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
         for name, line in values.items():
             grid.add_row(name, _bars(line, low, high))
         parts += [heading, grid, Text("")]
-    parts.append(Text(t("compare.chart_axis", name=last.name, first=last.values[0], last=last.values[-1]), style="dim"))
+    x = axes[along]
+    parts.append(Text(t("compare.chart_axis", name=x.name, first=x.values[0], last=x.values[-1]), style="dim"))
     return Group(*parts)
 
 
