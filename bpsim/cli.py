@@ -187,6 +187,7 @@ def explain(
 COMPARE_HELP = f"""\
 Run variants of a scenario side by side on one shared clock and compare them.
 
+\b
   bpsim compare burst --policy block --policy drop-newest --policy drop-oldest
   bpsim compare burst --vary queue.maxsize=2,10,0
   bpsim compare a.toml b.toml
@@ -271,7 +272,11 @@ def sweep(
 ) -> None:
     """Run a scenario for every combination of values, headless, and chart how metrics change.
 
-    e.g. bpsim sweep burst --param queue.maxsize=1..50 --policy block --policy drop-oldest
+    \b
+      bpsim sweep burst --param queue.maxsize=1..50 --policy block --policy drop-oldest
+      bpsim sweep burst --param queue.maxsize=1..50:5 --param workers.count=2,4 --metric p99
+
+    Runs spread over --jobs processes with results identical to one process.
     """
     try:
         metrics = parse_metrics(metric_names)

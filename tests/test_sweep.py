@@ -144,3 +144,12 @@ def test_the_chart_runs_along_the_axis_with_the_most_values(overload: str):
     text = render(sweep_chart(axes, variants, results, parse_metrics("p99")), 100)
     assert "count=1 " in text and "count=2 " in text
     assert "each bar is one run, maxsize from 1 to 6" in text
+
+
+def test_variants_and_sweep_import_no_user_interface():
+    # Sweep workers import bpsim.sweep: they should not pay for Rich or Typer.
+    import subprocess
+    import sys
+
+    code = "import sys, bpsim.sweep, bpsim.variants, bpsim.metrics; print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'typer') or m.startswith('bpsim.render')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
