@@ -17,15 +17,21 @@ from bpsim.errors import BpsimError, OutputError, ScenarioError
 from bpsim.explain import check_topic
 from bpsim.i18n import detect_language, set_language, t
 from bpsim.loader import bundled_scenarios, load_scenario, scenario_from_text, scenario_problems
+from bpsim.metrics import METRICS, parse_metrics
 from bpsim.new import Kind, ask, defaults, scenario_toml
 from bpsim.output import write_text
 from bpsim.render import explain as explain_render
+from bpsim.render.comparison import comparison, sweep_chart, sweep_table
+from bpsim.render.export import export
+from bpsim.render.progress import sweep_progress
 from bpsim.render.scenarios import scenario_list
 from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
 from bpsim.render.trace import trace_line
 from bpsim.signals import handle_signals
+from bpsim.sweep import csv_text, json_text, run_sweep, sweep_variants
 from bpsim.theory import theory_for
+from bpsim.variants import compare_variants
 
 POLICIES = """\
 Overload policies (queue.policy) — what the producer does when the queue is full:
@@ -179,6 +185,118 @@ def explain(
     except BpsimError as error:
         _fail(error)
     Console().print(renderable)
+
+
+COMPARE_HELP = f"""\
+Run variants of a scenario side by side on one shared clock and compare them.
+
+\b
+  bpsim compare burst --policy block --policy drop-newest --policy drop-oldest
+  bpsim compare burst --vary queue.maxsize=2,10,0
+  bpsim compare a.toml b.toml
+
+Every variant gets the same arrivals and the same service time for item k (common random
+numbers), so every difference comes from what was varied. Prints one column per variant, one
+row per metric with the best value marked, and what each variant traded for its latency.
+
+{POLICIES}"""
+
+PolicyOption = Annotated[
+    list[str] | None,
+    typer.Option("--policy", metavar="POLICY", help="A policy to compare (repeatable): block, drop-newest, drop-oldest."),
+]
+SvgOption = Annotated[str | None, typer.Option("--svg", metavar="PATH", help="Save the final table as an SVG picture.")]
+EXPORT_WIDTH = 110
+
+
+@app.command(help=COMPARE_HELP)
+def compare(
+    scenarios: Annotated[
+        list[str], typer.Argument(metavar="SCENARIO...", help="One or more scenario files or bundled names.")
+    ],
+    policies: PolicyOption = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            metavar="KEY=V1,V2,...",
+            help="Compare values of any key, written like --set, e.g. --vary queue.maxsize=2,10,0.",
+        ),
+    ] = None,
+    overrides: SetOption = None,
+    seed: SeedOption = None,
+    json_path: JsonOption = None,
+    svg_path: SvgOption = None,
+) -> None:
+    interrupted = False
+    try:
+        variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
+        simulation = Simulation([v.scenario for v in variants], labels=[v.label for v in variants])
+        try:
+            results = simulation.run()
+        except KeyboardInterrupt:
+            interrupted = True
+            results = simulation.results()
+        if json_path is not None:
+            write_text(json_path, json.dumps([result_json(r) for r in results], indent=2) + "\n")
+        table = comparison(variants, results)
+        if svg_path is not None:
+            write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
+    except BpsimError as error:
+        _fail(error)
+    if json_path != "-":
+        Console().print(table)
+    if interrupted:
+        raise typer.Exit(INTERRUPTED)
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg,
+    params: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="KEY=FROM..TO[:STEP]",
+            help="A key and its values: a range (1..50, 1..50:5) or a list (a,b,c). Once or twice.",
+        ),
+    ] = None,
+    policies: PolicyOption = None,
+    metric_names: Annotated[
+        str, typer.Option("--metric", metavar="NAMES", help=f"Metrics to show, comma-separated: {', '.join(m.name for m in METRICS)}.")
+    ] = "dropped,p99,blocked",
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Processes to run in (default: one per core). Results do not depend on it.")
+    ] = None,
+    overrides: SetOption = None,
+    seed: SeedOption = None,
+    csv_path: Annotated[str | None, typer.Option("--csv", metavar="PATH", help="Write one CSV row per run to PATH (- for stdout).")] = None,
+    json_path: JsonOption = None,
+) -> None:
+    """Run a scenario for every combination of values, headless, and chart how metrics change.
+
+    \b
+      bpsim sweep burst --param queue.maxsize=1..50 --policy block --policy drop-oldest
+      bpsim sweep burst --param queue.maxsize=1..50:5 --param workers.count=2,4 --metric p99
+
+    Runs spread over --jobs processes with results identical to one process.
+    """
+    try:
+        metrics = parse_metrics(metric_names)
+        axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
+        with sweep_progress(len(variants)) as advance:
+            results = run_sweep(variants, jobs, advance)
+        if csv_path is not None:
+            write_text(csv_path, csv_text(variants, results))
+        if json_path is not None:
+            write_text(json_path, json_text(variants, results))
+    except BpsimError as error:
+        _fail(error)
+    if "-" not in (csv_path, json_path):
+        console = Console()
+        console.print(sweep_table(axes, variants, results, metrics))
+        console.print()
+        console.print(sweep_chart(axes, variants, results, metrics))
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
