@@ -93,7 +93,8 @@ def dashboard(
     """One frame, at most `width` columns and `height` lines."""
     workers = len(snapshot.workers)
     panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - _FIXED_ROWS - 4) // 2))
-    log_rows = max(0, height - _FIXED_ROWS - panel_rows - (1 if header.controls else 0))
+    footer = header.controls and height > _FIXED_ROWS + panel_rows + 1  # the key help goes last
+    log_rows = max(0, height - _FIXED_ROWS - panel_rows - footer)
     parts: list[RenderableType] = [
         _header(header, width),
         _pipeline(snapshot, trend, header.scenario, panel_rows, width),
@@ -101,7 +102,7 @@ def dashboard(
     ]
     if log_rows:
         parts.append(_event_log(events, log_rows, width))
-    if header.controls:
+    if footer:
         parts.append(Text(t("dashboard.keys"), style="dim", no_wrap=True, overflow="ellipsis"))
     return Group(*parts)
 

@@ -160,26 +160,27 @@ class LiveView:
             console=console, auto_refresh=False, transient=False, redirect_stdout=False, redirect_stderr=False
         )
         self._simulation: Simulation | None = None
-        self._recent: Recent | None = None
+        self.recent: Recent | None = None
+        """The events and trend shown (set by `watch`)."""
         self._shown_at = 0.0
 
     def watch(self, simulation: Simulation) -> None:
         """Show this simulation (its first variant) and keep its recent events."""
         self._simulation = simulation
-        self._recent = watch(simulation)
+        self.recent = watch(simulation)
 
     # -- frames ------------------------------------------------------------------------------------
 
     def draw(self, shown_at: float, status: Status | None = None) -> None:
         """Draw one frame showing simulated time `shown_at` (the clock calls this)."""
-        assert self._simulation is not None and self._recent is not None, "call watch(simulation) first"
+        assert self._simulation is not None and self.recent is not None, "call watch(simulation) first"
         self._shown_at = shown_at
         self.frames += 1
         self._live.update(self.frame(status), refresh=True)
 
     def frame(self, status: Status | None = None) -> RenderableType:
         """The current frame, sized to the console (one line spare, so nothing ever scrolls)."""
-        assert self._simulation is not None and self._recent is not None
+        assert self._simulation is not None and self.recent is not None
         pipeline = self._simulation.pipelines[0]
         snapshot = pipeline.snapshot()
         shown_at = max(self._shown_at, snapshot.now)
@@ -193,7 +194,7 @@ class LiveView:
             behind=pacing.behind,
         )
         width, height = self.console.size
-        return dashboard(snapshot, self._recent.events, self._recent.trend(shown_at), header, width, height - 1)
+        return dashboard(snapshot, self.recent.events, self.recent.trend(shown_at), header, width, height - 1)
 
     # -- keys --------------------------------------------------------------------------------------
 
@@ -215,7 +216,7 @@ class LiveView:
             return
         else:
             return
-        if self._recent is not None:
+        if self.recent is not None:
             self.draw(self._shown_at)  # show the change now, not at the next frame
 
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -249,7 +250,7 @@ class LiveView:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         try:
-            if self._recent is not None:
+            if self.recent is not None:
                 self.draw(self._shown_at, "finished" if kind is None else "stopped")
             self._live.stop()
         finally:
