@@ -97,7 +97,7 @@ def dashboard(
     log_rows = max(0, height - _FIXED_ROWS - panel_rows - footer)
     parts: list[RenderableType] = [
         _header(header, width),
-        _pipeline(snapshot, trend, header.scenario, panel_rows, width),
+        _pipeline(snapshot, trend, header, panel_rows, width),
         _figures(snapshot, trend, width),
     ]
     if log_rows:
@@ -145,7 +145,7 @@ _PANEL_WIDTHS = (18, 20, 20, 16)  # producer, queue, workers, downstream: all fi
 _ARROW = 2
 
 
-def _pipeline(snapshot: Snapshot, trend: Trend, scenario: Scenario, rows: int, width: int) -> RenderableType:
+def _pipeline(snapshot: Snapshot, trend: Trend, header: Header, rows: int, width: int) -> RenderableType:
     grid = Table.grid()
     arrow = Text("\n" * (rows // 2 + 1) + "━▶", style="bold")
     # Wider screens share the extra columns: the queue gauge gets half, the others the rest.
@@ -156,9 +156,9 @@ def _pipeline(snapshot: Snapshot, trend: Trend, scenario: Scenario, rows: int, w
             grid.add_column(width=_ARROW, no_wrap=True)
         grid.add_column(width=panel_width + share, no_wrap=True)
     grid.add_row(
-        _producer(snapshot, rows),
+        _producer(snapshot, header.shown_at, rows),
         arrow,
-        _queue(snapshot, trend, scenario, rows),
+        _queue(snapshot, trend, header.scenario, rows),
         arrow,
         _workers(snapshot.workers, rows),
         arrow,
@@ -184,14 +184,16 @@ def _panel(lines: list[RenderableType], rows: int, title: str, style: str = "") 
     )
 
 
-def _producer(snapshot: Snapshot, rows: int) -> Panel:
+def _producer(snapshot: Snapshot, shown_at: float, rows: int) -> Panel:
     state = snapshot.producer
     produced = Text(t("dashboard.produced_count", count=number(snapshot.counts.produced)))
     if state is ProducerState.BLOCKED:
+        # Still blocked at the time shown, so still falling behind since the snapshot was taken.
+        lag = snapshot.producer_lag + max(0.0, shown_at - snapshot.now)
         lines = [
             Text(t("dashboard.producer_blocked"), style="bold white on red"),
             Text(t("dashboard.producer_in_put")),
-            Text(t("dashboard.producer_behind", seconds=seconds(snapshot.producer_lag)), style="bold red"),
+            Text(t("dashboard.producer_behind", seconds=seconds(lag)), style="bold red"),
         ]
         return _panel(lines + [produced], rows, t("dashboard.producer"), "red")
     if state is ProducerState.WAITING:
@@ -281,19 +283,12 @@ def _ledger(counts: Counts) -> RenderableType:
     table.add_column(justify="right", min_width=6, no_wrap=True)
     table.add_column(style="dim", no_wrap=True, overflow="ellipsis", max_width=16)
     table.add_row(Text(t("summary.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
-    dropped = ", ".join(
-        f"{name} {value}"
-        for name, value in (
-            ("full", counts.dropped_queue_full),
-            ("evicted", counts.dropped_evicted),
-            ("stale", counts.dropped_stale),
-        )
-        if value
-    )
+    dropped = _nonzero(full=counts.dropped_queue_full, evicted=counts.dropped_evicted, stale=counts.dropped_stale)
+    timed_out = _nonzero(put=counts.timed_out_put, call=counts.timed_out_downstream)
     rows = [
         (t("summary.handled"), counts.handled, "", "green"),
         (t("summary.dropped"), counts.dropped, dropped, "yellow"),
-        (t("summary.timed_out"), counts.timed_out, _timed_out_detail(counts), "yellow"),
+        (t("summary.timed_out"), counts.timed_out, timed_out, "yellow"),
         (t("dashboard.rejected"), counts.rejected_at_shutdown, "", "magenta"),
         (t("dashboard.abandoned"), counts.abandoned, "", "magenta"),
         (t("dashboard.in_progress"), counts.in_progress, "", "cyan"),
@@ -311,9 +306,9 @@ def _ledger(counts: Counts) -> RenderableType:
     return Group(table, check)
 
 
-def _timed_out_detail(counts: Counts) -> str:
-    parts = [f"{name} {value}" for name, value in (("put", counts.timed_out_put), ("call", counts.timed_out_downstream)) if value]
-    return ", ".join(parts)
+def _nonzero(**parts: int) -> str:
+    """`full 3, stale 1`: the parts of a count that are not zero."""
+    return ", ".join(f"{name} {value}" for name, value in parts.items() if value)
 
 
 def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
@@ -335,8 +330,7 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
     f_row = bars(flights, f_top, 1)[0]
     f_row.stylize("green")
     table.add_row(Text(t("dashboard.chart_in_flight"), style="bold"), f_row, str(f_top))
-    span = Text(t("dashboard.chart_span", seconds=seconds(columns * trend.seconds_per_bin)), style="dim")
-    table.add_row("", span, "")
+    span = Text(" " * label_width + t("dashboard.chart_span", seconds=seconds(columns * trend.seconds_per_bin)), style="dim")
     latency = Text(t("dashboard.latency"), style="bold")
     if snapshot.counts.handled:
         for name, value in (("p50", snapshot.latency_p50), ("p95", snapshot.latency_p95), ("p99", snapshot.latency_p99)):
@@ -346,10 +340,10 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
         latency.append("  -", style="dim")
     blocked = Text(t("dashboard.blocked"), style="bold")
     blocked.append("  " + t("dashboard.blocked_value", seconds=seconds(snapshot.blocked_seconds)))
-    for line in (latency, blocked):
+    for line in (span, latency, blocked):
         line.no_wrap = True
         line.overflow = "ellipsis"
-    return Group(table, Text(""), latency, blocked)
+    return Group(table, span, Text(""), latency, blocked)
 
 
 # -- event log -------------------------------------------------------------------------------------
