@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +25,7 @@ from bpsim.output import write_text
 from bpsim.render import explain as explain_render
 from bpsim.render.comparison import comparison, sweep_chart, sweep_table
 from bpsim.render.export import export
+from bpsim.render.live import LiveView, Recent, demo_speed, final_dashboard, watch
 from bpsim.render.progress import sweep_progress
 from bpsim.render.scenarios import scenario_list
 from bpsim.render.summary import summary
@@ -54,8 +57,10 @@ Start with:  bpsim run scenarios/burst.toml   (or: bpsim explain backpressure)
 RUN_HELP = f"""\
 Run a scenario and summarise what happened to every item.
 
-In a terminal it shows a live dashboard; piped, in CI or with --no-live it runs at full speed
-and prints the summary. Results are the same either way.
+In a terminal it shows a live dashboard (keys: space pause, + / - speed, s step, q quit);
+piped, in CI, with --no-live, --trace or --json - it runs at full speed and prints the
+summary. Results are the same either way. Ctrl-C stops early (exit code 130, 143 for SIGTERM),
+q too (exit 0); the summary then counts the unfinished items.
 
 {POLICIES}"""
 
@@ -117,6 +122,44 @@ JsonOption = Annotated[
 ]
 
 
+def _parse_speed(value: str | None) -> str | None:
+    if value is not None and value != "max":
+        try:
+            speed = float(value)
+        except ValueError:
+            speed = 0.0
+        if not speed > 0 or speed == float("inf"):
+            raise typer.BadParameter(f"{value!r} is not a speed; give a positive number (1 = real time) or max")
+    return value
+
+
+SpeedOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="X|max",
+        callback=_parse_speed,
+        help="Simulated seconds per wall second for the dashboard (1 = real time, max = as fast as "
+        "possible). Default: about 20 s of wall time for the whole scenario.",
+    ),
+]
+EXPORT_WIDTH, EXPORT_HEIGHT = 110, 32
+
+
+def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tuple[list[RunResult], int | None]:
+    """Run `simulation`; return its results and the exit code to end with, if it was interrupted.
+
+    Ctrl-C (130) and SIGTERM (143) stop the run early with partial results; so does `q` in the
+    dashboard, which is a normal way to end a demo (no exit code).
+    """
+    with handle_signals() as interruption:
+        try:
+            with view if view is not None else contextlib.nullcontext():
+                return simulation.run(), None
+        except KeyboardInterrupt:
+            quit_by_key = view is not None and view.quit_requested
+            return simulation.results(), None if quit_by_key else interruption.exit_code
+
+
 @app.command(help=RUN_HELP)
 def run(
     scenario: ScenarioArg,
@@ -129,28 +172,45 @@ def run(
     live: Annotated[
         bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")
     ] = True,
+    speed: SpeedOption = None,
+    svg: Annotated[
+        str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture.")
+    ] = None,
+    html: Annotated[
+        str | None, typer.Option("--html", metavar="PATH", help="Save the final dashboard as an HTML page.")
+    ] = None,
 ) -> None:
     console = Console()
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
-        simulation = Simulation([loaded])
+        view = None
+        if live and console.is_terminal and not trace and json_path != "-":
+            pace = demo_speed(loaded) if speed is None else None if speed == "max" else float(speed)
+            view = LiveView(console, speed=pace, keys_fd=sys.stdin.fileno() if sys.stdin.isatty() else None)
+        simulation = Simulation([loaded], pacing=view.pacing if view is not None else None)
+        recent: Recent | None = None
+        if view is not None:
+            view.watch(simulation)
+            recent = view.recent
+        elif svg is not None or html is not None:
+            recent = watch(simulation)
         if trace:
             simulation.subscribe(lambda event: console.print(trace_line(event), markup=False, highlight=False))
-        interrupted = False
-        try:
-            with handle_signals() as interruption:
-                result = simulation.run()[0]
-        except KeyboardInterrupt:
-            interrupted = True
-            result = simulation.results()[0]
+        results, exit_code = _run_to_the_end(simulation, view)
+        result = results[0]
         if json_path is not None:
             write_text(json_path, json.dumps(result_json(result), indent=2) + "\n")
+        if recent is not None:
+            picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
+            for path, kind in ((svg, "svg"), (html, "html")):
+                if path is not None:
+                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {loaded.name}"))
     except BpsimError as error:
         _fail(error)
     if json_path != "-":
         console.print(summary(result))
-    if interrupted:
-        raise typer.Exit(interruption.exit_code)
+    if exit_code is not None:
+        raise typer.Exit(exit_code)
 
 
 @app.command()
@@ -206,7 +266,6 @@ PolicyOption = Annotated[
     typer.Option("--policy", metavar="POLICY", help="A policy to compare (repeatable): block, drop-newest, drop-oldest."),
 ]
 SvgOption = Annotated[str | None, typer.Option("--svg", metavar="PATH", help="Save the final table as an SVG picture.")]
-EXPORT_WIDTH = 110
 
 
 @app.command(help=COMPARE_HELP)
@@ -228,15 +287,10 @@ def compare(
     json_path: JsonOption = None,
     svg_path: SvgOption = None,
 ) -> None:
-    interrupted = False
     try:
         variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
         simulation = Simulation([v.scenario for v in variants], labels=[v.label for v in variants])
-        try:
-            results = simulation.run()
-        except KeyboardInterrupt:
-            interrupted = True
-            results = simulation.results()
+        results, exit_code = _run_to_the_end(simulation)
         if json_path is not None:
             write_text(json_path, json.dumps([result_json(r) for r in results], indent=2) + "\n")
         table = comparison(variants, results)
@@ -246,8 +300,8 @@ def compare(
         _fail(error)
     if json_path != "-":
         Console().print(table)
-    if interrupted:
-        raise typer.Exit(INTERRUPTED)
+    if exit_code is not None:
+        raise typer.Exit(exit_code)
 
 
 @app.command()
