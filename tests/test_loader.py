@@ -350,3 +350,9 @@ def test_non_utf8_file_points_at_the_first_bad_byte(tmp_path: Path) -> None:
     assert [str(p) for p in scenario_problems(path)] == [
         f"{path}:2:12: not UTF-8 text (byte 0xe9); save the file as UTF-8"
     ]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbfitems = 2\n")
+    assert load_scenario(path).items == 2
