@@ -337,10 +337,10 @@ def test_unreadable_file_is_one_problem(tmp_path: Path, monkeypatch: pytest.Monk
     path = tmp_path / "secret.toml"
     path.write_text(VALID, encoding="utf-8")
 
-    def refuse(self: Path) -> bytes:  # chmod is no use when the tests run as root
+    def refuse(self: Path, mode: str = "r") -> bytes:  # chmod is no use when the tests run as root
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     assert [str(p) for p in scenario_problems(path)] == [f"{path}: cannot read the file: Permission denied"]
 
 
