@@ -57,7 +57,10 @@ def expected_duration(scenario: Scenario) -> float:
 
 
 def demo_speed(scenario: Scenario) -> float:
-    """The speed from `SPEEDS` that makes the run last closest to `DEMO_SECONDS` of wall time."""
+    """The scenario's own `speed`, else the one from `SPEEDS` that makes the run last closest to
+    `DEMO_SECONDS` of wall time."""
+    if scenario.speed is not None:
+        return scenario.speed
     length = expected_duration(scenario)
     return min(SPEEDS, key=lambda speed: abs(math.log(length / speed / DEMO_SECONDS)))
 
