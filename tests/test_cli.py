@@ -112,3 +112,23 @@ def test_help_teaches_the_policies():
     for command in ([], ["run"]):
         text = bpsim(*command, "--help").output
         assert "  drop-oldest  the oldest queued item is evicted to admit the arriving one" in text
+
+
+def test_trace_stops_quietly_when_the_reader_goes_away():
+    from bpsim.render.trace import TraceWriter
+    from tests.helpers import scenario
+
+    class ClosedPipe:
+        writes = 0
+
+        def write(self, text: str) -> None:
+            self.writes += 1
+            raise BrokenPipeError
+
+    pipe = ClosedPipe()
+    writer = TraceWriter(pipe)  # type: ignore[arg-type]
+    from bpsim.engine import run
+
+    result = run(scenario(items=3, producer={"rate": "unlimited"}), [writer])
+    assert result.counts.handled == 3, "the run goes on to the end"
+    assert (pipe.writes, writer.reader_gone) == (1, True)
