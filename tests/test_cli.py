@@ -9,6 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bpsim.cli import app
+from bpsim.engine import run
+from bpsim.render.trace import TraceWriter
+from tests.helpers import scenario
 from tests.test_pipeline import HANDBOOK_OUTPUT
 
 runner = CliRunner()
@@ -115,9 +118,6 @@ def test_help_teaches_the_policies():
 
 
 def test_trace_stops_quietly_when_the_reader_goes_away():
-    from bpsim.render.trace import TraceWriter
-    from tests.helpers import scenario
-
     class ClosedPipe:
         writes = 0
 
@@ -127,8 +127,6 @@ def test_trace_stops_quietly_when_the_reader_goes_away():
 
     pipe = ClosedPipe()
     writer = TraceWriter(pipe)  # type: ignore[arg-type]
-    from bpsim.engine import run
-
     result = run(scenario(items=3, producer={"rate": "unlimited"}), [writer])
     assert result.counts.handled == 3, "the run goes on to the end"
     assert (pipe.writes, writer.reader_gone) == (1, True)
