@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from dataclasses import asdict
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -12,16 +15,26 @@ from rich.console import Console
 
 from bpsim import __version__
 from bpsim.engine import RunResult, Simulation
-from bpsim.errors import BpsimError
+from bpsim.errors import BpsimError, OutputError, ScenarioError
 from bpsim.explain import check_topic
-from bpsim.i18n import detect_language, set_language
-from bpsim.loader import load_scenario
+from bpsim.i18n import detect_language, set_language, t
+from bpsim.loader import bundled_scenarios, load_scenario, scenario_from_text, scenario_problems
+from bpsim.metrics import METRICS, parse_metrics
+from bpsim.new import Kind, ask, defaults, scenario_toml
 from bpsim.output import write_text
 from bpsim.render import explain as explain_render
+from bpsim.render.comparison import comparison, sweep_chart, sweep_table
+from bpsim.render.export import export
+from bpsim.render.live import LiveView, Recent, demo_speed, final_dashboard, watch
+from bpsim.render.progress import sweep_progress
+from bpsim.render.scenarios import scenario_list
 from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
-from bpsim.render.trace import trace_line
+from bpsim.render.trace import TraceWriter
+from bpsim.signals import handle_signals
+from bpsim.sweep import csv_text, json_text, run_sweep, sweep_variants
 from bpsim.theory import theory_for
+from bpsim.variants import compare_variants
 
 POLICIES = """\
 Overload policies (queue.policy) — what the producer does when the queue is full:
@@ -44,8 +57,10 @@ Start with:  bpsim run scenarios/burst.toml   (or: bpsim explain backpressure)
 RUN_HELP = f"""\
 Run a scenario and summarise what happened to every item.
 
-In a terminal it shows a live dashboard; piped, in CI or with --no-live it runs at full speed
-and prints the summary. Results are the same either way.
+In a terminal it shows a live dashboard (keys: space pause, + / - speed, s step, q quit);
+piped, in CI, with --no-live, --trace or --json - it runs at full speed and prints the
+summary. Results are the same either way. Ctrl-C stops early (exit code 130, 143 for SIGTERM),
+q too (exit 0); the summary then counts the unfinished items.
 
 {POLICIES}"""
 
@@ -56,8 +71,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
-
-INTERRUPTED = 130
 
 
 class Language(StrEnum):
@@ -109,6 +122,44 @@ JsonOption = Annotated[
 ]
 
 
+def _parse_speed(value: str | None) -> str | None:
+    if value is not None and value != "max":
+        try:
+            speed = float(value)
+        except ValueError:
+            speed = 0.0
+        if not speed > 0 or speed == float("inf"):
+            raise typer.BadParameter(f"{value!r} is not a speed; give a positive number (1 = real time) or max")
+    return value
+
+
+SpeedOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="X|max",
+        callback=_parse_speed,
+        help="Simulated seconds per wall second for the dashboard (1 = real time, max = as fast as "
+        "possible). Default: about 20 s of wall time for the whole scenario.",
+    ),
+]
+EXPORT_WIDTH, EXPORT_HEIGHT = 110, 32
+
+
+def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tuple[list[RunResult], int | None]:
+    """Run `simulation`; return its results and the exit code to end with, if it was interrupted.
+
+    Ctrl-C (130) and SIGTERM (143) stop the run early with partial results; so does `q` in the
+    dashboard, which is a normal way to end a demo (no exit code).
+    """
+    with handle_signals() as interruption:
+        try:
+            with view if view is not None else contextlib.nullcontext():
+                return simulation.run(), None
+        except KeyboardInterrupt:
+            quit_by_key = view is not None and view.quit_requested
+            return simulation.results(), None if quit_by_key else interruption.exit_code
+
+
 @app.command(help=RUN_HELP)
 def run(
     scenario: ScenarioArg,
@@ -121,27 +172,45 @@ def run(
     live: Annotated[
         bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")
     ] = True,
+    speed: SpeedOption = None,
+    svg: Annotated[
+        str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture.")
+    ] = None,
+    html: Annotated[
+        str | None, typer.Option("--html", metavar="PATH", help="Save the final dashboard as an HTML page.")
+    ] = None,
 ) -> None:
     console = Console()
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
-        simulation = Simulation([loaded])
+        view = None
+        if live and console.is_terminal and not trace and json_path != "-":
+            pace = demo_speed(loaded) if speed is None else None if speed == "max" else float(speed)
+            view = LiveView(console, speed=pace, keys_fd=sys.stdin.fileno() if sys.stdin.isatty() else None)
+        simulation = Simulation([loaded], pacing=view.pacing if view is not None else None)
+        recent: Recent | None = None
+        if view is not None:
+            view.watch(simulation)
+            recent = view.recent
+        elif svg is not None or html is not None:
+            recent = watch(simulation)
         if trace:
-            simulation.subscribe(lambda event: console.print(trace_line(event), markup=False, highlight=False))
-        interrupted = False
-        try:
-            result = simulation.run()[0]
-        except KeyboardInterrupt:
-            interrupted = True
-            result = simulation.results()[0]
+            simulation.subscribe(TraceWriter(sys.stdout))
+        results, exit_code = _run_to_the_end(simulation, view)
+        result = results[0]
         if json_path is not None:
             write_text(json_path, json.dumps(result_json(result), indent=2) + "\n")
+        if recent is not None:
+            picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
+            for path, kind in ((svg, "svg"), (html, "html")):
+                if path is not None:
+                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {loaded.name}"))
     except BpsimError as error:
         _fail(error)
     if json_path != "-":
         console.print(summary(result))
-    if interrupted:
-        raise typer.Exit(INTERRUPTED)
+    if exit_code is not None:
+        raise typer.Exit(exit_code)
 
 
 @app.command()
@@ -178,6 +247,112 @@ def explain(
     Console().print(renderable)
 
 
+COMPARE_HELP = f"""\
+Run variants of a scenario side by side on one shared clock and compare them.
+
+\b
+  bpsim compare burst --policy block --policy drop-newest --policy drop-oldest
+  bpsim compare burst --vary queue.maxsize=2,10,0
+  bpsim compare a.toml b.toml
+
+Every variant gets the same arrivals and the same service time for item k (common random
+numbers), so every difference comes from what was varied. Prints one column per variant, one
+row per metric with the best value marked, and what each variant traded for its latency.
+
+{POLICIES}"""
+
+PolicyOption = Annotated[
+    list[str] | None,
+    typer.Option("--policy", metavar="POLICY", help="A policy to compare (repeatable): block, drop-newest, drop-oldest."),
+]
+SvgOption = Annotated[str | None, typer.Option("--svg", metavar="PATH", help="Save the final table as an SVG picture.")]
+
+
+@app.command(help=COMPARE_HELP)
+def compare(
+    scenarios: Annotated[
+        list[str], typer.Argument(metavar="SCENARIO...", help="One or more scenario files or bundled names.")
+    ],
+    policies: PolicyOption = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            metavar="KEY=V1,V2,...",
+            help="Compare values of any key, written like --set, e.g. --vary queue.maxsize=2,10,0.",
+        ),
+    ] = None,
+    overrides: SetOption = None,
+    seed: SeedOption = None,
+    json_path: JsonOption = None,
+    svg_path: SvgOption = None,
+) -> None:
+    try:
+        variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
+        simulation = Simulation([v.scenario for v in variants], labels=[v.label for v in variants])
+        results, exit_code = _run_to_the_end(simulation)
+        if json_path is not None:
+            write_text(json_path, json.dumps([result_json(r) for r in results], indent=2) + "\n")
+        table = comparison(variants, results)
+        if svg_path is not None:
+            write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
+    except BpsimError as error:
+        _fail(error)
+    if json_path != "-":
+        Console().print(table)
+    if exit_code is not None:
+        raise typer.Exit(exit_code)
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg,
+    params: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="KEY=FROM..TO[:STEP]",
+            help="A key and its values: a range (1..50, 1..50:5) or a list (a,b,c). Once or twice.",
+        ),
+    ] = None,
+    policies: PolicyOption = None,
+    metric_names: Annotated[
+        str, typer.Option("--metric", metavar="NAMES", help=f"Metrics to show, comma-separated: {', '.join(m.name for m in METRICS)}.")
+    ] = "dropped,p99,blocked",
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Processes to run in (default: one per core). Results do not depend on it.")
+    ] = None,
+    overrides: SetOption = None,
+    seed: SeedOption = None,
+    csv_path: Annotated[str | None, typer.Option("--csv", metavar="PATH", help="Write one CSV row per run to PATH (- for stdout).")] = None,
+    json_path: JsonOption = None,
+) -> None:
+    """Run a scenario for every combination of values, headless, and chart how metrics change.
+
+    \b
+      bpsim sweep burst --param queue.maxsize=1..50 --policy block --policy drop-oldest
+      bpsim sweep burst --param queue.maxsize=1..50:5 --param workers.count=2,4 --metric p99
+
+    Runs spread over --jobs processes with results identical to one process.
+    """
+    try:
+        metrics = parse_metrics(metric_names)
+        axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
+        with sweep_progress(len(variants)) as advance:
+            results = run_sweep(variants, jobs, advance)
+        if csv_path is not None:
+            write_text(csv_path, csv_text(variants, results))
+        if json_path is not None:
+            write_text(json_path, json_text(variants, results))
+    except BpsimError as error:
+        _fail(error)
+    if "-" not in (csv_path, json_path):
+        console = Console()
+        console.print(sweep_table(axes, variants, results, metrics))
+        console.print()
+        console.print(sweep_chart(axes, variants, results, metrics))
+
+
 def result_json(result: RunResult) -> dict[str, Any]:
     """`RunResult.to_json()` plus the `theory` object when a formula applies."""
     data = result.to_json()
@@ -185,6 +360,64 @@ def result_json(result: RunResult) -> dict[str, Any]:
     if theory.applies:
         data["theory"] = asdict(theory)
     return data
+
+
+@app.command()
+def scenarios() -> None:
+    """List the bundled scenarios: the name to run (bpsim run NAME) and what each one shows."""
+    try:
+        bundled = [(path.stem, load_scenario(path)) for path in bundled_scenarios()]
+    except BpsimError as error:
+        _fail(error)
+    Console().print(scenario_list(bundled))
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Scenario files (or bundled names) to check.")],
+    overrides: SetOption = None,
+) -> None:
+    """Check scenario files without running them: every problem on its own line, ✓ for a valid file.
+
+    Exit code 2 if any file has a problem. --set checks the files with those overrides applied.
+    """
+    console = Console()
+    failed = False
+    for file in files:
+        problems = scenario_problems(file, overrides or [])
+        lines = ScenarioError(problems).lines() if problems else [t("scenarios.valid", path=file)]
+        for line in lines:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        failed = failed or bool(problems)
+    if failed:
+        raise typer.Exit(ScenarioError.exit_code)
+
+
+@app.command()
+def new(
+    path: Annotated[str, typer.Argument(help="Where to write the scenario (- for stdout).")] = "scenario.toml",
+    kind: Annotated[Kind | None, typer.Option(help="The kind of system; asked when not given.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Take every default without asking.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it already exists.")] = False,
+) -> None:
+    """Write a new, commented scenario file from a few questions about your system.
+
+    The kinds of system (webhooks, api-fanout, background-jobs, ingest-burst, realtime-latest) take
+    their defaults from the bundled scenario of the same name. --yes asks nothing.
+    """
+    try:
+        if Path(path).exists() and not force:
+            raise OutputError(t("new.exists", path=path))
+        answers = defaults(kind or Kind.WEBHOOKS) if yes else ask(kind)
+        text = scenario_toml(answers, path)
+        scenario_from_text(text, path)  # what bpsim writes must load; never leave a broken file behind
+        write_text(path, text)
+    except BpsimError as error:
+        _fail(error)
+    if path != "-":
+        console = Console()
+        for line in (t("new.wrote", path=path, kind=answers.kind), t("new.next", path=path)):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,11 +26,14 @@ from typing import Any
 
 from bpsim.errors import Stalled
 
-__all__ = ["VirtualTimeLoop", "Pacing"]
+__all__ = ["VirtualTimeLoop", "Pacing", "SPEEDS"]
 
 # The real file descriptors are polled on every this many clock jumps (and before a stall), so
 # Ctrl-C and key presses are seen within milliseconds while a run goes at full speed.
 _POLL_EVERY = 256
+
+SPEEDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+"""The speeds `faster()` and `slower()` step through; above the last one comes "max" (None)."""
 
 
 class _FifoTimer(asyncio.TimerHandle):
@@ -49,7 +52,8 @@ class Pacing:
     Virtual time `t` is shown at wall time `wall_start + t / speed` (anchored, so waiting never
     accumulates drift). `speed=None` runs as fast as the machine allows, still drawing frames.
     `on_frame(shown_at)` is called at most `fps` times per wall second with the virtual time to
-    display; pausing, stepping and changing speed re-anchor the mapping.
+    display; pausing, stepping and changing speed re-anchor the mapping. `on_loop(loop)` is called
+    once when a `VirtualTimeLoop` adopts this pacing (a dashboard adds its keyboard reader there).
     """
 
     def __init__(
@@ -58,10 +62,14 @@ class Pacing:
         *,
         fps: float = 10.0,
         on_frame: Callable[[float], None] | None = None,
+        on_loop: Callable[[asyncio.AbstractEventLoop], None] | None = None,
     ) -> None:
         self.speed = speed
         self.paused = False
         self.on_frame = on_frame
+        self.on_loop = on_loop
+        self.behind = 0.0
+        """Wall seconds the clock is behind its schedule (the machine cannot keep up); 0 at max."""
         self._frame_interval = 1.0 / fps
         self._wall_start: float | None = None
         self._wall_next_frame = 0.0
@@ -69,7 +77,18 @@ class Pacing:
 
     def set_speed(self, speed: float | None) -> None:
         self.speed = speed
+        self.behind = 0.0
         self._wall_start = None
+
+    def faster(self) -> None:
+        """Step up to the next speed in `SPEEDS`; beyond the last one, run at max."""
+        if self.speed is not None:
+            self.set_speed(next((s for s in SPEEDS if s > self.speed), None))
+
+    def slower(self) -> None:
+        """Step down to the next speed in `SPEEDS` (from max: the last one); never below the first."""
+        current = self.speed if self.speed is not None else float("inf")
+        self.set_speed(max((s for s in SPEEDS if s < current), default=SPEEDS[0]))
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -112,8 +131,10 @@ class Pacing:
                 self._wall_start = wall_now - now / self.speed
             wall_due = self._wall_start + target / self.speed
             if wall_due <= wall_now:
+                self.behind = wall_now - wall_due
                 self.frame(target)
                 return []
+            self.behind = 0.0
             ready = wait(min(wall_due - wall_now, self._frame_interval))
             self.frame(min(target, (time.monotonic() - self._wall_start) * self.speed))
             if ready:
@@ -162,6 +183,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # Timers due before now + resolution fire now. It must be > 0 (a timer due exactly now
         # must fire) and small enough that `now + resolution > now` for any realistic run.
         self._clock_resolution = 1e-9
+        if pacing is not None and pacing.on_loop is not None:
+            pacing.on_loop(self)
 
     def time(self) -> float:
         """The virtual time in seconds since the loop was created."""

@@ -197,24 +197,26 @@ class Simulation:
 
     def results(self) -> list[RunResult]:
         """Results so far: complete after `run()` returned, partial after an interruption."""
-        now = self.now
-        return [
-            RunResult(
-                scenario=pipeline.scenario,
-                completed=self.completed,
-                duration=now,
-                counts=pipeline.ledger.counts(),
-                max_qsize=pipeline.ledger.max_qsize,
-                mean_qsize=pipeline.ledger.mean_qsize(now),
-                blocked_seconds=pipeline.ledger.blocked_so_far(now),
-                max_in_flight=pipeline.ledger.max_in_flight,
-                latency=Distribution.of(pipeline.ledger.latency),
-                queue_wait=Distribution.of(pipeline.ledger.queue_wait),
-                variant=self.labels[index] if self.labels is not None else None,
-                stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
-            )
-            for index, pipeline in enumerate(self.pipelines)
-        ]
+        return [self._result(index, pipeline) for index, pipeline in enumerate(self.pipelines)]
+
+    def _result(self, index: int, pipeline: Pipeline) -> RunResult:
+        # A variant that finished before the others ends at its own time, so its duration,
+        # averages and throughput are those of a run of it alone.
+        end = pipeline.finished_at if pipeline.finished_at is not None else self.now
+        return RunResult(
+            scenario=pipeline.scenario,
+            completed=self.completed,
+            duration=end,
+            counts=pipeline.ledger.counts(),
+            max_qsize=pipeline.ledger.max_qsize,
+            mean_qsize=pipeline.ledger.mean_qsize(end),
+            blocked_seconds=pipeline.ledger.blocked_so_far(end),
+            max_in_flight=pipeline.ledger.max_in_flight,
+            latency=Distribution.of(pipeline.ledger.latency),
+            queue_wait=Distribution.of(pipeline.ledger.queue_wait),
+            variant=self.labels[index] if self.labels is not None else None,
+            stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
+        )
 
 
 def _first_leaf(group: BaseExceptionGroup[LimitReached]) -> LimitReached:

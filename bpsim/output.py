@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from bpsim.errors import OutputError
+from bpsim.i18n import t
 
 __all__ = ["write_text"]
 
@@ -24,16 +25,22 @@ def write_text(destination: str, text: str) -> None:
         sys.stdout.flush()
         return
     path = Path(destination)
-    folder = path.parent
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise OutputError(f"{destination}: cannot write here ({error.strerror}); choose another path") from None
+        raise OutputError(t("output.cannot_create", path=destination, reason=_reason(error))) from None
     try:
         os.fchmod(handle, 0o644)  # mkstemp makes it private; a result file is for sharing
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
         os.replace(temporary, path)
     except OSError as error:
+        raise OutputError(t("output.not_written", path=destination, reason=_reason(error))) from None
+    finally:
+        # Gone already after a successful replace; otherwise (a full disk, Ctrl-C in the middle
+        # of a write, a bug) removing it is what keeps the folder free of half-written files.
         Path(temporary).unlink(missing_ok=True)
-        raise OutputError(f"{destination}: could not be written ({error.strerror}); nothing was saved") from None
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)

@@ -72,6 +72,8 @@ class Pipeline:
         self.shutdown_mode: str | None = None
         self._stopping_now = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.finished_at: float | None = None
+        """When `run` returned: this pipeline's own end, earlier than the clock's when it shares one."""
 
     # -- the handbook's code -------------------------------------------------------------------
 
@@ -84,6 +86,7 @@ class Pipeline:
                 task_group.create_task(self.worker(index)) for index in range(self.scenario.workers.count)
             ]
             await self.stop(producer, workers)
+        self.finished_at = self.now
 
     async def producer(self) -> None:
         """Put every item in the queue when it is due, as the policy says."""

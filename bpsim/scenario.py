@@ -28,6 +28,7 @@ __all__ = [
     "Workers",
     "Downstream",
     "Shutdown",
+    "Translation",
     "Scenario",
 ]
 
@@ -264,15 +265,27 @@ class Shutdown(_Model):
         return self
 
 
+class Translation(_Model):
+    """A scenario's words in another language (the `[ko]` table); what is missing stays English."""
+
+    name: str | None = None
+    description: str | None = None
+    lesson: str | None = None
+
+
 class Scenario(_Model):
     """A whole scenario file."""
 
     name: str = "Untitled scenario"
     description: str = ""
     lesson: str = ""
+    ko: Translation = Translation()
     seed: int = 0
     duration: PositiveSeconds | None = None
     items: int | None = Field(default=None, ge=1)
+    speed: PositiveSeconds | None = Field(
+        default=None, description="the live dashboard's default speed (simulated seconds per wall second)"
+    )
     producer: Producer = Producer()
     queue: QueueSettings = QueueSettings()
     workers: Workers = Workers()
@@ -296,3 +309,13 @@ class Scenario(_Model):
     @property
     def policy(self) -> Policy:
         return self.queue.policy
+
+    def words(self, lang: str) -> Translation:
+        """The name, description and lesson to show in `lang` ("en" or "ko"), each one falling
+        back to the English text when the scenario has no translation of it."""
+        own = self.ko if lang == "ko" else Translation()
+        return Translation(
+            name=own.name or self.name,
+            description=own.description or self.description,
+            lesson=own.lesson or self.lesson,
+        )

@@ -8,13 +8,13 @@ from rich.text import Text
 
 from bpsim.engine import RunResult
 from bpsim.events import Counts
-from bpsim.i18n import t
+from bpsim.i18n import language, t
 from bpsim.render.format import number, seconds
 from bpsim.render.theory import theory_table
 from bpsim.scenario import Scenario
 from bpsim.theory import theory_for
 
-__all__ = ["summary", "ledger_rows", "observations", "setup_line"]
+__all__ = ["summary", "ledger_rows", "observations", "setup_line", "lesson_text"]
 
 
 def setup_line(scenario: Scenario) -> str:
@@ -143,8 +143,12 @@ def observations(result: RunResult) -> list[str]:
         lines.append(
             t("summary.says_call_timeout", count=counts.timed_out_downstream, timeout=scenario.downstream.timeout)
         )
+    # "Long" is relative to the work itself, and at least a second that a person would notice.
+    waited_long = result.queue_wait.count and result.queue_wait.p99 > max(1.0, 10 * scenario.workers.service.mean)
     if scenario.queue.maxsize == 0 and result.max_qsize > 10 * scenario.workers.count:
         lines.append(t("summary.says_unbounded", max=result.max_qsize))
+    elif waited_long:
+        lines.append(t("summary.says_backlog", p99=seconds(result.queue_wait.p99), max=result.max_qsize))
     if counts.rejected_at_shutdown:
         lines.append(t("summary.says_rejected", count=counts.rejected_at_shutdown))
     if counts.abandoned:
@@ -154,12 +158,36 @@ def observations(result: RunResult) -> list[str]:
     return lines
 
 
+# Lines a lesson keeps to themselves: suggestions to try and commands to type.
+_OWN_LINE = ("Try", "해 보기", "-", "bpsim ")
+
+
+def lesson_text(lesson: str) -> str:
+    """`lesson` with the lines of each paragraph joined by spaces, so the terminal wraps them.
+
+    TOML multi-line strings keep their hard line breaks; a paragraph ends at a blank line. A line
+    starting with "Try" ("해 보기"), "-" or "bpsim " stays on its own line, indentation and all.
+    """
+    lines: list[str] = []
+    for line in lesson.strip().splitlines():
+        text = line.strip()
+        if not text:
+            if lines[-1]:
+                lines.append("")
+        elif lines and lines[-1] and not text.startswith(_OWN_LINE):
+            lines[-1] += " " + text
+        else:
+            lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
 def summary(result: RunResult) -> RenderableType:
-    """The whole summary of one run."""
+    """The whole summary of one run; the scenario's words in the current language."""
     scenario = result.scenario
-    title = Text(scenario.name, style="bold")
-    if scenario.description:
-        title.append(f" — {scenario.description}", style="")
+    words = scenario.words(language())
+    title = Text(words.name or "", style="bold")
+    if words.description:
+        title.append(f" — {words.description}", style="")
     status = t("summary.status_done") if result.completed else t("summary.status_interrupted")
     header = Text(setup_line(scenario) + "\n" + t("summary.header", duration=seconds(result.duration), status=status))
     header.stylize("dim")
@@ -169,6 +197,6 @@ def summary(result: RunResult) -> RenderableType:
     theory = theory_for(scenario)
     if theory.applies:
         parts += [Text(""), theory_table(theory, result)]
-    if scenario.lesson:
-        parts += [Text(""), Text(t("summary.lesson"), style="bold"), Text(scenario.lesson.strip())]
+    if words.lesson:
+        parts += [Text(""), Text(t("summary.lesson"), style="bold"), Text(lesson_text(words.lesson))]
     return Group(*parts)

@@ -1,0 +1,375 @@
+"""The live dashboard: one frame of a running pipeline, as a renderable that fits the screen.
+
+`dashboard(snapshot, events, trend, header, width, height)` is pure: the same inputs draw the
+same frame, which is what the golden tests and `--svg` rely on. Top to bottom:
+
+    header     scenario, setup line, simulated time, speed, running / paused / finished
+    pipeline   producer -> queue -> workers -> downstream, each a panel
+    figures    the item ledger (with its check) beside a qsize / in-flight chart and latencies
+    events     the last few events in plain words, shutdown events highlighted
+    keys       what the keys do (only while it runs)
+
+Everything is cut to `width` and `height`: when the screen is short, event lines go first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bpsim.events import (
+    CallStarted,
+    Counts,
+    Event,
+    ItemDequeued,
+    ItemEnqueued,
+    ItemHandled,
+    ItemProduced,
+    ProducerState,
+    Snapshot,
+    WorkerState,
+)
+from bpsim.i18n import t
+from bpsim.render.format import number, seconds
+from bpsim.render.summary import setup_line
+from bpsim.render.trace import describe, is_shutdown_event
+from bpsim.render.widgets import WORKER_GLYPHS, Gauge, bars, slots, worker_line
+from bpsim.scenario import Scenario
+
+__all__ = ["Header", "Trend", "dashboard"]
+
+Status = Literal["running", "paused", "finished", "stopped"]
+
+# The handbook's routine steps: shown dimmed, and the first to give way to notable events.
+_ROUTINE = (ItemProduced, ItemEnqueued, ItemDequeued, CallStarted, ItemHandled)
+
+_FIXED_ROWS = 2 + 2 + 8 + 1  # header, panel borders, figures, events rule
+_PANEL_ROWS = 4  # the fewest lines inside a pipeline panel
+_MAX_WORKER_ROWS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What the dashboard shows besides the snapshot: the scenario and the state of the run."""
+
+    scenario: Scenario
+    shown_at: float
+    """The simulated time to show (between two events it moves on with the wall clock)."""
+    expected: float | None
+    """About how long the scenario runs, in simulated seconds; None if unknown."""
+    status: Status
+    speed: float | None = None
+    """Simulated seconds per wall second; None is "max"."""
+    behind: float = 0.0
+    """Wall seconds the clock is behind its schedule."""
+    controls: bool = True
+    """Show the speed, lag and key help (off for exports: they do not depend on the keyboard)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """qsize and in-flight per bin of simulated time, oldest first: the chart's data."""
+
+    seconds_per_bin: float
+    qsize: Sequence[int]
+    in_flight: Sequence[int]
+
+
+def dashboard(
+    snapshot: Snapshot,
+    events: Sequence[Event],
+    trend: Trend,
+    header: Header,
+    width: int = 80,
+    height: int = 24,
+) -> RenderableType:
+    """One frame, at most `width` columns and `height` lines."""
+    workers = len(snapshot.workers)
+    panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - _FIXED_ROWS - 4) // 2))
+    footer = header.controls and height > _FIXED_ROWS + panel_rows + 1  # the key help goes last
+    log_rows = max(0, height - _FIXED_ROWS - panel_rows - footer)
+    parts: list[RenderableType] = [
+        _header(header, width),
+        _pipeline(snapshot, trend, header, panel_rows, width),
+        _figures(snapshot, trend, width),
+    ]
+    if log_rows:
+        parts.append(_event_log(events, log_rows, width))
+    if footer:
+        parts.append(Text(t("dashboard.keys"), style="dim", no_wrap=True, overflow="ellipsis"))
+    return Group(*parts)
+
+
+# -- header --------------------------------------------------------------------------------------
+
+
+def _header(header: Header, width: int) -> RenderableType:
+    scenario = header.scenario
+    title = Text(scenario.name, style="bold")
+    if scenario.description:
+        title.append(f" — {scenario.description}")
+    clock = Text(t("dashboard.time", now=seconds(header.shown_at)), style="bold")
+    if header.expected is not None and header.shown_at < header.expected:
+        clock.append(t("dashboard.time_of", total=seconds(header.expected)))
+    right = Text.assemble(clock, "  ")
+    if header.controls:
+        speed = t("dashboard.speed_max") if header.speed is None else t("dashboard.speed", speed=number(header.speed))
+        right.append(speed + "  ")
+        if header.behind > 0.25:
+            right.append(t("dashboard.behind", seconds=seconds(header.behind)) + "  ", style="yellow")
+    right.append_text(_status(header.status))
+    grid = Table.grid(expand=True, padding=(0, 1))
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_row(title, right)
+    setup = Text(setup_line(scenario), style="dim", no_wrap=True, overflow="ellipsis")
+    return Group(grid, setup)
+
+
+def _status(status: Status) -> Text:
+    styles = {"running": "bold green", "paused": "bold black on yellow", "finished": "bold", "stopped": "bold red"}
+    return Text(t(f"dashboard.status_{status}"), style=styles[status])
+
+
+# -- pipeline --------------------------------------------------------------------------------------
+
+
+_PANEL_WIDTHS = (18, 20, 20, 16)  # producer, queue, workers, downstream: all fits at 80 columns
+_ARROW = 2
+
+
+def _pipeline(snapshot: Snapshot, trend: Trend, header: Header, rows: int, width: int) -> RenderableType:
+    grid = Table.grid()
+    arrow = Text("\n" * (rows // 2 + 1) + "━▶", style="bold")
+    # Wider screens share the extra columns: the queue gauge gets half, the others the rest.
+    extra = max(0, width - sum(_PANEL_WIDTHS) - 3 * _ARROW)
+    shares = (extra // 6, extra - 3 * (extra // 6), extra // 6, extra // 6)
+    for index, (panel_width, share) in enumerate(zip(_PANEL_WIDTHS, shares)):
+        if index:
+            grid.add_column(width=_ARROW, no_wrap=True)
+        grid.add_column(width=panel_width + share, no_wrap=True)
+    grid.add_row(
+        _producer(snapshot, header.shown_at, rows),
+        arrow,
+        _queue(snapshot, trend, header.scenario, rows),
+        arrow,
+        _workers(snapshot.workers, rows),
+        arrow,
+        _downstream(snapshot, rows),
+    )
+    return grid
+
+
+def _panel(lines: list[RenderableType], rows: int, title: str, style: str = "") -> Panel:
+    lines = lines[:rows] + [Text("")] * (rows - len(lines))
+    for line in lines:
+        if isinstance(line, Text):
+            line.no_wrap = True
+            line.overflow = "ellipsis"
+    return Panel(
+        Group(*lines),
+        title=Text(title, style="bold"),
+        title_align="left",
+        border_style=style or "blue",
+        box=box.ROUNDED,
+        padding=(0, 1),
+        height=rows + 2,
+    )
+
+
+def _producer(snapshot: Snapshot, shown_at: float, rows: int) -> Panel:
+    state = snapshot.producer
+    produced = Text(t("dashboard.produced_count", count=number(snapshot.counts.produced)))
+    if state is ProducerState.BLOCKED:
+        # Still blocked at the time shown, so still falling behind since the snapshot was taken.
+        lag = snapshot.producer_lag + max(0.0, shown_at - snapshot.now)
+        lines = [
+            Text(t("dashboard.producer_blocked"), style="bold white on red"),
+            Text(t("dashboard.producer_in_put")),
+            Text(t("dashboard.producer_behind", seconds=seconds(lag)), style="bold red"),
+        ]
+        return _panel(lines + [produced], rows, t("dashboard.producer"), "red")
+    if state is ProducerState.WAITING:
+        lines = [Text(t("dashboard.producer_producing"), style="bold green"), Text(t("dashboard.on_schedule"))]
+    elif state is ProducerState.DONE:
+        lines = [Text(t("dashboard.producer_done"), style="bold"), Text("")]
+    else:
+        lines = [Text(t("dashboard.producer_stopped"), style="bold magenta"), Text("QueueShutDown")]
+    return _panel(lines + [produced], rows, t("dashboard.producer"))
+
+
+def _queue(snapshot: Snapshot, trend: Trend, scenario: Scenario, rows: int) -> Panel:
+    qsize, maxsize = snapshot.qsize, snapshot.maxsize
+    title = t("dashboard.queue")
+    style = ""
+    if maxsize > 0:
+        count = Text(t("dashboard.qsize_of", qsize=qsize, maxsize=maxsize), style="bold")
+        if qsize >= maxsize:
+            count.append(" ")
+            count.append(t("dashboard.full"), style="bold white on red")
+            style = "red"
+        lines = [Gauge(qsize, maxsize), count]
+    else:
+        lines = [Text(t("dashboard.qsize_unbounded", qsize=qsize), style="bold"), _growth(trend)]
+    lines.append(Text(scenario.queue.policy.value, style="bold cyan"))
+    lines.append(Text(t("dashboard.queue_max", max=snapshot.max_qsize), style="dim"))
+    if snapshot.shutdown is not None:
+        # The most important line once it happens: it replaces the last one if there is no room.
+        lines.insert(rows - 1, Text(t(f"dashboard.shutdown_{snapshot.shutdown}"), style="bold magenta"))
+        style = "magenta"
+    return _panel(lines, rows, title, style)
+
+
+def _growth(trend: Trend) -> Text:
+    """For an unbounded queue: how fast it grew over the last few bins of the chart."""
+    window = min(len(trend.qsize) - 1, 8)
+    rate = (trend.qsize[-1] - trend.qsize[-1 - window]) / (window * trend.seconds_per_bin) if window else 0.0
+    if rate > 0:
+        return Text(t("dashboard.growing", rate=number(round(rate, 1))), style="bold red")
+    if rate < 0:
+        return Text(t("dashboard.shrinking", rate=number(round(-rate, 1))), style="green")
+    return Text(t("dashboard.steady"), style="dim")
+
+
+def _workers(states: Sequence[WorkerState], rows: int) -> Panel:
+    title = t("dashboard.workers", count=len(states))
+    if len(states) <= rows:
+        return _panel([worker_line(index, state) for index, state in enumerate(states)], rows, title)
+    lines = []
+    for state in WorkerState:  # too many to list: count them by state
+        glyph, style = WORKER_GLYPHS[state]
+        if state is not WorkerState.EXITED or state in states:
+            lines.append(Text(f"{glyph} {states.count(state)} {t(f'dashboard.worker_{state.value}')}", style=style))
+    return _panel(lines, rows, title)
+
+
+def _downstream(snapshot: Snapshot, rows: int) -> Panel:
+    limit = snapshot.concurrency
+    in_flight = snapshot.in_flight
+    if limit is None:
+        lines = [
+            Text(t("dashboard.in_flight_count", count=in_flight), style="bold"),
+            Text(t("dashboard.in_flight")),
+            Text(t("dashboard.no_limit"), style="dim"),
+        ]
+    else:
+        used = slots(in_flight, limit, 10)
+        used.append(" " + t("dashboard.in_flight_of", count=in_flight, limit=limit), style="bold")
+        lines = [used, Text(t("dashboard.in_flight")), Text(f"Semaphore({limit})", style="dim")]
+    return _panel(lines, rows, t("dashboard.downstream"))
+
+
+# -- figures: ledger, chart, latency ---------------------------------------------------------------
+
+
+def _figures(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
+    grid = Table.grid(expand=True, padding=(0, 2))
+    grid.add_column(width=34, no_wrap=True)
+    grid.add_column(ratio=1, no_wrap=True)
+    grid.add_row(_ledger(snapshot.counts), _chart(snapshot, trend, max(10, width - 36)))
+    return grid
+
+
+def _ledger(counts: Counts) -> RenderableType:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(justify="right", min_width=6, no_wrap=True)
+    table.add_column(style="dim", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_row(Text(t("summary.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
+    dropped = _nonzero(full=counts.dropped_queue_full, evicted=counts.dropped_evicted, stale=counts.dropped_stale)
+    timed_out = _nonzero(put=counts.timed_out_put, call=counts.timed_out_downstream)
+    rows = [
+        (t("summary.handled"), counts.handled, "", "green"),
+        (t("summary.dropped"), counts.dropped, dropped, "yellow"),
+        (t("summary.timed_out"), counts.timed_out, timed_out, "yellow"),
+        (t("dashboard.rejected"), counts.rejected_at_shutdown, "", "magenta"),
+        (t("dashboard.abandoned"), counts.abandoned, "", "magenta"),
+        (t("dashboard.in_progress"), counts.in_progress, "", "cyan"),
+    ]
+    for label, value, detail, style in rows:
+        table.add_row(f"  {label}", Text(number(value), style=style if value else "dim"), detail)
+    total = counts.finished + counts.in_progress
+    ok = total == counts.produced
+    check = Text(
+        t("dashboard.check_ok" if ok else "dashboard.check_bad", total=number(total), produced=number(counts.produced)),
+        style="green" if ok else "bold red",
+        no_wrap=True,
+        overflow="ellipsis",
+    )
+    return Group(table, check)
+
+
+def _nonzero(**parts: int) -> str:
+    """`full 3, stale 1`: the parts of a count that are not zero."""
+    return ", ".join(f"{name} {value}" for name, value in parts.items() if value)
+
+
+def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
+    label_width = 11
+    columns = max(4, min(len(trend.qsize), width - label_width - 8))
+    qsizes = list(trend.qsize[-columns:])
+    flights = list(trend.in_flight[-columns:])
+    q_top = snapshot.maxsize or max(qsizes + [snapshot.max_qsize, 1])
+    f_top = snapshot.concurrency or max(flights + [1])
+    table = Table.grid(padding=(0, 1))
+    table.add_column(width=label_width - 1, no_wrap=True, overflow="ellipsis")
+    table.add_column(width=columns, no_wrap=True)
+    table.add_column(no_wrap=True, style="dim")
+    q_rows = bars(qsizes, q_top, 2)
+    q_rows[0].stylize("cyan")
+    q_rows[1].stylize("cyan")
+    table.add_row(Text(t("dashboard.chart_qsize"), style="bold"), q_rows[0], str(q_top))
+    table.add_row("", q_rows[1], "0")
+    f_row = bars(flights, f_top, 1)[0]
+    f_row.stylize("green")
+    table.add_row(Text(t("dashboard.chart_in_flight"), style="bold"), f_row, str(f_top))
+    span = Text(" " * label_width + t("dashboard.chart_span", seconds=seconds(columns * trend.seconds_per_bin)), style="dim")
+    latency = Text(t("dashboard.latency"), style="bold")
+    if snapshot.counts.handled:
+        for name, value in (("p50", snapshot.latency_p50), ("p95", snapshot.latency_p95), ("p99", snapshot.latency_p99)):
+            latency.append(f"  {name} ", style="dim")
+            latency.append(seconds(value))
+    else:
+        latency.append("  -", style="dim")
+    blocked = Text(t("dashboard.blocked"), style="bold")
+    blocked.append("  " + t("dashboard.blocked_value", seconds=seconds(snapshot.blocked_seconds)))
+    for line in (span, latency, blocked):
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+    return Group(table, span, Text(""), latency, blocked)
+
+
+# -- event log -------------------------------------------------------------------------------------
+
+
+def _event_log(events: Sequence[Event], rows: int, width: int) -> RenderableType:
+    lines: list[RenderableType] = [Text(t("dashboard.events"), style="bold", no_wrap=True)]
+    for event in _pick(events, rows - 1):
+        style = "bold magenta" if is_shutdown_event(event) else "dim" if isinstance(event, _ROUTINE) else ""
+        line = Text(f"{event.at:9.3f}  ", style="dim")
+        line.append(describe(event), style=style)
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+        lines.append(line)
+    return Group(*lines)
+
+
+def _pick(events: Sequence[Event], count: int) -> list[Event]:
+    """The `count` events to list, oldest first: the latest notable ones, topped up with routine ones.
+
+    At speed the routine steps (produce, enqueued, got, calls, handled) come by the hundred per
+    second; letting them push out a "producer blocked" or "evicted" line would hide the lesson.
+    """
+    if count <= 0:
+        return []
+    notable = [index for index, event in enumerate(events) if not isinstance(event, _ROUTINE)][-count:]
+    routine = [index for index, event in enumerate(events) if isinstance(event, _ROUTINE)]
+    chosen = notable + routine[-(count - len(notable)) :] if len(notable) < count else notable
+    return [events[index] for index in sorted(chosen)]

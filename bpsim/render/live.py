@@ -1,0 +1,267 @@
+"""The live view: draws dashboard frames from the clock and turns key presses into pacing.
+
+`LiveView` owns a `rich.live.Live` that never refreshes by itself: the virtual clock's frame hook
+(`Pacing.on_frame`) draws each frame, so frames are consistent snapshots and the simulation runs
+exactly as it would headless. Keys are read with `loop.add_reader` on a terminal put in cbreak
+mode; the terminal's settings and cursor are restored on the way out, whatever happened.
+
+    space  pause / resume      + / -  faster / slower      s  one step while paused
+    q      quit (the summary still prints)                  Ctrl-C  the same, exit code 130
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import signal
+import termios
+import tty
+from collections import deque
+from types import TracebackType
+
+from rich.console import Console, RenderableType
+from rich.live import Live
+
+from bpsim.clock import SPEEDS, Pacing
+from bpsim.engine import Simulation
+from bpsim.events import Event
+from bpsim.pipeline import Pipeline
+from bpsim.render.dashboard import Header, Status, Trend, dashboard
+from bpsim.scenario import Scenario
+
+__all__ = ["Recent", "LiveView", "expected_duration", "demo_speed", "final_dashboard"]
+
+DEMO_SECONDS = 20.0
+"""How long, in wall seconds, a demo at the default speed should take (10-30 s is comfortable)."""
+
+CHART_BINS = 60
+"""Roughly how many chart columns a whole run spans; each column is a bin of simulated time."""
+
+
+def expected_duration(scenario: Scenario) -> float:
+    """About how many simulated seconds the scenario runs (producing time; draining is extra)."""
+    if scenario.duration is not None:
+        length = scenario.duration
+    else:
+        assert scenario.items is not None
+        service = scenario.workers.service.mean
+        parallel = min(scenario.workers.count, scenario.downstream.concurrency or scenario.workers.count)
+        length = scenario.items * service / parallel
+        if scenario.producer.rate != "unlimited":
+            length = max(length, scenario.items / scenario.producer.rate)
+    if scenario.shutdown.at is not None:
+        length = min(length, scenario.shutdown.at)
+    return length
+
+
+def demo_speed(scenario: Scenario) -> float:
+    """The scenario's own `speed`, else the one from `SPEEDS` that makes the run last closest to
+    `DEMO_SECONDS` of wall time."""
+    if scenario.speed is not None:
+        return scenario.speed
+    length = expected_duration(scenario)
+    return min(SPEEDS, key=lambda speed: abs(math.log(length / speed / DEMO_SECONDS)))
+
+
+def _bin_seconds(length: float) -> float:
+    """A round bin width (1, 2 or 5 times a power of ten) near length / CHART_BINS."""
+    raw = max(length, 1e-3) / CHART_BINS
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= raw)
+
+
+class Recent:
+    """An observer keeping what a frame needs beyond the snapshot, in bounded memory.
+
+    `events`: the last few hundred events. `trend(now)`: qsize and in-flight per bin of simulated
+    time (the highest value in each bin). Bins come from event times, never from wall-clock frames,
+    so the chart is the same at every speed and in an export.
+    """
+
+    def __init__(self, pipeline: Pipeline, seconds_per_bin: float, *, events: int = 200, bins: int = 512) -> None:
+        self.events: deque[Event] = deque(maxlen=events)
+        self.seconds_per_bin = seconds_per_bin
+        self._pipeline = pipeline
+        self._qsize: deque[int] = deque([0], maxlen=bins)
+        self._in_flight: deque[int] = deque([0], maxlen=bins)
+        self._bin = 0
+        self._last = (0, 0)
+
+    def observe(self, event: Event) -> None:
+        """Keep the event and fold the pipeline's qsize and in-flight right after it into its bin."""
+        self.events.append(event)
+        index = int(event.at / self.seconds_per_bin)
+        if index != self._bin:
+            self._open_bins(index)
+        qsize, in_flight = self._pipeline.queue.qsize(), self._pipeline.in_flight
+        self._last = (qsize, in_flight)
+        if qsize > self._qsize[-1]:
+            self._qsize[-1] = qsize
+        if in_flight > self._in_flight[-1]:
+            self._in_flight[-1] = in_flight
+
+    def _open_bins(self, index: int) -> None:
+        # Nothing changed in the skipped bins: each starts with the value the last one ended with.
+        qsize, in_flight = self._last
+        for _ in range(min(index - self._bin, self._qsize.maxlen or 0)):
+            self._qsize.append(qsize)
+            self._in_flight.append(in_flight)
+        self._bin = index
+
+    def trend(self, now: float) -> Trend:
+        """The bins up to simulated time `now` (bins after the last event repeat its values)."""
+        missing = max(0, int(now / self.seconds_per_bin) - self._bin)
+        qsize, in_flight = self._last
+        return Trend(
+            self.seconds_per_bin,
+            list(self._qsize) + [qsize] * missing,
+            list(self._in_flight) + [in_flight] * missing,
+        )
+
+
+def watch(simulation: Simulation) -> Recent:
+    """Subscribe a `Recent` to the simulation's first variant and return it."""
+    recent = Recent(simulation.pipelines[0], _bin_seconds(expected_duration(simulation.pipelines[0].scenario)))
+    simulation.subscribe(recent.observe)
+    return recent
+
+
+def final_dashboard(simulation: Simulation, recent: Recent, *, width: int, height: int) -> RenderableType:
+    """The last frame of a run as a still picture (no speed, lag or keys): what --svg saves."""
+    pipeline = simulation.pipelines[0]
+    snapshot = pipeline.snapshot()
+    scenario = pipeline.scenario
+    status: Status = "finished" if simulation.completed else "stopped"
+    header = Header(scenario, snapshot.now, expected_duration(scenario), status, controls=False)
+    return dashboard(snapshot, recent.events, recent.trend(snapshot.now), header, width, height)
+
+
+class LiveView:
+    """A paced, keyboard-controlled dashboard of the first variant of a `Simulation`.
+
+    Create it, pass `view.pacing` to the `Simulation`, call `watch(simulation)`, then run the
+    simulation inside `with view:`. The final frame is always drawn on the way out.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        speed: float | None,
+        fps: float = 10.0,
+        keys_fd: int | None = None,
+    ) -> None:
+        self.console = console
+        self.pacing = Pacing(speed, fps=fps, on_frame=self.draw, on_loop=self._listen)
+        self.quit_requested = False
+        self.frames = 0
+        self._keys_fd = keys_fd
+        self._saved_tty: list[object] | None = None
+        self._live = Live(
+            console=console, auto_refresh=False, transient=False, redirect_stdout=False, redirect_stderr=False
+        )
+        self._simulation: Simulation | None = None
+        self.recent: Recent | None = None
+        """The events and trend shown (set by `watch`)."""
+        self._shown_at = 0.0
+
+    def watch(self, simulation: Simulation) -> None:
+        """Show this simulation (its first variant) and keep its recent events."""
+        self._simulation = simulation
+        self.recent = watch(simulation)
+
+    # -- frames ------------------------------------------------------------------------------------
+
+    def draw(self, shown_at: float, status: Status | None = None) -> None:
+        """Draw one frame showing simulated time `shown_at` (the clock calls this)."""
+        assert self._simulation is not None and self.recent is not None, "call watch(simulation) first"
+        self._shown_at = shown_at
+        self.frames += 1
+        self._live.update(self.frame(status), refresh=True)
+
+    def frame(self, status: Status | None = None) -> RenderableType:
+        """The current frame, sized to the console (one line spare, so nothing ever scrolls)."""
+        assert self._simulation is not None and self.recent is not None
+        pipeline = self._simulation.pipelines[0]
+        snapshot = pipeline.snapshot()
+        shown_at = max(self._shown_at, snapshot.now)
+        pacing = self.pacing
+        header = Header(
+            pipeline.scenario,
+            shown_at,
+            expected_duration(pipeline.scenario),
+            status or ("paused" if pacing.paused else "running"),
+            speed=pacing.speed,
+            behind=pacing.behind,
+        )
+        width, height = self.console.size
+        return dashboard(snapshot, self.recent.events, self.recent.trend(shown_at), header, width, height - 1)
+
+    # -- keys --------------------------------------------------------------------------------------
+
+    def press(self, key: str) -> None:
+        """Act on one key: space, +, -, s, q (anything else is ignored)."""
+        pacing = self.pacing
+        if key == " ":
+            pacing.toggle_pause()
+        elif key in "+=":
+            pacing.faster()
+        elif key in "-_":
+            pacing.slower()
+        elif key == "s" and pacing.paused:
+            pacing.step()
+        elif key in "qQ":
+            self.quit_requested = True
+            # Stop exactly as Ctrl-C does: asyncio.Runner cancels the run, the CLI prints the summary.
+            signal.raise_signal(signal.SIGINT)
+            return
+        else:
+            return
+        if self.recent is not None:
+            self.draw(self._shown_at)  # show the change now, not at the next frame
+
+    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._keys_fd is not None:
+            loop.add_reader(self._keys_fd, self._read_keys, loop)
+
+    def _read_keys(self, loop: asyncio.AbstractEventLoop) -> None:
+        assert self._keys_fd is not None
+        data = os.read(self._keys_fd, 64)
+        if not data:  # end of input: stop listening rather than spin
+            loop.remove_reader(self._keys_fd)
+            return
+        for key in data.decode(errors="replace"):
+            self.press(key)
+
+    # -- the terminal ------------------------------------------------------------------------------
+
+    def __enter__(self) -> LiveView:
+        fd = self._keys_fd
+        if fd is not None and os.isatty(fd):
+            self._saved_tty = termios.tcgetattr(fd)
+            tty.setcbreak(fd)  # keys arrive one by one, unechoed; Ctrl-C still sends SIGINT
+        try:
+            self._live.start()
+        except BaseException:
+            self._restore_terminal()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        try:
+            if self.recent is not None:
+                self.draw(self._shown_at, "finished" if kind is None else "stopped")
+            self._live.stop()
+        finally:
+            self._restore_terminal()
+
+    def _restore_terminal(self) -> None:
+        with contextlib.suppress(Exception):
+            self.console.show_cursor(True)
+        if self._saved_tty is not None and self._keys_fd is not None:
+            termios.tcsetattr(self._keys_fd, termios.TCSADRAIN, self._saved_tty)
+            self._saved_tty = None

@@ -1,0 +1,85 @@
+"""Small renderables the dashboard is built from: gauges, slots, bar charts, worker lines.
+
+Each takes plain numbers and returns a `Text` (or lines of them) of a known width, so the
+dashboard can lay them out without anything wrapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.text import Text
+
+from bpsim.events import WorkerState
+from bpsim.i18n import t
+
+__all__ = ["fill_style", "gauge", "Gauge", "slots", "bars", "worker_line", "WORKER_GLYPHS"]
+
+_EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+WORKER_GLYPHS = {
+    WorkerState.IDLE: ("○", "dim"),
+    WorkerState.WAITING: ("◐", "bold yellow"),
+    WorkerState.CALLING: ("●", "bold green"),
+    WorkerState.EXITED: ("✕", "dim"),
+}
+
+
+def fill_style(value: int, limit: int) -> str:
+    """Green while there is plenty of room, yellow from 60%, red when full."""
+    if limit > 0 and value >= limit:
+        return "bold red"
+    if limit > 0 and value >= 0.6 * limit:
+        return "yellow"
+    return "green"
+
+
+def gauge(value: int, limit: int, width: int) -> Text:
+    """A horizontal bar `width` cells wide, filled in proportion to value / limit (in eighths)."""
+    width = max(width, 1)
+    eighths = round(8 * width * min(value, limit) / limit) if limit > 0 else 0
+    full, part = divmod(eighths, 8)
+    bar = Text("█" * full, style=fill_style(value, limit))
+    if part:
+        bar.append(_EIGHTHS[part], style=fill_style(value, limit))
+    bar.append("·" * (width - full - (1 if part else 0)), style="dim")
+    return bar
+
+
+class Gauge:
+    """A `gauge` as wide as the space it is given."""
+
+    def __init__(self, value: int, limit: int) -> None:
+        self.value = value
+        self.limit = limit
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield gauge(self.value, self.limit, options.max_width)
+
+
+def slots(used: int, limit: int, width: int) -> Text:
+    """One ● per used slot and one ○ per free one (a semaphore's permits); a gauge if too many."""
+    if limit > width:
+        return gauge(used, limit, width)
+    return Text("●" * used, style=fill_style(used, limit)) + Text("○" * (limit - used), style="dim")
+
+
+def bars(values: Sequence[int], top: int, height: int) -> list[Text]:
+    """A bar chart `height` rows tall (top row first), one column per value; `top` fills it."""
+    rows = []
+    scale = 8 * height / top if top > 0 else 0.0
+    levels = [round(value * scale) for value in values]
+    for row in range(height - 1, -1, -1):
+        base = 8 * row
+        rows.append(Text("".join(_EIGHTHS[min(8, max(0, level - base))] for level in levels)))
+    return rows
+
+
+def worker_line(index: int, state: WorkerState) -> Text:
+    """`● 0 calling`: a worker's glyph, number and what it is doing."""
+    glyph, style = WORKER_GLYPHS[state]
+    line = Text(f"{glyph} ", style=style)
+    line.append(f"{index} ", style="bold")
+    line.append(t(f"dashboard.worker_{state.value}"), style=style if state is not WorkerState.IDLE else "dim")
+    return line

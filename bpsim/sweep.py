@@ -1,0 +1,153 @@
+"""`bpsim sweep`: run a scenario over a grid of values, spread over processes.
+
+`--param queue.maxsize=1..50` (a range, `1..50:5` with a step) or `--param producer.rate=10,20,40`
+(a list) is an `Axis`; one or two of them, times an optional policy axis, make the grid (see
+`variants.build_variants`). Each run is independent and deterministic, so running them in
+several processes gives exactly the results, in exactly the order, of running them in one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bpsim.engine import RunResult, Simulation
+from bpsim.errors import BpsimError, Problem, ScenarioError
+from bpsim.metrics import METRICS
+from bpsim.scenario import Scenario
+from bpsim.variants import Axis, Variant, build_variants, parse_vary, policy_axis, split_assignment
+
+__all__ = ["MAX_PARAMS", "sweep_variants", "parse_param", "run_sweep", "rows", "csv_text", "json_text"]
+
+MAX_PARAMS = 2
+_RANGE = re.compile(r"^\s*([^.:]+(?:\.\d+)?)\s*\.\.\s*([^:]+?)\s*(?::\s*(.+?))?\s*$")
+
+
+def sweep_variants(
+    source: str,
+    params: Sequence[str],
+    policies: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+) -> tuple[list[Axis], list[Variant]]:
+    """The axes and the runs of `bpsim sweep`: every `--policy` (outermost), times each `--param`.
+
+    Raises BpsimError unless one or two params are given, ScenarioError for bad options or values.
+    """
+    if not 1 <= len(params) <= MAX_PARAMS:
+        raise BpsimError("give one or two --param KEY=FROM..TO (or KEY=a,b,c); add --policy for another axis")
+    axes = ([policy_axis(policies)] if policies else []) + [parse_param(text) for text in params]
+    return axes, build_variants([source], axes, overrides, seed)
+
+
+def parse_param(text: str, option: str = "--param") -> Axis:
+    """The axis written `KEY=FROM..TO`, `KEY=FROM..TO:STEP` (both ends included) or `KEY=a,b,c`.
+
+    A range of whole numbers stays whole (`1..50` is 1, 2, ..., 50); a decimal range is computed
+    exactly (`0.1..0.3:0.1` is 0.1, 0.2, 0.3). Raises ScenarioError with one problem on bad syntax.
+    """
+    usage = f"KEY=FROM..TO[:STEP] or KEY=a,b,c, e.g. {option} queue.maxsize=1..50"
+    key, values = split_assignment(text, option, usage)
+    match = _RANGE.match(values)
+    if match is None:
+        return parse_vary(text, option)
+    return Axis(key, _expand(*match.groups(), where=f"{option} {text}"), f"{option} {text}")
+
+
+def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, ...]:
+    try:
+        low, high = Decimal(start), Decimal(stop)
+        by = Decimal(step) if step is not None else Decimal(1)
+    except InvalidOperation:
+        raise ScenarioError([Problem(where, "a range needs numbers: FROM..TO or FROM..TO:STEP, e.g. 1..50:5")]) from None
+    if by <= 0 or high < low:
+        raise ScenarioError([Problem(where, "a range goes up: FROM <= TO and a STEP above 0, e.g. 1..50:5")])
+    count = int((high - low) / by) + 1
+    if count > 10_000:
+        raise ScenarioError([Problem(where, f"{count} values is too many; use a larger STEP")])
+    return tuple(str(low + index * by) for index in range(count))
+
+
+def run_sweep(
+    variants: Sequence[Variant], jobs: int | None = None, on_done: Callable[[], None] | None = None
+) -> list[RunResult]:
+    """Run every variant headless; results in the variants' order whatever `jobs` is.
+
+    `jobs` processes (default: one per core; 1 runs here, in this process). Scenarios travel to
+    the workers as plain dicts. `on_done` is called once per finished run, for a progress bar.
+    """
+    jobs = jobs or os.cpu_count() or 1
+    payloads = [(variant.scenario.model_dump(mode="json"), variant.label) for variant in variants]
+    done = on_done or (lambda: None)
+    if jobs == 1 or len(payloads) < 2:
+        results = []
+        for payload in payloads:
+            results.append(_run_one(payload))
+            done()
+        return results
+    with ProcessPoolExecutor(max_workers=min(jobs, len(payloads))) as pool:
+        futures: list[Future[RunResult]] = [pool.submit(_run_one, payload) for payload in payloads]
+        try:
+            for future in as_completed(futures):
+                future.result()  # the first failure stops the sweep
+                done()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [future.result() for future in futures]
+
+
+def _run_one(payload: tuple[dict[str, Any], str]) -> RunResult:
+    data, label = payload
+    return Simulation([Scenario.model_validate(data)], labels=[label]).run()[0]
+
+
+def rows(variants: Sequence[Variant], results: Sequence[RunResult]) -> list[dict[str, Any]]:
+    """One flat row per run: the label, the value of each varied key, then every metric."""
+    table = []
+    for variant, result in zip(variants, results):
+        row: dict[str, Any] = {"variant": variant.label}
+        data = result.scenario.model_dump(mode="json")
+        row |= {key: _lookup(data, key, value) for key, value in variant.settings}
+        row |= {metric.name: metric.value(result) for metric in METRICS}
+        table.append(row)
+    return table
+
+
+def csv_text(variants: Sequence[Variant], results: Sequence[RunResult]) -> str:
+    """The rows as CSV with a header line; a missing value (no latency) is an empty cell."""
+    table = rows(variants, results)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(table[0]) if table else ["variant"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table)
+    return out.getvalue()
+
+
+def json_text(variants: Sequence[Variant], results: Sequence[RunResult]) -> str:
+    """A JSON list: per run, `bpsim run --json`'s object plus `params`, the varied keys' values."""
+    runs = []
+    for variant, result in zip(variants, results):
+        data = result.scenario.model_dump(mode="json")
+        params = {key: _lookup(data, key, value) for key, value in variant.settings}
+        runs.append({"params": params} | result.to_json())
+    return json.dumps(runs, indent=2) + "\n"
+
+
+def _lookup(data: Any, key: str, fallback: str) -> Any:
+    """The scenario's value at dotted `key` (typed as in JSON), or `fallback` if there is none."""
+    for part in key.split("."):
+        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        elif isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return fallback
+    return data

@@ -1,0 +1,139 @@
+"""The dashboard frame: golden renders at chosen moments, and it always fits the screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from bpsim.clock import Pacing
+from bpsim.engine import Simulation
+from bpsim.i18n import set_language
+from bpsim.render.dashboard import Header, dashboard
+from bpsim.render.live import expected_duration, final_dashboard, watch
+from bpsim.scenario import Scenario
+from tests.golden import assert_golden
+from tests.helpers import scenario
+from tests.render import render
+
+BURST = dict(
+    name="Burst",
+    description="20 items/s with a 5x burst at 4 s",
+    seed=7,
+    duration=10.0,
+    producer={"rate": 20.0, "bursts": [{"at": 4.0, "duration": 2.0, "rate": 100.0}]},
+    queue={"maxsize": 12, "policy": "block"},
+    workers={"count": 4, "service": {"distribution": "exponential", "mean": 0.12}},
+    downstream={"concurrency": 3, "timeout": 1.0},
+)
+
+
+def frame_at(s: Scenario, at: float, width: int = 80, height: int = 23) -> str:
+    """Run `s` and render the frame the clock would draw at the first jump to `at` or later.
+
+    fps=inf makes the clock offer a frame at every jump, so the moment does not depend on the
+    wall clock; the run then goes on to the end as usual.
+    """
+    simulation = Simulation([s])
+    frames: list[str] = []
+
+    def on_frame(shown_at: float) -> None:
+        if not frames and shown_at >= at:
+            snapshot = simulation.pipelines[0].snapshot()
+            header = Header(s, snapshot.now, expected_duration(s), "running", speed=2.0)
+            frames.append(render(dashboard(snapshot, recent.events, recent.trend(snapshot.now), header, width, height), width))
+
+    simulation.pacing = Pacing(None, fps=float("inf"), on_frame=on_frame)
+    recent = watch(simulation)
+    simulation.run()
+    return frames[0]
+
+
+def final_frame(s: Scenario, width: int = 80, height: int = 23) -> str:
+    simulation = Simulation([s])
+    recent = watch(simulation)
+    simulation.run()
+    return render(final_dashboard(simulation, recent, width=width, height=height), width)
+
+
+def with_policy(policy: str) -> Scenario:
+    return scenario(**BURST | {"queue": {"maxsize": 12, "policy": policy}})
+
+
+def assert_fits(text: str, width: int, height: int) -> None:
+    lines = text.splitlines()
+    assert len(lines) <= height
+    assert max(len(line) for line in lines) <= width
+
+
+def test_during_the_burst_the_blocked_producer_is_the_headline():
+    text = frame_at(with_policy("block"), 5.0)
+    assert "■ BLOCKED" in text and "FULL" in text and "behind" in text
+    assert_golden("dashboard-burst-block", text)
+
+
+@pytest.mark.parametrize("policy", ["drop-newest", "drop-oldest"])
+def test_dropping_policies_during_the_burst(policy):
+    text = frame_at(with_policy(policy), 5.5)
+    assert "BLOCKED" not in text, "a dropping policy never makes the producer wait"
+    assert "dropped" in text
+    assert_golden(f"dashboard-burst-{policy}", text)
+
+
+def test_before_the_burst_the_producer_is_on_schedule():
+    text = frame_at(with_policy("block"), 2.0)
+    assert "on schedule" in text
+    assert_golden("dashboard-steady-block", text)
+
+
+def test_an_unbounded_queue_shows_its_growth_instead_of_a_gauge():
+    text = frame_at(scenario(**BURST | {"queue": {"maxsize": 0}}), 5.5)
+    assert "unbounded" in text and "▲" in text
+    assert_golden("dashboard-unbounded", text)
+
+
+def test_after_an_immediate_shutdown_the_stopping_events_are_listed():
+    s = scenario(**BURST | {"shutdown": {"mode": "immediate", "at": 5.0}})
+    text = final_frame(s)
+    assert "shut down now" in text and "abandoned: worker-3 cancelled mid-call" in text
+    assert "✓ adds up" in text
+    assert_golden("dashboard-after-shutdown", text)
+
+
+def test_the_final_frame_of_a_graceful_run_has_every_worker_exited():
+    text = final_frame(with_policy("block"), width=100, height=30)
+    assert text.count("exited") == 4 and "■ finished" in text and "space" not in text
+    assert_golden("dashboard-finished-100x30", text)
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 23), (100, 29), (160, 45), (80, 16)])
+def test_every_frame_fits_the_screen_without_wrapping(width, height):
+    for policy in ("block", "drop-newest", "drop-oldest"):
+        assert_fits(frame_at(with_policy(policy), 5.0, width, height), width, height)
+
+
+def test_a_short_screen_loses_event_lines_first():
+    tall = frame_at(with_policy("block"), 5.0, 80, 30)
+    short = frame_at(with_policy("block"), 5.0, 80, 20)
+    assert "produced" in short and "latency" in short and "■ BLOCKED" in short
+    assert tall.count("producer blocked:") + tall.count("producer unblocked:") > short.count(
+        "producer blocked:"
+    ) + short.count("producer unblocked:")
+
+
+def test_notable_events_are_not_pushed_out_by_routine_ones():
+    # During the burst every put blocks: the log keeps those lines even though dozens of
+    # "enqueued" / "got" / "handled" lines came after them.
+    text = frame_at(with_policy("block"), 5.0)
+    log = text.split("events", 1)[1]
+    assert "producer blocked" in log and "handled" not in log
+
+
+def test_many_workers_are_counted_by_state():
+    text = frame_at(scenario(**BURST | {"workers": {"count": 40}}), 5.0)
+    assert "idle" in text and "calling" in text and " 39 " not in text.split("workers", 1)[1][:30]
+
+
+def test_the_dashboard_speaks_korean():
+    set_language("ko")
+    text = frame_at(with_policy("block"), 5.0)
+    assert "■ 차단됨" in text and "이벤트" in text
+    assert_fits(text, 80, 23)

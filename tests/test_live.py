@@ -1,0 +1,188 @@
+"""The live view: pacing steps, keys, identical results, terminal restore, exports."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import termios
+
+import pytest
+from rich.console import Console
+
+from bpsim.clock import SPEEDS, Pacing
+from bpsim.engine import Simulation, run
+from bpsim.render.export import export
+from bpsim.render.live import LiveView, demo_speed, expected_duration, final_dashboard, watch
+from tests.helpers import scenario
+from tests.test_dashboard import BURST
+
+SMALL = BURST | {"duration": 3.0}
+
+
+def terminal_console() -> Console:
+    return Console(
+        file=io.StringIO(), width=80, height=24, force_terminal=True, force_interactive=True, color_system=None
+    )
+
+
+# -- pacing arithmetic -------------------------------------------------------------------------------
+
+
+def test_plus_and_minus_step_through_the_speeds_and_max():
+    pacing = Pacing(2.0)
+    pacing.faster()
+    assert pacing.speed == 5.0
+    pacing.slower()
+    pacing.slower()
+    assert pacing.speed == 1.0
+    pacing.set_speed(3.0)  # between two steps: the next step up or down
+    pacing.faster()
+    assert pacing.speed == 5.0
+    pacing.set_speed(SPEEDS[-1])
+    pacing.faster()
+    assert pacing.speed is None, "beyond the fastest step comes max"
+    pacing.faster()
+    assert pacing.speed is None
+    pacing.slower()
+    assert pacing.speed == SPEEDS[-1]
+    pacing.set_speed(SPEEDS[0])
+    pacing.slower()
+    assert pacing.speed == SPEEDS[0], "never slower than the slowest step"
+
+
+def test_the_default_speed_makes_a_demo_of_about_twenty_wall_seconds():
+    # 30 simulated seconds: speed 2 gives 15 s of wall time (speed 1 would give 30 s).
+    assert demo_speed(scenario(duration=30.0)) == 2.0
+    # The handbook: 6 items of 0.15 s, two at a time: ~0.45 s, shown at 0.02 -> 22.5 s.
+    handbook = scenario(
+        items=6,
+        producer={"rate": "unlimited"},
+        queue={"maxsize": 2},
+        workers={"count": 3, "service": {"distribution": "constant", "mean": 0.15}},
+        downstream={"concurrency": 2},
+    )
+    assert expected_duration(handbook) == pytest.approx(0.45)
+    assert demo_speed(handbook) == 0.02
+    # An immediate shutdown ends the run early.
+    assert expected_duration(scenario(duration=30.0, shutdown={"mode": "immediate", "at": 4.0})) == 4.0
+
+
+def test_a_scenario_may_set_its_own_demo_speed():
+    assert demo_speed(scenario(duration=30.0, speed=0.5)) == 0.5
+
+
+# -- keys ----------------------------------------------------------------------------------------------
+
+
+def watched_view(**kwargs) -> tuple[LiveView, Simulation]:
+    view = LiveView(terminal_console(), **kwargs)
+    simulation = Simulation([scenario(**SMALL)], pacing=view.pacing)
+    view.watch(simulation)
+    return view, simulation
+
+
+def test_space_pauses_and_resumes_and_s_steps_only_while_paused():
+    view, _ = watched_view(speed=1.0)
+    view.press("s")
+    assert not view.pacing._step_pending, "s does nothing while running"
+    view.press(" ")
+    assert view.pacing.paused
+    view.press("s")
+    assert view.pacing._step_pending
+    view.press(" ")
+    assert not view.pacing.paused
+
+
+def test_plus_and_minus_change_the_speed_and_other_keys_are_ignored():
+    view, _ = watched_view(speed=1.0)
+    view.press("+")
+    assert view.pacing.speed == 2.0
+    view.press("-")
+    view.press("-")
+    assert view.pacing.speed == 0.5
+    view.press("x")
+    assert view.pacing.speed == 0.5 and not view.pacing.paused
+
+
+def test_q_stops_the_run_the_way_ctrl_c_does(monkeypatch):
+    raised: list[int] = []
+    monkeypatch.setattr(signal, "raise_signal", raised.append)
+    view, _ = watched_view(speed=1.0)
+    view.press("q")
+    assert raised == [signal.SIGINT] and view.quit_requested
+
+
+# -- results -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("speed", [None, 200.0])
+def test_a_live_run_with_keys_pressed_gives_the_headless_result(speed):
+    headless = run(scenario(**SMALL)).to_json()
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"+- s ++-")  # faster, slower, pause, step, resume, faster twice, slower
+    os.close(write_end)
+    try:
+        view, simulation = watched_view(speed=speed, keys_fd=read_end)
+        with view:
+            result = simulation.run()[0]
+    finally:
+        os.close(read_end)
+    assert result.to_json() == headless
+    assert view.frames >= 2
+    assert "■ finished" in view.console.file.getvalue().rsplit("Burst —", 1)[1], "the final frame is drawn"
+
+
+def test_the_final_frame_says_stopped_after_an_interruption():
+    view, _ = watched_view(speed=None)
+    with pytest.raises(KeyboardInterrupt), view:
+        raise KeyboardInterrupt
+    assert "■ stopped" in view.console.file.getvalue()
+
+
+# -- the terminal --------------------------------------------------------------------------------------
+
+
+def test_the_terminal_is_restored_even_after_an_exception():
+    leader, follower = os.openpty()
+    try:
+        before = termios.tcgetattr(follower)
+        view, _ = watched_view(speed=None, keys_fd=follower)
+        with pytest.raises(RuntimeError), view:
+            during = termios.tcgetattr(follower)
+            assert not during[3] & termios.ICANON and not during[3] & termios.ECHO, "cbreak, no echo"
+            raise RuntimeError("a bug in a renderer")
+        assert termios.tcgetattr(follower) == before
+        assert "\x1b[?25h" in view.console.file.getvalue(), "the cursor is shown again"
+    finally:
+        os.close(leader)
+        os.close(follower)
+
+
+# -- export --------------------------------------------------------------------------------------------
+
+
+def exported(kind: str) -> str:
+    simulation = Simulation([scenario(**SMALL)])
+    recent = watch(simulation)
+    simulation.run()
+    return export(final_dashboard(simulation, recent, width=100, height=30), kind, width=100, title="t")
+
+
+@pytest.mark.parametrize("kind", ["svg", "html"])
+def test_an_export_is_byte_identical_for_the_same_scenario_and_seed(kind):
+    first = exported(kind)
+    assert first == exported(kind)
+    assert "finished" in first and "pause/resume" not in first, "a still picture has no key help"
+
+
+def test_the_chart_has_one_bin_per_step_of_simulated_time_up_to_now():
+    simulation = Simulation([scenario(**SMALL)])
+    recent = watch(simulation)
+    simulation.run()
+    trend = recent.trend(simulation.now + 1.0)
+    assert recent.seconds_per_bin == 0.05  # 3 s / 60 bins
+    assert len(trend.qsize) == int((simulation.now + 1.0) / 0.05) + 1
+    result = simulation.results()[0]
+    assert max(trend.qsize) == result.max_qsize and max(trend.in_flight) == result.max_in_flight
+    assert trend.qsize[-1] == 0 and trend.in_flight[-1] == 0

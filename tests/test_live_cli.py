@@ -1,0 +1,72 @@
+"""`bpsim run` with the dashboard: in a pseudo-terminal, piped, and with exports."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+pytest.importorskip("bpsim.loader", reason="bpsim run needs the scenario loader")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from bpsim.cli import app  # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+BURST = str(ROOT / "scenarios" / "burst.toml")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, ["run", BURST, *args], prog_name="bpsim")
+
+
+def test_piped_there_is_no_dashboard_and_no_escape_codes():
+    result = invoke("--speed", "1")
+    assert result.exit_code == 0
+    assert "\x1b" not in result.output and "▶ running" not in result.output
+    assert "Lesson" in result.output
+
+
+@pytest.mark.parametrize("speed", ["0", "-2", "fast", "inf"])
+def test_a_speed_must_be_a_positive_number_or_max(speed):
+    result = invoke("--speed", speed)
+    assert result.exit_code == 2
+    assert "is not a speed" in result.output
+
+
+def test_svg_and_html_exports_are_written_and_identical_run_to_run(tmp_path):
+    for name in ("a", "b"):
+        assert invoke("--no-live", "--svg", str(tmp_path / f"{name}.svg"), "--html", str(tmp_path / f"{name}.html")).exit_code == 0
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
+    assert "■ finished" in (tmp_path / "a.svg").read_text().replace("&#160;", " ")
+
+
+def test_the_dashboard_draws_pauses_quits_and_restores_the_terminal():
+    command = (
+        f"{sys.executable} -m bpsim run scenarios/burst.toml --speed 1; echo EXIT=$?; "
+        "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="xterm-256color", LANG="C.UTF-8")
+    for variable in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "LC_ALL", "LC_MESSAGES"):
+        env.pop(variable, None)
+    child = pexpect.spawn(
+        "/bin/sh", ["-c", command], cwd=ROOT, env=env, dimensions=(24, 80), encoding="utf-8", timeout=20
+    )
+    try:
+        child.expect("producer")  # the pipeline is drawn
+        child.expect("▶ running")
+        child.send(" ")
+        child.expect("PAUSED")
+        child.send("q")
+        child.expect("Lesson")  # the summary is printed after the last frame
+        child.expect(r"EXIT=(\d+)")
+        assert child.match.group(1) == "0", "q is a normal way to end a demo"
+        child.expect(pexpect.EOF)
+        settings = child.before.split()
+        assert "icanon" in settings and "echo" in settings, "line mode and echo are back"
+    finally:
+        child.close(force=True)

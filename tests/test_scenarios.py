@@ -1,0 +1,226 @@
+"""The bundled scenario library: every scenario runs clean, and every lesson tells the truth.
+
+Each lesson makes claims ("the queue keeps growing", "p99 stays under 0.2 s", "about 47 items
+are abandoned"); the tests below check them on the engine's results, with the same `--set`
+overrides the lesson suggests, so a change to the engine or the numbers that breaks a lesson
+fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import pytest
+
+from bpsim.engine import RunResult
+from bpsim.events import CallStarted, Event, ItemDequeued, ItemDropped, ItemEnqueued, ItemHandled, ItemRejected
+from bpsim.events import ProducerBlocked, QueueJoined, ShutdownCalled
+from bpsim.loader import bundled_scenarios, load_scenario
+from tests.helpers import of_type, run_recording
+
+NAMES = [path.stem for path in bundled_scenarios()]
+
+
+@cache
+def outcome(name: str, *overrides: str) -> tuple[RunResult, list[Event]]:
+    """The run of a bundled scenario with `--set` overrides, and its events (run once per test session)."""
+    return run_recording(load_scenario(name, overrides))
+
+
+def result(name: str, *overrides: str) -> RunResult:
+    return outcome(name, *overrides)[0]
+
+
+def qsize_at(events: list[Event], times: list[float]) -> list[int]:
+    """The queue's size just before each of `times`, from the events that report it."""
+    changes = [(e.at, e.qsize) for e in events if isinstance(e, ItemEnqueued | ItemDequeued)]
+    return [next((q for at, q in reversed(changes) if at < time), 0) for time in times]
+
+
+def lesson_overrides(lesson: str) -> list[list[str]]:
+    """The `--set` overrides each line of a lesson suggests, one list per line."""
+    found = (re.findall(r"--set (\S+)", line) for line in lesson.splitlines())
+    return [overrides for overrides in found if overrides]
+
+
+# -- the whole library ---------------------------------------------------------------------------
+
+
+def test_the_library_has_every_scenario_the_issue_asks_for():
+    assert set(NAMES) >= {
+        "burst",
+        "handbook",
+        "handbook-race",
+        "unbounded",
+        "slow-downstream",
+        "webhooks",
+        "api-fanout",
+        "background-jobs",
+        "ingest-burst",
+        "realtime-latest",
+        "graceful-vs-immediate",
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_bundled_scenario_runs_clean_and_accounts_for_every_item(name: str):
+    run = result(name)
+    counts = run.counts
+    assert run.completed
+    assert counts.in_progress == 0
+    assert counts.finished == counts.produced > 0
+    assert counts.produced <= 15_000  # small enough to run headless in well under a second
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_scenario_has_a_one_line_description_and_a_lesson_in_both_languages(name: str):
+    scenario = load_scenario(name)
+    for words in (scenario.words("en"), scenario.words("ko")):
+        assert words.name and words.lesson
+        assert words.description and "\n" not in words.description
+    assert scenario.ko.name and scenario.ko.description and scenario.ko.lesson
+    assert "Try" in scenario.lesson and "해 보기" in scenario.ko.lesson
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_both_lessons_suggest_the_same_commands(name: str):
+    scenario = load_scenario(name)
+    english, korean = scenario.lesson, scenario.ko.lesson or ""
+    assert lesson_overrides(english) == lesson_overrides(korean)
+    commands = [line.strip() for line in english.splitlines() if line.strip().startswith("bpsim ")]
+    assert commands == [line.strip() for line in korean.splitlines() if line.strip().startswith("bpsim ")]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_override_a_lesson_suggests_is_valid(name: str):
+    for overrides in lesson_overrides(load_scenario(name).lesson):
+        load_scenario(name, overrides)
+
+
+# -- each lesson's claims ------------------------------------------------------------------------
+
+
+def test_burst_fills_the_bounded_queue_and_the_producer_waits_only_from_the_burst_on():
+    run, events = outcome("burst")
+    assert run.max_qsize == 30 and run.blocked_seconds > 5
+    assert min(e.at for e in of_type(events, ProducerBlocked)) >= 10.0
+    unbounded = result("burst", "queue.maxsize=0")
+    assert unbounded.blocked_seconds == 0 and unbounded.max_qsize > 30
+
+
+def test_handbook_waits_at_maxsize_2_and_calls_two_at_a_time():
+    run = result("handbook")
+    assert run.counts.handled == 6
+    assert run.blocked_seconds > 0 and run.max_in_flight == 2
+
+
+def test_handbook_race_rejects_the_first_put_after_join_returned_at_once():
+    run, events = outcome("handbook-race")
+    joined, shutdown, rejected = of_type(events, QueueJoined), of_type(events, ShutdownCalled), of_type(events, ItemRejected)
+    assert joined[0].at == shutdown[0].at == 0.0
+    assert [e.item for e in rejected] == [0]
+    assert events.index(shutdown[0]) < events.index(rejected[0])
+    assert (run.counts.produced, run.counts.handled, run.counts.rejected_at_shutdown) == (1, 0, 1)
+    assert result("handbook-race", "shutdown.await_producer=true").counts.handled == 6
+
+
+def test_unbounded_queue_keeps_growing_and_latency_climbs():
+    run, events = outcome("unbounded")
+    sizes = qsize_at(events, [15.0, 30.0, 45.0, 60.0])
+    assert sizes == sorted(sizes) and len(set(sizes)) == 4, sizes
+    assert sizes[-1] > 100
+    handled = of_type(events, ItemHandled)
+    early = [e.latency for e in handled if e.at < 10]
+    late = [e.latency for e in handled if e.at > 60]
+    assert sum(late) / len(late) > 10 * sum(early) / len(early)
+    assert run.latency.p99 > 15
+
+
+def test_unbounded_bounded_only_decides_who_pays_and_capacity_fixes_it():
+    waits = result("unbounded", "queue.maxsize=20")
+    assert waits.max_qsize == 20 and waits.blocked_seconds > 30 and waits.counts.dropped == 0
+    drops = result("unbounded", "queue.maxsize=20", "queue.policy=drop-newest")
+    assert drops.max_qsize == 20 and drops.latency.p99 < 5
+    assert 1 / 8 < drops.counts.dropped / drops.counts.produced < 1 / 5  # "1 item in 6"
+    assert result("unbounded", "workers.count=3", "downstream.concurrency=3").max_qsize < 20
+
+
+def test_slow_downstream_caps_calls_at_the_semaphore_and_times_out_the_slowest():
+    run, events = outcome("slow-downstream")
+    assert max(e.in_flight for e in of_type(events, CallStarted)) == run.max_in_flight == 4
+    assert 0.06 < run.counts.timed_out_downstream / run.counts.produced < 0.12  # "about 9 in 100"
+    narrow = result("slow-downstream", "downstream.concurrency=2")
+    assert narrow.max_qsize == 50 and narrow.blocked_seconds > 0
+    assert result("slow-downstream", "downstream.timeout=2.0").counts.timed_out_downstream <= 1
+
+
+def test_webhooks_reject_only_in_the_storm_and_accepted_deliveries_wait_seconds_at_most():
+    run, events = outcome("webhooks")
+    rejected = [e.at for e in of_type(events, ItemDropped)]
+    assert rejected and 20.0 <= min(rejected) and max(rejected) <= 26.0
+    assert run.max_qsize == 200 and run.latency.max < 5
+    blocking = result("webhooks", "queue.policy=block")
+    assert blocking.counts.dropped == 0 and blocking.blocked_seconds > 30 and blocking.latency.p99 > 10
+    bigger = result("webhooks", "workers.count=12", "downstream.concurrency=12")
+    assert bigger.counts.dropped < run.counts.dropped
+
+
+def test_api_fanout_runs_at_concurrency_over_call_time_whatever_the_workers():
+    run = result("api-fanout")
+    assert run.max_in_flight == 5
+    assert run.duration == pytest.approx(1000 / (5 / 0.2), rel=0.1)  # Little's law: about 40 s
+    assert run.counts.timed_out_downstream > 0
+    assert result("api-fanout", "workers.count=5").duration == pytest.approx(run.duration, rel=0.02)
+    assert result("api-fanout", "downstream.concurrency=10").duration == pytest.approx(run.duration / 2, rel=0.1)
+
+
+def test_background_jobs_lose_nothing_and_the_rush_backlog_drains():
+    run, events = outcome("background-jobs")
+    assert run.counts.handled == run.counts.produced and run.blocked_seconds == 0
+    assert 80 <= run.max_qsize < 200
+    at_end_of_rush, a_minute_later = qsize_at(events, [50.0, 110.0])
+    assert at_end_of_rush > 50 and a_minute_later < 10
+    assert 20 < run.queue_wait.max < 30
+    assert result("background-jobs", "queue.maxsize=50").blocked_seconds > 30
+
+
+def test_ingest_burst_queue_sized_for_the_burst_absorbs_it_without_loss():
+    run, events = outcome("ingest-burst")
+    assert run.counts.dropped == 0 and run.blocked_seconds == 0
+    assert 900 < run.max_qsize < 1500
+    assert qsize_at(events, [20.0]) < [50]  # drained about 7 s after the burst
+    assert run.latency.max < 4
+    small = result("ingest-burst", "queue.maxsize=300")
+    assert 600 < small.counts.dropped_queue_full < 900  # "about 750"
+    assert result("ingest-burst", "queue.maxsize=300", "queue.policy=block").counts.dropped == 0
+
+
+def test_realtime_latest_drops_but_keeps_p99_low_where_block_falls_behind():
+    run = result("realtime-latest")
+    assert 0.15 < run.counts.dropped_evicted / run.counts.produced < 0.25  # "about 1 in 5"
+    assert run.latency.p99 < 0.2
+    blocking = result("realtime-latest", "queue.policy=block")
+    assert blocking.counts.dropped == 0 and blocking.latency.p99 > 10
+    stale = result("realtime-latest", "queue.policy=block", "queue.max_age=0.1")
+    assert stale.counts.dropped_stale > 0 and stale.latency.p99 < 0.2
+
+
+def test_graceful_shutdown_handles_every_queued_item():
+    run = result("graceful-vs-immediate")
+    assert run.counts.handled == run.counts.produced and run.counts.abandoned == 0
+    assert 60 <= run.max_qsize <= 80 and 15 < run.duration < 20
+
+
+def test_immediate_shutdown_abandons_queued_and_in_flight_items():
+    run = result("graceful-vs-immediate", "shutdown.mode=immediate", "shutdown.at=12")
+    counts = run.counts
+    assert run.duration == 12.0
+    assert 40 <= counts.abandoned_queued <= 55 and counts.abandoned_in_worker == 2
+    assert counts.handled + counts.abandoned == counts.produced
+
+
+def test_a_graceful_deadline_that_passes_stops_like_immediate():
+    deadline = result("graceful-vs-immediate", "shutdown.at=12")
+    immediate = result("graceful-vs-immediate", "shutdown.mode=immediate", "shutdown.at=12")
+    assert deadline.counts == immediate.counts
