@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import selectors
 import time
 from collections.abc import Callable
@@ -235,4 +236,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if self.pacing is not None and (ready := self.pacing.wait_until(self._now, target, wait)):
             return ready
         self._now = max(self._now, target)
+        # Timers due before now + resolution fire now, so now + resolution must exceed now. Past
+        # 2**23 s (97 days) 1e-9 is below a float's spacing and would vanish (CPython gh-116342):
+        # then one spacing (ulp) is used, still far below anything a scenario can express.
+        self._clock_resolution = max(1e-9, math.ulp(self._now))
         return []
