@@ -34,9 +34,9 @@ from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
 from bpsim.render.trace import trace_line
 from bpsim.signals import handle_signals
-from bpsim.sweep import csv_text, json_text, run_sweep, sweep_variants
+from bpsim.sweep import SweepInterrupted, csv_text, json_text, run_sweep, sweep_variants
 from bpsim.theory import theory_for
-from bpsim.variants import compare_variants
+from bpsim.variants import Variant, compare_variants
 
 POLICIES = """\
 Overload policies (queue.policy) — what the producer does when the queue is full:
@@ -363,19 +363,38 @@ def sweep(
     try:
         metrics = parse_metrics(metric_names)
         axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
-        with sweep_progress(len(variants)) as advance:
-            results = run_sweep(variants, jobs, advance)
+        total = len(variants)
+        variants, results, exit_code = _sweep_to_the_end(variants, jobs)
         if csv_path is not None:
             write_text(csv_path, csv_text(variants, results))
         if json_path is not None:
             write_text(json_path, json_text(variants, results))
     except BpsimError as error:
         _fail(error)
-    if "-" not in (csv_path, json_path):
+    if "-" not in (csv_path, json_path) and results:
         console = Console()
         console.print(sweep_table(axes, variants, results, metrics))
         console.print()
         console.print(sweep_chart(axes, variants, results, metrics))
+    if exit_code is not None:
+        message = t("sweep.interrupted", done=len(results), total=total)
+        Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(exit_code)
+
+
+def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[Variant], list[RunResult], int | None]:
+    """Run the sweep; return the variants that finished, their results and the exit code if interrupted.
+
+    Ctrl-C (130) and SIGTERM (143) stop the worker processes at once; the runs that had
+    finished are kept.
+    """
+    with handle_signals() as interruption:
+        try:
+            with sweep_progress(len(variants)) as advance:
+                return variants, run_sweep(variants, jobs, advance), None
+        except SweepInterrupted as stopped:
+            order = sorted(stopped.finished)
+            return [variants[index] for index in order], [stopped.finished[index] for index in order], interruption.exit_code
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
