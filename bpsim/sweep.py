@@ -134,8 +134,11 @@ def run_sweep(
 
 def _leave_interrupts_to_the_parent() -> None:
     # Ctrl-C reaches every process in the terminal's foreground group; the parent stops the
-    # workers itself, so they must not die with a traceback each.
+    # workers itself, so they must not die with a traceback each. A forked worker also inherits
+    # the CLI's SIGTERM handler (bpsim.signals), which would turn the parent's terminate() into
+    # a KeyboardInterrupt the worker survives: SIGTERM must simply end it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

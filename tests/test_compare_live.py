@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -19,9 +17,9 @@ from bpsim.scenario import Scenario
 from tests.golden import assert_golden
 from tests.helpers import scenario
 from tests.render import render
+from tests.terminal import exit_code_and_sane_terminal, spawn_bpsim
 from tests.test_dashboard import BURST
 
-ROOT = Path(__file__).parent.parent
 POLICIES = ["block", "drop-newest", "drop-oldest"]
 
 
@@ -114,25 +112,16 @@ def test_a_live_compare_with_keys_pressed_gives_the_headless_results(speed: floa
 
 
 def test_compare_in_a_terminal_draws_every_variant_and_quits_on_q():
-    pexpect = pytest.importorskip("pexpect")
-    command = (
-        f"{sys.executable} -m bpsim compare burst --policy block --policy drop-oldest --speed 50; echo EXIT=$?; "
-        "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo"
-    )
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="xterm-256color", LANG="C.UTF-8")
-    for variable in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "LC_ALL", "LC_MESSAGES"):
-        env.pop(variable, None)
-    child = pexpect.spawn("/bin/sh", ["-c", command], cwd=ROOT, env=env, dimensions=(24, 80), encoding="utf-8", timeout=20)
+    pytest.importorskip("pexpect")
+    child = spawn_bpsim("compare burst --policy block --policy drop-oldest --speed 50")
     try:
         child.expect("block")
         child.expect("drop-oldest")
         child.expect("▶ running")
         child.send("q")
         child.expect("Comparison")  # the table is printed after the last frame
-        child.expect(r"EXIT=(\d+)")
-        assert child.match.group(1) == "0", "q is a normal way to end a demo"
-        child.expect(pexpect.EOF)
-        settings = child.before.split()
-        assert "icanon" in settings and "echo" in settings, "line mode and echo are back"
+        code, sane = exit_code_and_sane_terminal(child)
+        assert code == "0", "q is a normal way to end a demo"
+        assert sane, "line mode and echo are back"
     finally:
         child.close(force=True)
