@@ -32,7 +32,7 @@ from bpsim.render.progress import sweep_progress
 from bpsim.render.scenarios import scenario_list
 from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
-from bpsim.render.trace import trace_line
+from bpsim.render.trace import TraceWriter
 from bpsim.signals import handle_signals
 from bpsim.sweep import SweepInterrupted, csv_text, json_text, run_sweep, sweep_variants
 from bpsim.theory import theory_for
@@ -204,7 +204,7 @@ def run(
         elif svg is not None or html is not None:
             recent = watch(simulation)
         if trace:
-            simulation.subscribe(lambda event: console.print(trace_line(event), markup=False, highlight=False))
+            simulation.subscribe(TraceWriter(sys.stdout))
         results, exit_code = _run_to_the_end(simulation, view)
         result = results[0]
         if json_path is not None:

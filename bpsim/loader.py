@@ -118,6 +118,10 @@ def scenario_from_text(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError([_syntax_problem(error, text, source)]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(source, "arrays or tables are nested too deeply to be a scenario")]) from None
+    except ValueError as error:  # e.g. an integer literal of thousands of digits
+        raise ScenarioError([Problem(source, f"cannot be read as TOML: {error}")]) from None
     set_problems: list[Problem] = []
     set_paths: dict[KeyPath, str] = {}
     for override in overrides:
@@ -150,15 +154,21 @@ def _bundled_folder() -> Path:
     return Path(str(resources.files("bpsim") / "scenarios"))
 
 
+_MAX_BYTES = 1_000_000
+
+
 def _read(path: Path, source: str) -> str:
     if path.is_dir():
         raise ScenarioError([Problem(source, "is a directory; give a scenario file (.toml)")])
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(_MAX_BYTES + 1)  # never more: /dev/zero must not eat the memory
     except OSError as error:
         raise ScenarioError([Problem(source, f"cannot read the file: {error.strerror}")]) from None
+    if len(raw) > _MAX_BYTES:
+        raise ScenarioError([Problem(source, "is larger than 1 MB; a scenario is a short TOML text file")])
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # -sig: a byte-order mark some editors write is not text
     except UnicodeDecodeError as error:
         before = raw[: error.start]
         line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
@@ -192,7 +202,7 @@ def _parse_override(override: str) -> tuple[KeyPath, Any]:
         raise ValueError("expected KEY=VALUE, e.g. --set queue.maxsize=50")
     try:
         return parts, tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
         return parts, value.strip()  # unquoted words: --set queue.policy=drop-oldest
 
 

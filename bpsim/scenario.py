@@ -283,6 +283,9 @@ class Scenario(_Model):
     seed: int = 0
     duration: PositiveSeconds | None = None
     items: int | None = Field(default=None, ge=1)
+    speed: PositiveSeconds | None = Field(
+        default=None, description="the live dashboard's default speed (simulated seconds per wall second)"
+    )
     producer: Producer = Producer()
     queue: QueueSettings = QueueSettings()
     workers: Workers = Workers()

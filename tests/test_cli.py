@@ -9,6 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bpsim.cli import app
+from bpsim.engine import run
+from bpsim.render.trace import TraceWriter
+from tests.helpers import scenario
 from tests.test_pipeline import HANDBOOK_OUTPUT
 
 runner = CliRunner()
@@ -112,3 +115,18 @@ def test_help_teaches_the_policies():
     for command in ([], ["run"]):
         text = bpsim(*command, "--help").output
         assert "  drop-oldest  the oldest queued item is evicted to admit the arriving one" in text
+
+
+def test_trace_stops_quietly_when_the_reader_goes_away():
+    class ClosedPipe:
+        writes = 0
+
+        def write(self, text: str) -> None:
+            self.writes += 1
+            raise BrokenPipeError
+
+    pipe = ClosedPipe()
+    writer = TraceWriter(pipe)  # type: ignore[arg-type]
+    result = run(scenario(items=3, producer={"rate": "unlimited"}), [writer])
+    assert result.counts.handled == 3, "the run goes on to the end"
+    assert (pipe.writes, writer.reader_gone) == (1, True)

@@ -34,15 +34,6 @@ from bpsim.loader import bundled_scenarios, load_scenario
 
 NASTY = Path(__file__).parent / "data" / "nasty"
 
-# Known loader bugs, one per corpus file, each reproduced by the file itself. Remove an entry when
-# its fix lands (strict: the test then fails until the entry is gone).
-DEEP = "loader bug: tomllib recurses once per nesting level and load_scenario lets RecursionError out"
-KNOWN_CRASHES: dict[str, tuple[type[BaseException], str]] = {
-    "deep-array.toml": (RecursionError, DEEP),
-    "deep-inline-table.toml": (RecursionError, DEEP),
-    "huge-integer.toml": (ValueError, "loader bug: tomllib refuses an integer over 4300 digits with ValueError"),
-}
-
 FUZZ = settings(deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 runner = CliRunner()
@@ -293,11 +284,6 @@ def test_an_unreadable_file_is_explained(tmp_path: Path):
     assert_cli_explains(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loader bug: _read() reads the whole file however large; a device such as /dev/zero "
-    "never ends, so bpsim eats all memory instead of refusing a file far larger than a scenario",
-)
 def test_an_endless_file_is_refused_without_eating_memory():
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (256 * 2**20, 256 * 2**20))
@@ -320,11 +306,7 @@ def test_an_endless_file_is_refused_without_eating_memory():
 def corpus() -> list[Any]:
     params = []
     for path in sorted(NASTY.iterdir()):
-        marks = []
-        if path.name in KNOWN_CRASHES:
-            raises, reason = KNOWN_CRASHES[path.name]
-            marks.append(pytest.mark.xfail(strict=True, raises=raises, reason=reason))
-        params.append(pytest.param(path, id=path.name, marks=marks))
+        params.append(pytest.param(path, id=path.name))
     return params
 
 

@@ -68,6 +68,10 @@ def test_the_default_speed_makes_a_demo_of_about_twenty_wall_seconds():
     assert expected_duration(scenario(duration=30.0, shutdown={"mode": "immediate", "at": 4.0})) == 4.0
 
 
+def test_a_scenario_may_set_its_own_demo_speed():
+    assert demo_speed(scenario(duration=30.0, speed=0.5)) == 0.5
+
+
 # -- keys ----------------------------------------------------------------------------------------------
 
 

@@ -337,10 +337,10 @@ def test_unreadable_file_is_one_problem(tmp_path: Path, monkeypatch: pytest.Monk
     path = tmp_path / "secret.toml"
     path.write_text(VALID, encoding="utf-8")
 
-    def refuse(self: Path) -> bytes:  # chmod is no use when the tests run as root
+    def refuse(self: Path, mode: str = "r") -> bytes:  # chmod is no use when the tests run as root
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     assert [str(p) for p in scenario_problems(path)] == [f"{path}: cannot read the file: Permission denied"]
 
 
@@ -350,3 +350,9 @@ def test_non_utf8_file_points_at_the_first_bad_byte(tmp_path: Path) -> None:
     assert [str(p) for p in scenario_problems(path)] == [
         f"{path}:2:12: not UTF-8 text (byte 0xe9); save the file as UTF-8"
     ]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbfitems = 2\n")
+    assert load_scenario(path).items == 2

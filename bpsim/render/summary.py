@@ -143,8 +143,12 @@ def observations(result: RunResult) -> list[str]:
         lines.append(
             t("summary.says_call_timeout", count=counts.timed_out_downstream, timeout=scenario.downstream.timeout)
         )
+    # "Long" is relative to the work itself, and at least a second that a person would notice.
+    waited_long = result.queue_wait.count and result.queue_wait.p99 > max(1.0, 10 * scenario.workers.service.mean)
     if scenario.queue.maxsize == 0 and result.max_qsize > 10 * scenario.workers.count:
         lines.append(t("summary.says_unbounded", max=result.max_qsize))
+    elif waited_long:
+        lines.append(t("summary.says_backlog", p99=seconds(result.queue_wait.p99), max=result.max_qsize))
     if counts.rejected_at_shutdown:
         lines.append(t("summary.says_rejected", count=counts.rejected_at_shutdown))
     if counts.abandoned:

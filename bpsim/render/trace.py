@@ -6,6 +6,8 @@ text is exactly the handbook's, so `bpsim run handbook --trace` can be read besi
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from bpsim.events import (
     AbandonPlace,
     CallStarted,
@@ -29,7 +31,7 @@ from bpsim.events import (
 )
 from bpsim.i18n import t
 
-__all__ = ["describe", "trace_line", "is_shutdown_event"]
+__all__ = ["TraceWriter", "describe", "trace_line", "is_shutdown_event"]
 
 
 def describe(event: Event) -> str:
@@ -92,3 +94,23 @@ def trace_line(event: Event) -> str:
 def is_shutdown_event(event: Event) -> bool:
     """Events about stopping, which the dashboard highlights."""
     return isinstance(event, ShutdownCalled | WorkerExited | ItemRejected | ItemAbandoned | QueueJoined)
+
+
+class TraceWriter:
+    """An observer that writes one `trace_line` per event to `file`.
+
+    When the reader goes away (`bpsim run X --trace | head`) it stops writing instead of breaking
+    the run: the pipe is closed, so nothing more can be shown anyway.
+    """
+
+    def __init__(self, file: TextIO) -> None:
+        self.file = file
+        self.reader_gone = False
+
+    def __call__(self, event: Event) -> None:
+        if self.reader_gone:
+            return
+        try:
+            self.file.write(trace_line(event) + "\n")
+        except BrokenPipeError:
+            self.reader_gone = True
