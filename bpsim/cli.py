@@ -22,19 +22,21 @@ from bpsim.loader import bundled_scenarios, load_scenario, scenario_from_text, s
 from bpsim.metrics import METRICS, parse_metrics
 from bpsim.new import Kind, ask, defaults, scenario_toml
 from bpsim.output import write_text
+from bpsim.scenario import Scenario
 from bpsim.render import explain as explain_render
 from bpsim.render.comparison import comparison, sweep_chart, sweep_table
 from bpsim.render.export import export
-from bpsim.render.live import LiveView, Recent, demo_speed, final_dashboard, watch
+from bpsim.render.compare_live import varied_line
+from bpsim.render.live import CompareView, LiveView, Recent, demo_speed, final_dashboard, watch
 from bpsim.render.progress import sweep_progress
 from bpsim.render.scenarios import scenario_list
 from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
 from bpsim.render.trace import TraceWriter
 from bpsim.signals import handle_signals
-from bpsim.sweep import csv_text, json_text, run_sweep, sweep_variants
+from bpsim.sweep import SweepInterrupted, csv_text, json_text, run_sweep, sweep_variants
 from bpsim.theory import theory_for
-from bpsim.variants import compare_variants
+from bpsim.variants import Variant, compare_variants
 
 POLICIES = """\
 Overload policies (queue.policy) — what the producer does when the queue is full:
@@ -142,7 +144,17 @@ SpeedOption = Annotated[
         "possible). Default: about 20 s of wall time for the whole scenario.",
     ),
 ]
+LiveOption = Annotated[bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")]
 EXPORT_WIDTH, EXPORT_HEIGHT = 110, 32
+
+
+def _pace(speed: str | None, *scenarios: Scenario) -> float | None:
+    """The dashboard's speed: --speed X, None for max, or a demo of about 20 wall seconds."""
+    return demo_speed(*scenarios) if speed is None else None if speed == "max" else float(speed)
+
+
+def _keys_fd() -> int | None:
+    return sys.stdin.fileno() if sys.stdin.isatty() else None
 
 
 def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tuple[list[RunResult], int | None]:
@@ -169,9 +181,7 @@ def run(
     trace: Annotated[
         bool, typer.Option("--trace", help="Print every event as `<seconds> <message>` (the handbook's words).")
     ] = False,
-    live: Annotated[
-        bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")
-    ] = True,
+    live: LiveOption = True,
     speed: SpeedOption = None,
     svg: Annotated[
         str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture.")
@@ -185,8 +195,7 @@ def run(
         loaded = load_scenario(scenario, overrides or [], seed)
         view = None
         if live and console.is_terminal and not trace and json_path != "-":
-            pace = demo_speed(loaded) if speed is None else None if speed == "max" else float(speed)
-            view = LiveView(console, speed=pace, keys_fd=sys.stdin.fileno() if sys.stdin.isatty() else None)
+            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd())
         simulation = Simulation([loaded], pacing=view.pacing if view is not None else None)
         recent: Recent | None = None
         if view is not None:
@@ -259,6 +268,11 @@ Every variant gets the same arrivals and the same service time for item k (commo
 numbers), so every difference comes from what was varied. Prints one column per variant, one
 row per metric with the best value marked, and what each variant traded for its latency.
 
+In a terminal every variant is shown live first, side by side on the shared clock (keys: space
+pause, + / - speed, s step, q quit); piped, with --no-live or --json - it runs at full speed.
+Results are the same either way. Ctrl-C stops early (exit code 130, 143 for SIGTERM), q too
+(exit 0); the table then shows the partial runs.
+
 {POLICIES}"""
 
 PolicyOption = Annotated[
@@ -286,11 +300,22 @@ def compare(
     seed: SeedOption = None,
     json_path: JsonOption = None,
     svg_path: SvgOption = None,
+    live: LiveOption = True,
+    speed: SpeedOption = None,
 ) -> None:
+    console = Console()
     try:
         variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
-        simulation = Simulation([v.scenario for v in variants], labels=[v.label for v in variants])
-        results, exit_code = _run_to_the_end(simulation)
+        loaded = [v.scenario for v in variants]
+        view = None
+        if live and console.is_terminal and json_path != "-":
+            keys = list(dict.fromkeys(key for v in variants for key, _ in v.settings))
+            varied = varied_line(loaded, keys)
+            view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd())
+        simulation = Simulation(loaded, labels=[v.label for v in variants], pacing=view.pacing if view else None)
+        if view is not None:
+            view.watch(simulation)
+        results, exit_code = _run_to_the_end(simulation, view)
         if json_path is not None:
             write_text(json_path, json.dumps([result_json(r) for r in results], indent=2) + "\n")
         table = comparison(variants, results)
@@ -299,7 +324,7 @@ def compare(
     except BpsimError as error:
         _fail(error)
     if json_path != "-":
-        Console().print(table)
+        console.print(table)
     if exit_code is not None:
         raise typer.Exit(exit_code)
 
@@ -338,19 +363,38 @@ def sweep(
     try:
         metrics = parse_metrics(metric_names)
         axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
-        with sweep_progress(len(variants)) as advance:
-            results = run_sweep(variants, jobs, advance)
+        total = len(variants)
+        variants, results, exit_code = _sweep_to_the_end(variants, jobs)
         if csv_path is not None:
             write_text(csv_path, csv_text(variants, results))
         if json_path is not None:
             write_text(json_path, json_text(variants, results))
     except BpsimError as error:
         _fail(error)
-    if "-" not in (csv_path, json_path):
+    if "-" not in (csv_path, json_path) and results:
         console = Console()
         console.print(sweep_table(axes, variants, results, metrics))
         console.print()
         console.print(sweep_chart(axes, variants, results, metrics))
+    if exit_code is not None:
+        message = t("sweep.interrupted", done=len(results), total=total)
+        Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(exit_code)
+
+
+def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[Variant], list[RunResult], int | None]:
+    """Run the sweep; return the variants that finished, their results and the exit code if interrupted.
+
+    Ctrl-C (130) and SIGTERM (143) stop the worker processes at once; the runs that had
+    finished are kept.
+    """
+    with handle_signals() as interruption:
+        try:
+            with sweep_progress(len(variants)) as advance:
+                return variants, run_sweep(variants, jobs, advance), None
+        except SweepInterrupted as stopped:
+            order = sorted(stopped.finished)
+            return [variants[index] for index in order], [stopped.finished[index] for index in order], interruption.exit_code
 
 
 def result_json(result: RunResult) -> dict[str, Any]:

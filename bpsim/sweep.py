@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from decimal import Decimal, InvalidOperation
@@ -24,7 +25,16 @@ from bpsim.metrics import METRICS
 from bpsim.scenario import Scenario
 from bpsim.variants import Axis, Variant, build_variants, parse_vary, policy_axis, split_assignment
 
-__all__ = ["MAX_PARAMS", "sweep_variants", "parse_param", "run_sweep", "rows", "csv_text", "json_text"]
+__all__ = [
+    "MAX_PARAMS",
+    "SweepInterrupted",
+    "sweep_variants",
+    "parse_param",
+    "run_sweep",
+    "rows",
+    "csv_text",
+    "json_text",
+]
 
 MAX_PARAMS = 2
 _RANGE = re.compile(r"^\s*([^.:]+(?:\.\d+)?)\s*\.\.\s*([^:]+?)\s*(?::\s*(.+?))?\s*$")
@@ -75,6 +85,14 @@ def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, .
     return tuple(str(low + index * by) for index in range(count))
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, see `bpsim.signals`) stopped a sweep; `finished` maps run index -> result."""
+
+    def __init__(self, finished: dict[int, RunResult]) -> None:
+        super().__init__()
+        self.finished = finished
+
+
 def run_sweep(
     variants: Sequence[Variant], jobs: int | None = None, on_done: Callable[[], None] | None = None
 ) -> list[RunResult]:
@@ -82,26 +100,56 @@ def run_sweep(
 
     `jobs` processes (default: one per core; 1 runs here, in this process). Scenarios travel to
     the workers as plain dicts. `on_done` is called once per finished run, for a progress bar.
+    On KeyboardInterrupt the worker processes are stopped at once and SweepInterrupted is
+    raised with the runs that had finished.
     """
     jobs = jobs or os.cpu_count() or 1
     payloads = [(variant.scenario.model_dump(mode="json"), variant.label) for variant in variants]
     done = on_done or (lambda: None)
     if jobs == 1 or len(payloads) < 2:
-        results = []
-        for payload in payloads:
-            results.append(_run_one(payload))
-            done()
-        return results
-    with ProcessPoolExecutor(max_workers=min(jobs, len(payloads))) as pool:
-        futures: list[Future[RunResult]] = [pool.submit(_run_one, payload) for payload in payloads]
+        results: list[RunResult] = []
         try:
-            for future in as_completed(futures):
-                future.result()  # the first failure stops the sweep
+            for payload in payloads:
+                results.append(_run_one(payload))
                 done()
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        except KeyboardInterrupt:
+            raise SweepInterrupted(dict(enumerate(results))) from None
+        return results
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(payloads)), initializer=_leave_interrupts_to_the_parent)
+    futures: list[Future[RunResult]] = [pool.submit(_run_one, payload) for payload in payloads]
+    try:
+        for future in as_completed(futures):
+            future.result()  # the first failure stops the sweep
+            done()
+    except KeyboardInterrupt:
+        finished = {i: f.result() for i, f in enumerate(futures) if f.done() and not f.cancelled() and f.exception() is None}
+        _stop(pool)
+        raise SweepInterrupted(finished) from None
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
     return [future.result() for future in futures]
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    # Ctrl-C reaches every process in the terminal's foreground group; the parent stops the
+    # workers itself, so they must not die with a traceback each. A forked worker also inherits
+    # the CLI's SIGTERM handler (bpsim.signals), which would turn the parent's terminate() into
+    # a KeyboardInterrupt the worker survives: SIGTERM must simply end it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued runs and end the running ones now, rather than wait for them."""
+    # The executor has no public way to end running work before Python 3.14 (terminate_workers).
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
 
 
 def _run_one(payload: tuple[dict[str, Any], str]) -> RunResult:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ pytest.importorskip("bpsim.loader", reason="bpsim run needs the scenario loader"
 from typer.testing import CliRunner  # noqa: E402
 
 from bpsim.cli import app  # noqa: E402
+from tests.terminal import exit_code_and_sane_terminal, spawn_bpsim  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 BURST = str(ROOT / "scenarios" / "burst.toml")
@@ -46,16 +45,7 @@ def test_svg_and_html_exports_are_written_and_identical_run_to_run(tmp_path):
 
 
 def test_the_dashboard_draws_pauses_quits_and_restores_the_terminal():
-    command = (
-        f"{sys.executable} -m bpsim run scenarios/burst.toml --speed 1; echo EXIT=$?; "
-        "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo"
-    )
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="xterm-256color", LANG="C.UTF-8")
-    for variable in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "LC_ALL", "LC_MESSAGES"):
-        env.pop(variable, None)
-    child = pexpect.spawn(
-        "/bin/sh", ["-c", command], cwd=ROOT, env=env, dimensions=(24, 80), encoding="utf-8", timeout=20
-    )
+    child = spawn_bpsim("run scenarios/burst.toml --speed 1")
     try:
         child.expect("producer")  # the pipeline is drawn
         child.expect("▶ running")
@@ -63,10 +53,8 @@ def test_the_dashboard_draws_pauses_quits_and_restores_the_terminal():
         child.expect("PAUSED")
         child.send("q")
         child.expect("Lesson")  # the summary is printed after the last frame
-        child.expect(r"EXIT=(\d+)")
-        assert child.match.group(1) == "0", "q is a normal way to end a demo"
-        child.expect(pexpect.EOF)
-        settings = child.before.split()
-        assert "icanon" in settings and "echo" in settings, "line mode and echo are back"
+        code, sane = exit_code_and_sane_terminal(child)
+        assert code == "0", "q is a normal way to end a demo"
+        assert sane, "line mode and echo are back"
     finally:
         child.close(force=True)

@@ -43,7 +43,17 @@ from bpsim.render.trace import describe, is_shutdown_event
 from bpsim.render.widgets import WORKER_GLYPHS, Gauge, bars, slots, worker_line
 from bpsim.scenario import Scenario
 
-__all__ = ["Header", "Trend", "dashboard"]
+__all__ = [
+    "Header",
+    "Trend",
+    "dashboard",
+    "header_lines",
+    "producer_state",
+    "queue_count",
+    "growth",
+    "event_line",
+    "pick_events",
+]
 
 Status = Literal["running", "paused", "finished", "stopped"]
 
@@ -71,6 +81,8 @@ class Header:
     """Wall seconds the clock is behind its schedule."""
     controls: bool = True
     """Show the speed, lag and key help (off for exports: they do not depend on the keyboard)."""
+    title: str | None = None
+    """Shown instead of the scenario's name and description (several scenarios side by side)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +123,18 @@ def dashboard(
 
 
 def _header(header: Header, width: int) -> RenderableType:
+    return header_lines(header, setup_line(header.scenario))
+
+
+def header_lines(header: Header, subtitle: str) -> RenderableType:
+    """Two lines: the title with the clock, speed and status on its right, then a dim `subtitle`."""
     scenario = header.scenario
-    title = Text(scenario.name, style="bold")
-    if scenario.description:
-        title.append(f" — {scenario.description}")
+    if header.title is not None:
+        title = Text(header.title, style="bold")
+    else:
+        title = Text(scenario.name, style="bold")
+        if scenario.description:
+            title.append(f" — {scenario.description}")
     clock = Text(t("dashboard.time", now=seconds(header.shown_at)), style="bold")
     if header.expected is not None and header.shown_at < header.expected:
         clock.append(t("dashboard.time_of", total=seconds(header.expected)))
@@ -129,8 +149,7 @@ def _header(header: Header, width: int) -> RenderableType:
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     grid.add_column(no_wrap=True, justify="right")
     grid.add_row(title, right)
-    setup = Text(setup_line(scenario), style="dim", no_wrap=True, overflow="ellipsis")
-    return Group(grid, setup)
+    return Group(grid, Text(subtitle, style="dim", no_wrap=True, overflow="ellipsis"))
 
 
 def _status(status: Status) -> Text:
@@ -184,40 +203,38 @@ def _panel(lines: list[RenderableType], rows: int, title: str, style: str = "") 
     )
 
 
-def _producer(snapshot: Snapshot, shown_at: float, rows: int) -> Panel:
+def producer_state(snapshot: Snapshot, shown_at: float) -> tuple[Text, Text]:
+    """The producer's state as a badge (BLOCKED on red) and a detail line (how far behind, ...)."""
     state = snapshot.producer
-    produced = Text(t("dashboard.produced_count", count=number(snapshot.counts.produced)))
     if state is ProducerState.BLOCKED:
         # Still blocked at the time shown, so still falling behind since the snapshot was taken.
         lag = snapshot.producer_lag + max(0.0, shown_at - snapshot.now)
-        lines = [
+        return (
             Text(t("dashboard.producer_blocked"), style="bold white on red"),
-            Text(t("dashboard.producer_in_put")),
             Text(t("dashboard.producer_behind", seconds=seconds(lag)), style="bold red"),
-        ]
-        return _panel(lines + [produced], rows, t("dashboard.producer"), "red")
+        )
     if state is ProducerState.WAITING:
-        lines = [Text(t("dashboard.producer_producing"), style="bold green"), Text(t("dashboard.on_schedule"))]
-    elif state is ProducerState.DONE:
-        lines = [Text(t("dashboard.producer_done"), style="bold"), Text("")]
-    else:
-        lines = [Text(t("dashboard.producer_stopped"), style="bold magenta"), Text("QueueShutDown")]
-    return _panel(lines + [produced], rows, t("dashboard.producer"))
+        return Text(t("dashboard.producer_producing"), style="bold green"), Text(t("dashboard.on_schedule"))
+    if state is ProducerState.DONE:
+        return Text(t("dashboard.producer_done"), style="bold"), Text("")
+    return Text(t("dashboard.producer_stopped"), style="bold magenta"), Text("QueueShutDown")
+
+
+def _producer(snapshot: Snapshot, shown_at: float, rows: int) -> Panel:
+    produced = Text(t("dashboard.produced_count", count=number(snapshot.counts.produced)))
+    badge, detail = producer_state(snapshot, shown_at)
+    if snapshot.producer is ProducerState.BLOCKED:
+        lines = [badge, Text(t("dashboard.producer_in_put")), detail, produced]
+        return _panel(lines, rows, t("dashboard.producer"), "red")
+    return _panel([badge, detail, produced], rows, t("dashboard.producer"))
 
 
 def _queue(snapshot: Snapshot, trend: Trend, scenario: Scenario, rows: int) -> Panel:
     qsize, maxsize = snapshot.qsize, snapshot.maxsize
     title = t("dashboard.queue")
-    style = ""
-    if maxsize > 0:
-        count = Text(t("dashboard.qsize_of", qsize=qsize, maxsize=maxsize), style="bold")
-        if qsize >= maxsize:
-            count.append(" ")
-            count.append(t("dashboard.full"), style="bold white on red")
-            style = "red"
-        lines = [Gauge(qsize, maxsize), count]
-    else:
-        lines = [Text(t("dashboard.qsize_unbounded", qsize=qsize), style="bold"), _growth(trend)]
+    style = "red" if 0 < maxsize <= qsize else ""
+    count = queue_count(snapshot)
+    lines = [Gauge(qsize, maxsize), count] if maxsize > 0 else [count, growth(trend)]
     lines.append(Text(scenario.queue.policy.value, style="bold cyan"))
     lines.append(Text(t("dashboard.queue_max", max=snapshot.max_qsize), style="dim"))
     if snapshot.shutdown is not None:
@@ -227,7 +244,19 @@ def _queue(snapshot: Snapshot, trend: Trend, scenario: Scenario, rows: int) -> P
     return _panel(lines, rows, title, style)
 
 
-def _growth(trend: Trend) -> Text:
+def queue_count(snapshot: Snapshot) -> Text:
+    """`7 / 12`, `12 / 12 FULL` (on red) or `40 · unbounded`."""
+    qsize, maxsize = snapshot.qsize, snapshot.maxsize
+    if maxsize == 0:
+        return Text(t("dashboard.qsize_unbounded", qsize=qsize), style="bold")
+    count = Text(t("dashboard.qsize_of", qsize=qsize, maxsize=maxsize), style="bold")
+    if qsize >= maxsize:
+        count.append(" ")
+        count.append(t("dashboard.full"), style="bold white on red")
+    return count
+
+
+def growth(trend: Trend) -> Text:
     """For an unbounded queue: how fast it grew over the last few bins of the chart."""
     window = min(len(trend.qsize) - 1, 8)
     rate = (trend.qsize[-1] - trend.qsize[-1 - window]) / (window * trend.seconds_per_bin) if window else 0.0
@@ -351,17 +380,21 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
 
 def _event_log(events: Sequence[Event], rows: int, width: int) -> RenderableType:
     lines: list[RenderableType] = [Text(t("dashboard.events"), style="bold", no_wrap=True)]
-    for event in _pick(events, rows - 1):
-        style = "bold magenta" if is_shutdown_event(event) else "dim" if isinstance(event, _ROUTINE) else ""
-        line = Text(f"{event.at:9.3f}  ", style="dim")
-        line.append(describe(event), style=style)
-        line.no_wrap = True
-        line.overflow = "ellipsis"
-        lines.append(line)
+    lines += [event_line(event) for event in pick_events(events, rows - 1)]
     return Group(*lines)
 
 
-def _pick(events: Sequence[Event], count: int) -> list[Event]:
+def event_line(event: Event, time_format: str = "9.3f") -> Text:
+    """`    4.250  <what happened>`: shutdown events highlighted, the routine steps dimmed; never wraps."""
+    style = "bold magenta" if is_shutdown_event(event) else "dim" if isinstance(event, _ROUTINE) else ""
+    line = Text(f"{event.at:{time_format}}  ", style="dim")
+    line.append(describe(event), style=style)
+    line.no_wrap = True
+    line.overflow = "ellipsis"
+    return line
+
+
+def pick_events(events: Sequence[Event], count: int) -> list[Event]:
     """The `count` events to list, oldest first: the latest notable ones, topped up with routine ones.
 
     At speed the routine steps (produce, enqueued, got, calls, handled) come by the hundred per

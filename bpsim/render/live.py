@@ -1,6 +1,7 @@
 """The live view: draws dashboard frames from the clock and turns key presses into pacing.
 
-`LiveView` owns a `rich.live.Live` that never refreshes by itself: the virtual clock's frame hook
+`LiveView` (one variant's dashboard) and `CompareView` (every variant side by side, for
+`bpsim compare`) own a `rich.live.Live` that never refreshes by itself: the virtual clock's frame hook
 (`Pacing.on_frame`) draws each frame, so frames are consistent snapshots and the simulation runs
 exactly as it would headless. Keys are read with `loop.add_reader` on a terminal put in cbreak
 mode; the terminal's settings and cursor are restored on the way out, whatever happened.
@@ -27,11 +28,13 @@ from rich.live import Live
 from bpsim.clock import SPEEDS, Pacing
 from bpsim.engine import Simulation
 from bpsim.events import Event
+from bpsim.i18n import t
 from bpsim.pipeline import Pipeline
+from bpsim.render.compare_live import side_by_side
 from bpsim.render.dashboard import Header, Status, Trend, dashboard
 from bpsim.scenario import Scenario
 
-__all__ = ["Recent", "LiveView", "expected_duration", "demo_speed", "final_dashboard"]
+__all__ = ["Recent", "LiveView", "CompareView", "watch", "expected_duration", "demo_speed", "final_dashboard"]
 
 DEMO_SECONDS = 20.0
 """How long, in wall seconds, a demo at the default speed should take (10-30 s is comfortable)."""
@@ -56,12 +59,13 @@ def expected_duration(scenario: Scenario) -> float:
     return length
 
 
-def demo_speed(scenario: Scenario) -> float:
-    """The scenario's own `speed`, else the one from `SPEEDS` that makes the run last closest to
-    `DEMO_SECONDS` of wall time."""
-    if scenario.speed is not None:
-        return scenario.speed
-    length = expected_duration(scenario)
+def demo_speed(*scenarios: Scenario) -> float:
+    """The longest scenario's own `speed`, else the one from `SPEEDS` that makes it last closest
+    to `DEMO_SECONDS` of wall time (several scenarios: compared side by side on one clock)."""
+    longest = max(scenarios, key=expected_duration)
+    if longest.speed is not None:
+        return longest.speed
+    length = expected_duration(longest)
     return min(SPEEDS, key=lambda speed: abs(math.log(length / speed / DEMO_SECONDS)))
 
 
@@ -121,10 +125,11 @@ class Recent:
         )
 
 
-def watch(simulation: Simulation) -> Recent:
-    """Subscribe a `Recent` to the simulation's first variant and return it."""
-    recent = Recent(simulation.pipelines[0], _bin_seconds(expected_duration(simulation.pipelines[0].scenario)))
-    simulation.subscribe(recent.observe)
+def watch(simulation: Simulation, variant: int = 0) -> Recent:
+    """Subscribe a `Recent` to one variant of the simulation (the first by default) and return it."""
+    pipeline = simulation.pipelines[variant]
+    recent = Recent(pipeline, _bin_seconds(expected_duration(pipeline.scenario)))
+    simulation.subscribe(recent.observe, variant)
     return recent
 
 
@@ -163,20 +168,25 @@ class LiveView:
             console=console, auto_refresh=False, transient=False, redirect_stdout=False, redirect_stderr=False
         )
         self._simulation: Simulation | None = None
-        self.recent: Recent | None = None
-        """The events and trend shown (set by `watch`)."""
+        self.recents: list[Recent] = []
+        """The events and trend of each variant shown (set by `watch`)."""
         self._shown_at = 0.0
+
+    @property
+    def recent(self) -> Recent | None:
+        """The first variant's events and trend, once `watch` was called."""
+        return self.recents[0] if self.recents else None
 
     def watch(self, simulation: Simulation) -> None:
         """Show this simulation (its first variant) and keep its recent events."""
         self._simulation = simulation
-        self.recent = watch(simulation)
+        self.recents = [watch(simulation)]
 
     # -- frames ------------------------------------------------------------------------------------
 
     def draw(self, shown_at: float, status: Status | None = None) -> None:
         """Draw one frame showing simulated time `shown_at` (the clock calls this)."""
-        assert self._simulation is not None and self.recent is not None, "call watch(simulation) first"
+        assert self._simulation is not None, "call watch(simulation) first"
         self._shown_at = shown_at
         self.frames += 1
         self._live.update(self.frame(status), refresh=True)
@@ -184,20 +194,25 @@ class LiveView:
     def frame(self, status: Status | None = None) -> RenderableType:
         """The current frame, sized to the console (one line spare, so nothing ever scrolls)."""
         assert self._simulation is not None and self.recent is not None
-        pipeline = self._simulation.pipelines[0]
-        snapshot = pipeline.snapshot()
-        shown_at = max(self._shown_at, snapshot.now)
+        snapshot = self._simulation.pipelines[0].snapshot()
+        header = self._header(snapshot.now, status)
+        width, height = self.console.size
+        return dashboard(snapshot, self.recent.events, self.recent.trend(header.shown_at), header, width, height - 1)
+
+    def _header(self, now: float, status: Status | None, title: str | None = None) -> Header:
+        """The header at simulated time `now`: the longest variant's length, speed, lag, status."""
+        assert self._simulation is not None
+        scenarios = [pipeline.scenario for pipeline in self._simulation.pipelines]
         pacing = self.pacing
-        header = Header(
-            pipeline.scenario,
-            shown_at,
-            expected_duration(pipeline.scenario),
+        return Header(
+            scenarios[0],
+            max(self._shown_at, now),
+            max(expected_duration(scenario) for scenario in scenarios),
             status or ("paused" if pacing.paused else "running"),
             speed=pacing.speed,
             behind=pacing.behind,
+            title=title,
         )
-        width, height = self.console.size
-        return dashboard(snapshot, self.recent.events, self.recent.trend(shown_at), header, width, height - 1)
 
     # -- keys --------------------------------------------------------------------------------------
 
@@ -219,7 +234,7 @@ class LiveView:
             return
         else:
             return
-        if self.recent is not None:
+        if self._simulation is not None:
             self.draw(self._shown_at)  # show the change now, not at the next frame
 
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -253,7 +268,7 @@ class LiveView:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         try:
-            if self.recent is not None:
+            if self._simulation is not None:
                 self.draw(self._shown_at, "finished" if kind is None else "stopped")
             self._live.stop()
         finally:
@@ -265,3 +280,33 @@ class LiveView:
         if self._saved_tty is not None and self._keys_fd is not None:
             termios.tcsetattr(self._keys_fd, termios.TCSADRAIN, self._saved_tty)
             self._saved_tty = None
+
+
+class CompareView(LiveView):
+    """A `LiveView` of every variant of a `Simulation`, side by side, in lockstep (`bpsim compare`).
+
+    The same keys, pacing and terminal handling; `varied` is the header's second line (see
+    `compare_live.varied_line`). Variants share the clock, so every column shows the same instant.
+    """
+
+    def __init__(
+        self, console: Console, *, varied: str, speed: float | None, fps: float = 10.0, keys_fd: int | None = None
+    ) -> None:
+        super().__init__(console, speed=speed, fps=fps, keys_fd=keys_fd)
+        self.varied = varied
+
+    def watch(self, simulation: Simulation) -> None:
+        """Show every variant of this simulation and keep each one's recent events."""
+        self._simulation = simulation
+        self.recents = [watch(simulation, variant) for variant in range(len(simulation.pipelines))]
+
+    def frame(self, status: Status | None = None) -> RenderableType:
+        """The current frame, sized to the console (one line spare, so nothing ever scrolls)."""
+        assert self._simulation is not None
+        pipelines = self._simulation.pipelines
+        snapshots = [pipeline.snapshot() for pipeline in pipelines]
+        names = dict.fromkeys(pipeline.scenario.name for pipeline in pipelines)
+        header = self._header(snapshots[0].now, status, t("compare_live.title", name=" / ".join(names)))
+        labels = self._simulation.labels or [str(index + 1) for index in range(len(pipelines))]
+        width, height = self.console.size
+        return side_by_side(snapshots, labels, self.recents, header, self.varied, width, height - 1)

@@ -14,7 +14,7 @@ from rich.text import Text
 from bpsim.events import WorkerState
 from bpsim.i18n import t
 
-__all__ = ["fill_style", "gauge", "Gauge", "slots", "bars", "worker_line", "WORKER_GLYPHS"]
+__all__ = ["fill_style", "gauge", "Gauge", "slots", "bars", "worker_line", "worker_glyphs", "WORKER_GLYPHS"]
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 
@@ -83,3 +83,15 @@ def worker_line(index: int, state: WorkerState) -> Text:
     line.append(f"{index} ", style="bold")
     line.append(t(f"dashboard.worker_{state.value}"), style=style if state is not WorkerState.IDLE else "dim")
     return line
+
+
+def worker_glyphs(states: Sequence[WorkerState], width: int) -> Text:
+    """One glyph per worker (`●●◐○`), or `3/8 busy` when they do not fit in `width` cells."""
+    if len(states) <= width:
+        line = Text()
+        for state in states:
+            glyph, style = WORKER_GLYPHS[state]
+            line.append(glyph, style=style)
+        return line
+    busy = sum(state in (WorkerState.WAITING, WorkerState.CALLING) for state in states)
+    return Text(t("dashboard.workers_busy", busy=busy, count=len(states)), style="bold")

@@ -1,0 +1,195 @@
+"""Variants side by side: one frame of a `bpsim compare` running live, as a renderable that fits.
+
+`side_by_side(snapshots, labels, recents, header, varied, width, height)` is pure, like
+`dashboard`: the same inputs draw the same frame. Under a two-line header (what is compared,
+what was varied, the shared clock, speed and status) each variant gets a column:
+
+    producer  its state, BLOCKED on red, and how far behind it is
+    queue     qsize / maxsize and a gauge (an unbounded queue: how fast it grows)
+    workers   one glyph per worker; in flight x / limit
+    ledger    handled, dropped, timed out; how long the producer was blocked
+    latency   p50 and p99
+    events    the variant's latest notable events, as many as there is room for
+
+Columns narrow as variants are added (labels give way before values); a column's lines go in
+a fixed order of importance when the screen is short (events first, the producer and the queue
+last). Variants that do not fit even then are counted on one line instead of drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bpsim.events import ProducerState, Snapshot
+from bpsim.i18n import t
+from bpsim.render.dashboard import (
+    Header,
+    event_line,
+    growth,
+    header_lines,
+    pick_events,
+    producer_state,
+    queue_count,
+)
+from bpsim.render.format import number, seconds
+from bpsim.render.widgets import gauge, slots, worker_glyphs
+from bpsim.scenario import Scenario
+from bpsim.variants import shares_traffic
+
+if TYPE_CHECKING:
+    from bpsim.render.live import Recent
+
+__all__ = ["side_by_side", "varied_line", "MIN_COLUMN"]
+
+MIN_COLUMN = 16
+"""The narrowest column (border and padding included): 12 cells inside."""
+
+_MIN_LINES = 6  # below this a column says too little: show fewer columns instead
+_HEADER_ROWS = 2
+
+
+def varied_line(scenarios: Sequence[Scenario], keys: Sequence[str]) -> str:
+    """What differs between the columns, and whether their traffic is the same (common random numbers)."""
+    varied = t("compare_live.varied", keys=", ".join(keys) if keys else t("compare_live.files"))
+    if shares_traffic(scenarios):
+        return f"{varied} · {t('compare_live.same_traffic', seed=scenarios[0].seed)}"
+    return f"{varied} · {t('compare_live.different_traffic')}"
+
+
+def side_by_side(
+    snapshots: Sequence[Snapshot],
+    labels: Sequence[str],
+    recents: Sequence[Recent],
+    header: Header,
+    varied: str,
+    width: int = 80,
+    height: int = 24,
+) -> RenderableType:
+    """One frame of every variant, at most `width` columns and `height` lines."""
+    count = len(snapshots)
+    most = max(1, min(count, width // MIN_COLUMN))
+    footer = header.controls and height > _HEADER_ROWS + _MIN_LINES + 3
+    room = height - _HEADER_ROWS - footer
+    # As many rows of columns as fit with a useful number of lines each; the rest are counted.
+    rows = max(1, min(math.ceil(count / most), room // (_MIN_LINES + 2)))
+    shown = min(count, rows * most)
+    per_row = math.ceil(shown / rows)  # balanced rows: 5 variants are 3 + 2, not 4 + 1
+    if shown < count:
+        room -= 1
+    lines = max(1, room // rows - 2)
+    column_width = width // per_row
+    parts: list[RenderableType] = [header_lines(header, varied)]
+    for start in range(0, shown, per_row):
+        grid = Table.grid()
+        for _ in range(min(per_row, shown - start)):
+            grid.add_column(width=column_width, no_wrap=True)
+        grid.add_row(
+            *(
+                _column(snapshots[index], labels[index], recents[index], header.shown_at, lines, column_width)
+                for index in range(start, min(start + per_row, shown))
+            )
+        )
+        parts.append(grid)
+    if shown < count:
+        parts.append(Text(t("compare_live.more", count=count - shown), style="yellow", no_wrap=True, overflow="ellipsis"))
+    if footer:
+        parts.append(Text(t("dashboard.keys"), style="dim", no_wrap=True, overflow="ellipsis"))
+    return Group(*parts)
+
+
+def _column(snapshot: Snapshot, label: str, recent: Recent, shown_at: float, rows: int, width: int) -> Panel:
+    inner = width - 4  # border and padding on each side
+    lines = _fit(_lines(snapshot, recent, shown_at, inner), rows)
+    events = rows - len(lines)
+    lines += [event_line(event, ".2f") for event in pick_events(recent.events, events)]
+    lines += [Text("")] * (rows - len(lines))
+    for line in lines:
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+    blocked = snapshot.producer is ProducerState.BLOCKED
+    title = Text(label, style="bold")
+    title.truncate(max(1, width - 6), overflow="ellipsis")
+    return Panel(
+        Group(*lines),
+        title=title,
+        title_align="left",
+        border_style="red" if blocked else "blue",
+        box=box.ROUNDED,
+        padding=(0, 1),
+        width=width,
+        height=rows + 2,
+    )
+
+
+def _lines(snapshot: Snapshot, recent: Recent, shown_at: float, width: int) -> list[tuple[int, Text]]:
+    """The column's lines, top to bottom, each with its rank: 1 is the last to give way."""
+    counts = snapshot.counts
+    badge, detail = producer_state(snapshot, shown_at)
+    if snapshot.producer is not ProducerState.BLOCKED:
+        detail = Text(t("dashboard.produced_count", count=number(counts.produced)), style="dim")
+    maxsize = snapshot.maxsize
+    fill = gauge(snapshot.qsize, maxsize, width) if maxsize > 0 else growth(recent.trend(shown_at))
+    flights = Text(t("dashboard.in_flight_count", count=snapshot.in_flight), style="bold")
+    if snapshot.concurrency is not None:
+        flights = slots(snapshot.in_flight, snapshot.concurrency, max(1, width - 17))
+        flights.append(" " + t("dashboard.in_flight_of", count=snapshot.in_flight, limit=snapshot.concurrency), style="bold")
+    latency = counts.handled > 0
+    count = queue_count(snapshot)
+    workers = worker_glyphs(snapshot.workers, max(1, width - Text(t("compare_live.workers")).cell_len - 1))
+    lines: list[tuple[int, Text | None]] = [
+        (1, _pair(t("dashboard.producer"), badge, width, room=badge.cell_len, bare=True)),
+        (2, detail),
+        (1, _pair(t("dashboard.queue"), count, width, room=count.cell_len, bare=True)),
+        (2, fill),
+        (5, _pair(t("compare_live.workers"), workers, width, room=workers.cell_len)),
+        (3, _pair(t("dashboard.in_flight"), flights, width, room=4)),
+        (1, _pair(t("summary.handled"), _count(counts.handled, "green"), width, room=4)),
+        (2, _pair(t("summary.dropped"), _count(counts.dropped, "yellow"), width, room=4)),
+        (4, _pair(t("summary.timed_out"), _count(counts.timed_out, "yellow"), width, room=4)),
+        (6, _pair(t("dashboard.blocked"), Text(seconds(snapshot.blocked_seconds)), width)),
+        (4, _pair(f"{t('dashboard.latency')} p50", Text(seconds(snapshot.latency_p50) if latency else "-"), width, "p50")),
+        (2, _pair(f"{t('dashboard.latency')} p99", Text(seconds(snapshot.latency_p99) if latency else "-", style="bold"), width, "p99")),
+    ]
+    return [(rank, line) for rank, line in lines if line is not None]
+
+
+def _fit(ranked: list[tuple[int, Text]], rows: int) -> list[Text]:
+    """The `rows` most important lines, in their own order."""
+    keep = sorted(sorted(range(len(ranked)), key=lambda index: ranked[index][0])[:rows])
+    return [ranked[index][1] for index in keep]
+
+
+def _pair(label: str, value: Text, width: int, short: str | None = None, *, room: int = 6, bare: bool = False) -> Text | None:
+    """`label      value` in exactly `width` cells, the value on the right.
+
+    The label (or its `short` form) is shown if it leaves `room` cells for the value: a fixed
+    number, so every column makes the same choice and rows stay aligned. Otherwise a `bare`
+    value (one that speaks for itself, like `■ BLOCKED`) is shown alone and any other line is
+    left out (None): a number without its name, or a cut name ("pro…"), says nothing.
+    """
+    fitting = [text for text in (label, short) if text is not None and Text(text).cell_len < width - room]
+    if not fitting:
+        if not bare:
+            return None
+        line = value.copy()
+        line.truncate(width, overflow="ellipsis")
+        line.align("right", width)
+        return line
+    line = Text(fitting[0], style="bold")
+    line.truncate(max(line.cell_len, width - value.cell_len - 1), pad=True)
+    line.append(" ")
+    line.append_text(value)
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def _count(value: int, style: str) -> Text:
+    return Text(number(value), style=style if value else "dim")
