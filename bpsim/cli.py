@@ -18,6 +18,7 @@ from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError, OutputError, ScenarioError
 from bpsim.explain import check_topic
 from bpsim.i18n import detect_language, set_language, t
+from bpsim.limits import Limits, LimitReached
 from bpsim.loader import bundled_scenarios, load_scenario, scenario_from_text, scenario_problems
 from bpsim.metrics import METRICS, parse_metrics
 from bpsim.new import Kind, ask, defaults, scenario_toml
@@ -80,10 +81,14 @@ class Language(StrEnum):
     ko = "ko"
 
 
-def _fail(error: BpsimError) -> NoReturn:
+def _report(error: BpsimError) -> None:
     err = Console(stderr=True)
     for line in error.lines():
         err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _fail(error: BpsimError) -> NoReturn:
+    _report(error)
     raise typer.Exit(error.exit_code)
 
 
@@ -135,6 +140,17 @@ def _parse_speed(value: str | None) -> str | None:
     return value
 
 
+MaxItemsOption = Annotated[
+    int, typer.Option(min=1, help="Stop a run after this many items produced (a guard for the machine).")
+]
+MaxQueuedOption = Annotated[
+    int, typer.Option(min=1, help="Stop a run when this many items wait in the queue (unbounded queues).")
+]
+MaxDurationOption = Annotated[
+    float | None, typer.Option(min=0.001, help="Stop a run at this simulated second.")
+]
+_DEFAULT = Limits()
+
 SpeedOption = Annotated[
     str | None,
     typer.Option(
@@ -161,12 +177,16 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
     """Run `simulation`; return its results and the exit code to end with, if it was interrupted.
 
     Ctrl-C (130) and SIGTERM (143) stop the run early with partial results; so does `q` in the
-    dashboard, which is a normal way to end a demo (no exit code).
+    dashboard, which is a normal way to end a demo (no exit code). A run that hits one of its
+    limits stops too: the limit's message goes to stderr and the exit code is 2.
     """
     with handle_signals() as interruption:
         try:
             with view if view is not None else contextlib.nullcontext():
                 return simulation.run(), None
+        except LimitReached as stop:
+            _report(stop)
+            return stop.results, stop.exit_code
         except KeyboardInterrupt:
             quit_by_key = view is not None and view.quit_requested
             return simulation.results(), None if quit_by_key else interruption.exit_code
@@ -189,6 +209,9 @@ def run(
     html: Annotated[
         str | None, typer.Option("--html", metavar="PATH", help="Save the final dashboard as an HTML page.")
     ] = None,
+    max_items: MaxItemsOption = _DEFAULT.max_items,
+    max_queued: MaxQueuedOption = _DEFAULT.max_queued,
+    max_duration: MaxDurationOption = None,
 ) -> None:
     console = Console()
     try:
@@ -196,7 +219,8 @@ def run(
         view = None
         if live and console.is_terminal and not trace and json_path != "-":
             view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd())
-        simulation = Simulation([loaded], pacing=view.pacing if view is not None else None)
+        limits = Limits(max_items, max_queued, max_duration)
+        simulation = Simulation([loaded], pacing=view.pacing if view is not None else None, limits=limits)
         recent: Recent | None = None
         if view is not None:
             view.watch(simulation)
@@ -302,6 +326,9 @@ def compare(
     svg_path: SvgOption = None,
     live: LiveOption = True,
     speed: SpeedOption = None,
+    max_items: MaxItemsOption = _DEFAULT.max_items,
+    max_queued: MaxQueuedOption = _DEFAULT.max_queued,
+    max_duration: MaxDurationOption = None,
 ) -> None:
     console = Console()
     try:
@@ -312,7 +339,12 @@ def compare(
             keys = list(dict.fromkeys(key for v in variants for key, _ in v.settings))
             varied = varied_line(loaded, keys)
             view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd())
-        simulation = Simulation(loaded, labels=[v.label for v in variants], pacing=view.pacing if view else None)
+        simulation = Simulation(
+            loaded,
+            labels=[v.label for v in variants],
+            pacing=view.pacing if view else None,
+            limits=Limits(max_items, max_queued, max_duration),
+        )
         if view is not None:
             view.watch(simulation)
         results, exit_code = _run_to_the_end(simulation, view)

@@ -130,3 +130,11 @@ def test_trace_stops_quietly_when_the_reader_goes_away():
     result = run(scenario(items=3, producer={"rate": "unlimited"}), [writer])
     assert result.counts.handled == 3, "the run goes on to the end"
     assert (pipe.writes, writer.reader_gone) == (1, True)
+
+
+def test_a_run_that_hits_a_limit_says_which_and_still_prints_the_summary():
+    result = bpsim("run", "unbounded", "--no-live", "--max-queued", "50")
+    assert result.exit_code == 2
+    assert "(--max-queued)" in result.stderr.splitlines()[0]
+    assert "e.g. --max-queued 500" in result.stderr
+    assert "INTERRUPTED" in result.stdout and "every item accounted for" in result.stdout
