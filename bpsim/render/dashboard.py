@@ -37,7 +37,7 @@ from bpsim.events import (
     WorkerState,
 )
 from bpsim.i18n import t
-from bpsim.render.format import number, seconds
+from bpsim.render.format import nonzero_parts, number, seconds
 from bpsim.render.summary import setup_line
 from bpsim.render.trace import describe, is_shutdown_event
 from bpsim.render.widgets import WORKER_GLYPHS, Gauge, bars, slots, worker_line
@@ -312,8 +312,10 @@ def _ledger(counts: Counts) -> RenderableType:
     table.add_column(justify="right", min_width=6, no_wrap=True)
     table.add_column(style="dim", no_wrap=True, overflow="ellipsis", max_width=16)
     table.add_row(Text(t("summary.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
-    dropped = _nonzero(full=counts.dropped_queue_full, evicted=counts.dropped_evicted, stale=counts.dropped_stale)
-    timed_out = _nonzero(put=counts.timed_out_put, call=counts.timed_out_downstream)
+    dropped = nonzero_parts(
+        ("full", counts.dropped_queue_full), ("evicted", counts.dropped_evicted), ("stale", counts.dropped_stale)
+    )
+    timed_out = nonzero_parts(("put", counts.timed_out_put), ("call", counts.timed_out_downstream))
     rows = [
         (t("summary.handled"), counts.handled, "", "green"),
         (t("summary.dropped"), counts.dropped, dropped, "yellow"),
@@ -333,11 +335,6 @@ def _ledger(counts: Counts) -> RenderableType:
         overflow="ellipsis",
     )
     return Group(table, check)
-
-
-def _nonzero(**parts: int) -> str:
-    """`full 3, stale 1`: the parts of a count that are not zero."""
-    return ", ".join(f"{name} {value}" for name, value in parts.items() if value)
 
 
 def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:

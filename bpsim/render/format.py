@@ -18,3 +18,8 @@ def number(value: float) -> str:
     if float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
+
+
+def nonzero_parts(*parts: tuple[str, int]) -> str:
+    """`queue-full 3, stale 1`: the named parts of a count that are not zero."""
+    return ", ".join(f"{name} {value}" for name, value in parts if value)

@@ -9,7 +9,7 @@ from rich.text import Text
 from bpsim.engine import RunResult
 from bpsim.events import Counts
 from bpsim.i18n import language, t
-from bpsim.render.format import number, seconds
+from bpsim.render.format import nonzero_parts, number, seconds
 from bpsim.render.theory import theory_table
 from bpsim.scenario import Scenario
 from bpsim.theory import theory_for
@@ -35,45 +35,15 @@ def setup_line(scenario: Scenario) -> str:
 def ledger_rows(counts: Counts) -> list[tuple[str, int, str]]:
     """(label, count, detail) for every end state, in the order the summary shows them."""
     rows = [(t("summary.handled"), counts.handled, "")]
-    by = t("summary.by")
-    rows.append(
-        (
-            t("summary.dropped"),
-            counts.dropped,
-            by.format(
-                parts=", ".join(
-                    f"{name} {value}"
-                    for name, value in (
-                        ("queue-full", counts.dropped_queue_full),
-                        ("evicted", counts.dropped_evicted),
-                        ("stale", counts.dropped_stale),
-                    )
-                    if value
-                )
-            )
-            if counts.dropped
-            else "",
-        )
+    dropped = nonzero_parts(
+        ("queue-full", counts.dropped_queue_full), ("evicted", counts.dropped_evicted), ("stale", counts.dropped_stale)
     )
-    rows.append(
-        (
-            t("summary.timed_out"),
-            counts.timed_out,
-            by.format(parts=f"put {counts.timed_out_put}, downstream {counts.timed_out_downstream}")
-            if counts.timed_out
-            else "",
-        )
-    )
+    rows.append((t("summary.dropped"), counts.dropped, dropped))
+    timed_out = f"put {counts.timed_out_put}, downstream {counts.timed_out_downstream}" if counts.timed_out else ""
+    rows.append((t("summary.timed_out"), counts.timed_out, timed_out))
     rows.append((t("summary.rejected"), counts.rejected_at_shutdown, ""))
-    rows.append(
-        (
-            t("summary.abandoned"),
-            counts.abandoned,
-            by.format(parts=f"queued {counts.abandoned_queued}, in-worker {counts.abandoned_in_worker}")
-            if counts.abandoned
-            else "",
-        )
-    )
+    abandoned = f"queued {counts.abandoned_queued}, in-worker {counts.abandoned_in_worker}" if counts.abandoned else ""
+    rows.append((t("summary.abandoned"), counts.abandoned, abandoned))
     if counts.in_progress:
         rows.append((t("summary.unfinished"), counts.in_progress, t("summary.unfinished_detail")))
     return rows
