@@ -20,7 +20,6 @@ import asyncio
 import heapq
 import itertools
 import math
-import selectors
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,16 +34,6 @@ _POLL_EVERY = 256
 
 SPEEDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 """The speeds `faster()` and `slower()` step through; above the last one comes "max" (None)."""
-
-
-class _FifoTimer(asyncio.TimerHandle):
-    """A timer that, among timers due at the same instant, fires in scheduling order."""
-
-    __slots__ = ("_seq",)
-
-    def __lt__(self, other: _FifoTimer) -> bool:  # type: ignore[override]
-        when, other_when = self._when, other._when
-        return when < other_when or (when == other_when and self._seq < other._seq)
 
 
 class Pacing:
@@ -142,45 +131,22 @@ class Pacing:
                 return ready
 
 
-class _VirtualSelector(selectors.DefaultSelector):
-    """Polls the real file descriptors now and then, without blocking, and lets the loop jump.
-
-    The loop only asks when nothing is ready (see `VirtualTimeLoop._run_once`): time is about to
-    jump, or the run has stalled. The real descriptors (the self-pipe that Ctrl-C and
-    `call_soon_threadsafe` write to, the keyboard of a live view) are polled before a stall is
-    declared and on every `_POLL_EVERY`-th jump, not on every one: a system call per jump would
-    cost more than the simulation step it precedes.
-    """
-
-    def __init__(self, loop: VirtualTimeLoop) -> None:
-        super().__init__()
-        self._loop = loop
-        self._unpolled = 0
-
-    def select(self, timeout: float | None = None) -> list[Any]:
-        self._unpolled += 1
-        if timeout is None or self._unpolled >= _POLL_EVERY:
-            self._unpolled = 0
-            if ready := super().select(0):
-                return ready
-        if timeout == 0:
-            return []
-        if timeout is None:
-            raise Stalled(
-                f"t={self._loop.time():.6f}: every task waits and no timer is pending, "
-                "so the simulation can never move on"
-            )
-        return self._loop._advance(timeout, super().select)
-
-
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
-    """A selector event loop on virtual time; optionally paced against the wall clock."""
+    """A selector event loop on virtual time; optionally paced against the wall clock.
+
+    Only `call_at` and `_run_once` differ from the stock loop (the rest, tasks, futures, handles
+    and `call_soon`, is asyncio's own). `_scheduled` holds `(when, seq, timer)` entries instead
+    of bare timers: timers due at the same instant fire in scheduling order (`seq`), and the
+    heap compares tuples in C instead of calling `TimerHandle.__lt__` in Python.
+    """
 
     def __init__(self, pacing: Pacing | None = None) -> None:
         self._now = 0.0
         self._timer_seq = itertools.count()
+        self._jumps_unpolled = 0
         self.pacing = pacing
-        super().__init__(selector=_VirtualSelector(self))
+        super().__init__()
+        self._scheduled: list[tuple[float, int, asyncio.TimerHandle]] = []  # type: ignore[assignment]
         # Timers due before now + resolution fire now. It must be > 0 (a timer due exactly now
         # must fire) and small enough that `now + resolution > now` for any realistic run.
         self._clock_resolution = 1e-9
@@ -197,29 +163,28 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_at")
-        timer = _FifoTimer(when, callback, args, self, context)
-        timer._seq = next(self._timer_seq)
-        heapq.heappush(self._scheduled, timer)
+        timer = asyncio.TimerHandle(when, callback, args, self, context)
+        heapq.heappush(self._scheduled, (when, next(self._timer_seq), timer))
         timer._scheduled = True
         return timer
 
     def _run_once(self) -> None:
-        """One loop iteration; while callbacks are ready, without asking the selector.
+        """One loop iteration: the stock one's steps, in its order, on virtual time.
 
-        `BaseEventLoop._run_once` asks the selector for I/O on every iteration (with timeout 0
-        while callbacks are ready), then moves the timers due now to the ready queue and runs
-        the ready callbacks. On virtual time the clock cannot move while callbacks are ready, so
-        this iteration skips the selector and does the other two steps exactly as the stock one
-        does, in the same order. With nothing ready (time is about to jump, or the run has
-        stalled), in debug mode and when the loop is stopping, the stock iteration runs.
+        `BaseEventLoop._run_once` drops cancelled timers, asks the selector for I/O (waiting
+        until the next timer when nothing is ready), moves the timers due now to the ready
+        queue, and runs the ready callbacks. Here the wait is a jump of the clock, and the
+        selector is not asked at all while callbacks are ready: virtual time cannot move then,
+        and a system call per iteration would cost more than the step it precedes.
         """
-        ready = self._ready
-        if not ready or self._debug or self._stopping:
-            super()._run_once()
-            return
-        scheduled, due_before = self._scheduled, self._now + self._clock_resolution
-        while scheduled and scheduled[0]._when < due_before:
-            timer = heapq.heappop(scheduled)
+        self._drop_cancelled_timers()
+        ready, scheduled = self._ready, self._scheduled
+        if not ready and not self._stopping:
+            if events := self._next_instant():
+                self._process_events(events)
+        due_before = self._now + self._clock_resolution
+        while scheduled and scheduled[0][0] < due_before:
+            timer = heapq.heappop(scheduled)[2]
             timer._scheduled = False
             ready.append(timer)
         for _ in range(len(ready)):
@@ -227,14 +192,41 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             if not handle._cancelled:
                 handle._run()
 
-    def _advance(self, timeout: float, wait: Callable[[float], list[Any]]) -> list[Any]:
-        """Jump the clock to the next timer (or by `timeout`, which asyncio caps at a day)."""
-        target = self._now + timeout
-        if self._scheduled:
-            # Land exactly on the timer's deadline: now + (when - now) can be off by an ulp.
-            target = min(target, self._scheduled[0]._when)
-        if self.pacing is not None and (ready := self.pacing.wait_until(self._now, target, wait)):
-            return ready
+    def _drop_cancelled_timers(self) -> None:
+        # The stock loop's rule: rebuild the heap when most of it is cancelled (timeouts that
+        # were not needed), else pop cancelled timers off its head.
+        scheduled = self._scheduled
+        if len(scheduled) > 100 and self._timer_cancelled_count > len(scheduled) / 2:
+            kept = []
+            for entry in scheduled:
+                if entry[2]._cancelled:
+                    entry[2]._scheduled = False
+                else:
+                    kept.append(entry)
+            heapq.heapify(kept)
+            self._scheduled, self._timer_cancelled_count = kept, 0
+        else:
+            while scheduled and scheduled[0][2]._cancelled:
+                self._timer_cancelled_count -= 1
+                heapq.heappop(scheduled)[2]._scheduled = False
+
+    def _next_instant(self) -> list[Any]:
+        """Nothing is ready: jump the clock to the next timer, or return the real events first.
+
+        The real file descriptors (the self-pipe that Ctrl-C and `call_soon_threadsafe` write
+        to, the keyboard of a live view) are polled, without blocking, on every `_POLL_EVERY`-th
+        jump and before a stall is declared.
+        """
+        self._jumps_unpolled += 1
+        if not self._scheduled or self._jumps_unpolled >= _POLL_EVERY:
+            self._jumps_unpolled = 0
+            if events := self._selector.select(0):
+                return events
+        if not self._scheduled:
+            raise Stalled(f"t={self._now:.6f}: every task waits and no timer is pending, so the simulation can never move on")
+        target = self._scheduled[0][0]
+        if self.pacing is not None and (events := self.pacing.wait_until(self._now, target, self._selector.select)):
+            return events
         self._now = max(self._now, target)
         # Timers due before now + resolution fire now, so now + resolution must exceed now. Past
         # 2**23 s (97 days) 1e-9 is below a float's spacing and would vanish (CPython gh-116342):
