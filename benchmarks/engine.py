@@ -96,6 +96,7 @@ def run_bare(scenario: Scenario) -> Outcome:
     concurrency = scenario.downstream.concurrency
     put_timeout, call_timeout = scenario.queue.put_timeout, scenario.downstream.timeout
     drop = scenario.queue.policy == "drop-newest"
+    no_timeout = contextlib.nullcontext()  # as in bpsim's pipeline: asyncio.timeout(None) costs
 
     async def producer() -> None:
         loop = asyncio.get_running_loop()
@@ -124,7 +125,7 @@ def run_bare(scenario: Scenario) -> Outcome:
                 return
             try:
                 async with limiter:
-                    async with asyncio.timeout(call_timeout):
+                    async with asyncio.timeout(call_timeout) if call_timeout is not None else no_timeout:
                         await asyncio.sleep(item.service)
                 counters["handled"] += 1
             except TimeoutError:

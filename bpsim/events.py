@@ -60,21 +60,24 @@ class AbandonPlace(StrEnum):
     IN_WORKER = "in-worker"
 
 
-@dataclass(frozen=True, slots=True)
+# Events are read-only by convention, not frozen: a frozen dataclass sets each field through
+# object.__setattr__, which makes building one three times slower, and a watched run builds
+# several per item (see benchmarks/live.py).
+@dataclass(slots=True)
 class ItemProduced:
     at: float
     item: int
     qsize: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemEnqueued:
     at: float
     item: int
     qsize: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProducerBlocked:
     at: float
     item: int
@@ -82,21 +85,21 @@ class ProducerBlocked:
     maxsize: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProducerUnblocked:
     at: float
     item: int
     waited: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProducerFinished:
     at: float
     produced: int
     stopped_by_shutdown: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemDropped:
     at: float
     item: int
@@ -106,7 +109,7 @@ class ItemDropped:
     age: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemTimedOut:
     at: float
     item: int
@@ -114,7 +117,7 @@ class ItemTimedOut:
     worker: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemRejected:
     """The producer's put raised QueueShutDown."""
 
@@ -122,7 +125,7 @@ class ItemRejected:
     item: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemAbandoned:
     at: float
     item: int
@@ -130,7 +133,7 @@ class ItemAbandoned:
     worker: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemDequeued:
     at: float
     item: int
@@ -138,7 +141,7 @@ class ItemDequeued:
     qsize: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallStarted:
     at: float
     item: int
@@ -146,7 +149,7 @@ class CallStarted:
     in_flight: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ItemHandled:
     at: float
     item: int
@@ -154,14 +157,14 @@ class ItemHandled:
     latency: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class QueueJoined:
     """`await queue.join()` returned: every item put so far is task_done()."""
 
     at: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ShutdownCalled:
     at: float
     immediate: bool
@@ -169,7 +172,7 @@ class ShutdownCalled:
     qsize: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WorkerExited:
     at: float
     worker: str
