@@ -127,3 +127,39 @@ def test_the_clock_polls_real_file_descriptors_only_now_and_then(monkeypatch):
     run_on_virtual_time(main)
     assert 0 < len(polls) <= 1000 // 256 + 2
     assert set(polls) == {0}, "a poll never blocks"
+
+
+def test_debug_mode_runs_the_same_steps_with_asyncios_own_handles():
+    # Outside debug mode the loop builds lighter handles; debug mode must keep asyncio's checks.
+    def order(debug: bool) -> list[tuple[float, int]]:
+        log: list[tuple[float, int]] = []
+
+        async def sleeper(number: int) -> None:
+            for delay in (0.5, 0.25, 0.0, 1.0):
+                await asyncio.sleep(delay)
+                log.append((asyncio.get_running_loop().time(), number))
+
+        async def main() -> None:
+            asyncio.get_running_loop().set_debug(debug)
+            async with asyncio.TaskGroup() as group:
+                for number in range(4):
+                    group.create_task(sleeper(number))
+
+        run_on_virtual_time(main)
+        return log
+
+    assert order(debug=True) == order(debug=False)
+
+
+def test_timeouts_that_were_not_needed_do_not_pile_up_in_the_timer_heap():
+    heap_sizes: list[int] = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        for _ in range(2000):
+            async with asyncio.timeout(60.0):  # never fires: cancelled on the way out
+                await asyncio.sleep(0.01)
+            heap_sizes.append(len(loop._scheduled))
+
+    run_on_virtual_time(main)
+    assert max(heap_sizes) < 250
