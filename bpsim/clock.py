@@ -27,11 +27,14 @@ from typing import Any
 
 from bpsim.errors import Stalled
 
-__all__ = ["VirtualTimeLoop", "Pacing", "SPEEDS"]
+__all__ = ["VirtualTimeLoop", "Pacing", "SPEEDS", "MAX_SPEED_FRAME_SHARE"]
 
 # The real file descriptors are polled on every this many clock jumps (and before a stall), so
 # Ctrl-C and key presses are seen within milliseconds while a run goes at full speed.
 _POLL_EVERY = 256
+
+MAX_SPEED_FRAME_SHARE = 0.05
+"""At `--speed max`, the largest share of the run's wall time that drawing frames may take."""
 
 SPEEDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 """The speeds `faster()` and `slower()` step through; above the last one comes "max" (None)."""
@@ -90,13 +93,21 @@ class Pacing:
         self._step_pending = True
 
     def frame(self, shown_at: float, *, force: bool = False) -> None:
-        """Draw a frame if one is due (or `force`)."""
+        """Draw a frame if one is due (or `force`).
+
+        At max speed every frame's wall time is taken from the run, so frames are spaced to keep
+        drawing under `MAX_SPEED_FRAME_SHARE` of it: a frame that took 10 ms is followed by the
+        next one no sooner than 200 ms later. Paced, the clock waits anyway and `fps` holds.
+        """
         if self.on_frame is None:
             return
         wall_now = time.monotonic()
         if force or wall_now >= self._wall_next_frame:
-            self._wall_next_frame = wall_now + self._frame_interval
             self.on_frame(shown_at)
+            gap = self._frame_interval
+            if self.speed is None:
+                gap = max(gap, (time.monotonic() - wall_now) / MAX_SPEED_FRAME_SHARE)
+            self._wall_next_frame = wall_now + gap
 
     def wait_until(self, now: float, target: float, wait: Callable[[float], list[Any]]) -> list[Any]:
         """Wait (with `wait(seconds)`, a real select) until virtual `target` is due on the wall.
@@ -199,7 +210,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         """`BaseEventLoop.call_soon`, with a `_Callback` outside debug mode."""
         if self._debug:
             return super().call_soon(callback, *args, context=context)
-        self._check_closed()
+        if self._closed:  # `_check_closed()`, inlined: this runs several times per item
+            raise RuntimeError("Event loop is closed")
         handle = _Callback(callback, args, self, context)
         self._ready.append(handle)
         return handle
@@ -212,7 +224,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def call_at(self, when: float, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         """Like `BaseEventLoop.call_at`, but ties between equal `when` fire first-scheduled first."""
-        self._check_closed()
+        if self._closed:  # `_check_closed()`, inlined: this runs several times per item
+            raise RuntimeError("Event loop is closed")
         if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_at")

@@ -141,7 +141,7 @@ class Simulation:
 
     def subscribe(self, observer: Observer, variant: int = 0) -> None:
         """Send every event of one variant to `observer`."""
-        self.pipelines[variant].observers.append(observer)
+        self.pipelines[variant].subscribe(observer)
 
     def run(self) -> list[RunResult]:
         """Run to the end and return every variant's result.

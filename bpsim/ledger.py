@@ -7,6 +7,7 @@ it). Memory is bounded: counters, running integrals and `LatencyStats`.
 from __future__ import annotations
 
 from bpsim.events import AbandonPlace, Counts, DropReason, TimeoutPlace
+from bpsim.history import Bins
 from bpsim.stats import LatencyStats
 
 __all__ = ["Ledger"]
@@ -33,12 +34,16 @@ class Ledger:
         self._qsize_since = 0.0
         self._qsize_area = 0.0
         self._blocked_since: float | None = None
+        self.qsize_bins: Bins | None = None
+        """qsize over time for a dashboard's chart, when one is watching (`Pipeline.keep_history`)."""
 
     def qsize_changed(self, now: float, qsize: int) -> None:
         self._qsize_area += self._qsize * (now - self._qsize_since)
         self._qsize, self._qsize_since = qsize, now
         if qsize > self.max_qsize:
             self.max_qsize = qsize
+        if self.qsize_bins is not None:
+            self.qsize_bins.changed(now, qsize)
 
     def mean_qsize(self, now: float) -> float:
         """Time-average of qsize from 0 to `now`."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Iterable
 
 from bpsim import policies
 from bpsim.compat import Queue, QueueShutDown
@@ -39,6 +38,7 @@ from bpsim.events import (
     WorkerExited,
     WorkerState,
 )
+from bpsim.history import History
 from bpsim.ledger import Ledger
 from bpsim.limits import Limits, LimitReached
 from bpsim.scenario import Scenario
@@ -52,11 +52,15 @@ _NO_TIMEOUT = contextlib.nullcontext()
 class Pipeline:
     """One scenario's producer, queue, workers and downstream, running on the current loop."""
 
-    def __init__(self, scenario: Scenario, observers: Iterable[Observer] = (), limits: Limits = Limits()) -> None:
+    def __init__(self, scenario: Scenario, limits: Limits = Limits()) -> None:
         self.scenario = scenario
         self.limits = limits
         self.ledger = Ledger()
-        self.observers = list(observers)
+        self.observers: list[Observer] = []
+        self.history: History | None = None
+        self.watched = False
+        """Someone wants the events (observers or a history). The hot path checks this before it
+        even computes an event's fields, so a headless run pays nothing for events."""
         self.queue: Queue[Item] = Queue(scenario.queue.maxsize)
         concurrency = scenario.downstream.concurrency
         # No limit is a context manager that does nothing, so the worker reads the same either way.
@@ -103,23 +107,24 @@ class Pipeline:
             if item.number == max_items:
                 raise LimitReached("max_items", max_items, loop.time())
             self.ledger.produced += 1
-            if self.observers:
-                self._emit(ItemProduced(loop.time(), item.number, queue.qsize()))
+            if self.watched:
+                self._emit(ItemProduced, loop.time(), item.number, queue.qsize())
             try:
                 admitted = await self._admit(self, item)
             except QueueShutDown:
                 self.rejected(item)
                 self.producer_state = ProducerState.STOPPED
-                self._emit(ProducerFinished(loop.time(), self.ledger.produced, stopped_by_shutdown=True))
+                self._emit(ProducerFinished, self.now, self.ledger.produced, True)
                 return
             if admitted:
-                self.ledger.qsize_changed(loop.time(), queue.qsize())
-                if self.observers:
-                    self._emit(ItemEnqueued(loop.time(), item.number, queue.qsize()))
-                if queue.qsize() > max_queued:
-                    raise LimitReached("max_queued", max_queued, loop.time())
+                now, qsize = loop.time(), queue.qsize()
+                self.ledger.qsize_changed(now, qsize)
+                if self.watched:
+                    self._emit(ItemEnqueued, now, item.number, qsize)
+                if qsize > max_queued:
+                    raise LimitReached("max_queued", max_queued, now)
         self.producer_state = ProducerState.DONE
-        self._emit(ProducerFinished(loop.time(), self.ledger.produced, stopped_by_shutdown=False))
+        self._emit(ProducerFinished, self.now, self.ledger.produced, False)
 
     async def worker(self, index: int) -> None:
         """Take items from the queue and call downstream, until the queue is shut down."""
@@ -138,19 +143,20 @@ class Pipeline:
                     queue.task_done()
         except QueueShutDown:
             self.worker_states[index] = WorkerState.EXITED
-            self._emit(WorkerExited(self.now, name, "QueueShutDown"))
+            self._emit(WorkerExited, self.now, name, "QueueShutDown")
         except asyncio.CancelledError:
             self.worker_states[index] = WorkerState.EXITED
-            self._emit(WorkerExited(self.now, name, "cancelled"))
+            self._emit(WorkerExited, self.now, name, "cancelled")
             raise
 
     async def handle(self, index: int, name: str, item: Item) -> None:
         """One item: skip it if stale, else call downstream inside the semaphore and timeout."""
         now = self.now
-        self.ledger.qsize_changed(now, self.queue.qsize())
+        qsize = self.queue.qsize()
+        self.ledger.qsize_changed(now, qsize)
         self.ledger.queue_wait.record(now - item.arrival)
-        if self.observers:
-            self._emit(ItemDequeued(now, item.number, name, self.queue.qsize()))
+        if self.watched:
+            self._emit(ItemDequeued, now, item.number, name, qsize)
         if self.max_age is not None and now - item.arrival > self.max_age:
             self.dropped(item, DropReason.STALE)
             return
@@ -166,6 +172,8 @@ class Pipeline:
                 return
             finally:
                 self.in_flight -= 1
+                if self.history is not None:
+                    self.history.in_flight.changed(self._loop.time(), self.in_flight)  # type: ignore[union-attr]
         self._handled(name, item)
 
     def downstream_timeout(self) -> contextlib.AbstractAsyncContextManager[object]:
@@ -195,7 +203,7 @@ class Pipeline:
                     # cancel it; its pending put must end in QueueShutDown, so the item is counted.
                     await asyncio.shield(producer)
                 await self.queue.join()
-                self._emit(QueueJoined(self.now))
+                self._emit(QueueJoined, self.now)
             immediate, deadline_passed = settings.mode == "immediate", False
         except TimeoutError:
             immediate, deadline_passed = True, True
@@ -203,7 +211,7 @@ class Pipeline:
             self._stop_now(workers, deadline_passed)
         else:
             self.shutdown_mode = "graceful"
-            self._emit(ShutdownCalled(self.now, immediate=False, qsize=self.queue.qsize()))
+            self._emit(ShutdownCalled, self.now, False, False, self.queue.qsize())
             self.queue.shutdown()
 
     def _stop_now(self, workers: list[asyncio.Task[None]], deadline_passed: bool) -> None:
@@ -211,12 +219,12 @@ class Pipeline:
         # each one is counted. No await in between, so nothing can sneak in.
         self._stopping_now = True
         self.shutdown_mode = "immediate"
-        self._emit(ShutdownCalled(self.now, immediate=True, deadline_passed=deadline_passed, qsize=self.queue.qsize()))
+        self._emit(ShutdownCalled, self.now, True, deadline_passed, self.queue.qsize())
         while not self.queue.empty():
             item = self.queue.get_nowait()
             self.queue.task_done()
             self.ledger.abandoned[AbandonPlace.QUEUED] += 1
-            self._emit_if_observed(ItemAbandoned, item.number, AbandonPlace.QUEUED)
+            self._emit(ItemAbandoned, self.now, item.number, AbandonPlace.QUEUED)
         self.ledger.qsize_changed(self.now, 0)
         self.queue.shutdown(immediate=True)
         for index, worker in enumerate(workers):
@@ -233,61 +241,81 @@ class Pipeline:
     def producer_blocked(self, item: Item) -> None:
         self.producer_state = ProducerState.BLOCKED
         self.ledger.producer_blocked(self.now)
-        if self.observers:
-            self._emit(ProducerBlocked(self.now, item.number, self.queue.qsize(), self.queue.maxsize))
+        if self.watched:
+            self._emit(ProducerBlocked, self.now, item.number, self.queue.qsize(), self.queue.maxsize)
 
     def producer_unblocked(self, item: Item) -> None:
         self.producer_state = ProducerState.WAITING
         waited = self.ledger.producer_unblocked(self.now)
-        if self.observers:
-            self._emit(ProducerUnblocked(self.now, item.number, waited))
+        if self.watched:
+            self._emit(ProducerUnblocked, self.now, item.number, waited)
 
     def dropped(self, item: Item, reason: DropReason, admitted: Item | None = None) -> None:
         self.ledger.dropped[reason] += 1
-        if self.observers:
+        if self.watched:
             admitted_number = admitted.number if admitted is not None else None
-            self._emit(ItemDropped(self.now, item.number, reason, admitted_number, self.now - item.arrival))
+            now = self.now
+            self._emit(ItemDropped, now, item.number, reason, admitted_number, now - item.arrival)
 
     def timed_out(self, item: Item, place: TimeoutPlace, worker: str | None = None) -> None:
         self.ledger.timed_out[place] += 1
-        self._emit_if_observed(ItemTimedOut, item.number, place, worker)
+        self._emit(ItemTimedOut, self.now, item.number, place, worker)
 
     def rejected(self, item: Item) -> None:
         self.ledger.rejected_at_shutdown += 1
-        self._emit_if_observed(ItemRejected, item.number)
+        self._emit(ItemRejected, self.now, item.number)
 
     def _abandon_in_worker(self, name: str, item: Item) -> None:
         # Cancelled by an immediate shutdown: the item is abandoned. Cancelled because the whole
         # run was interrupted (Ctrl-C): the item simply never finished.
         if self._stopping_now:
             self.ledger.abandoned[AbandonPlace.IN_WORKER] += 1
-            self._emit_if_observed(ItemAbandoned, item.number, AbandonPlace.IN_WORKER, name)
+            self._emit(ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name)
 
     def _call_started(self, name: str, item: Item) -> None:
         self.in_flight += 1
         if self.in_flight > self.ledger.max_in_flight:
             self.ledger.max_in_flight = self.in_flight
-        if self.observers:
-            self._emit(CallStarted(self.now, item.number, name, self.in_flight))
+        if self.watched:
+            now = self.now
+            if self.history is not None:
+                self.history.in_flight.changed(now, self.in_flight)
+            self._emit(CallStarted, now, item.number, name, self.in_flight)
 
     def _handled(self, name: str, item: Item) -> None:
         now = self.now
         latency = now - item.arrival
         self.ledger.handled += 1
         self.ledger.latency.record(latency)
-        if self.observers:
-            self._emit(ItemHandled(now, item.number, name, latency))
+        if self.watched:
+            self._emit(ItemHandled, now, item.number, name, latency)
 
-    def _emit_if_observed(self, event_type: type[Event], *fields: object) -> None:
-        # Events are built only when someone listens: a headless run pays nothing for them.
-        # (The hot path, once or twice per item, checks `if self.observers:` itself, so that it
-        # does not even compute the event's fields.)
-        if self.observers:
-            self._emit(event_type(self.now, *fields))  # type: ignore[call-arg]
+    def subscribe(self, observer: Observer) -> None:
+        """Send every event to `observer` from now on."""
+        self.observers.append(observer)
+        self.watched = True
 
-    def _emit(self, event: Event) -> None:
-        for observer in self.observers:
-            observer(event)
+    def keep_history(self, history: History) -> None:
+        """Keep every event, and qsize and in-flight whenever they change, in `history`."""
+        self.history = history
+        self.ledger.qsize_bins = history.qsize
+        self.watched = True
+
+    def _emit(self, event_type: type[Event], at: float, *fields: object) -> None:
+        """`event_type(at, *fields)` happened: keep it in the history, send it to the observers.
+
+        Rare events come straight here; the hot path, several times per item, checks
+        `self.watched` first, so that a headless run does not even compute the fields. The
+        event object is built only if an observer wants it (a history builds its own later).
+        """
+        if not self.watched:
+            return
+        if self.history is not None:
+            self.history.record((event_type, at, fields))
+        if self.observers:
+            event = event_type(at, *fields)  # type: ignore[call-arg]
+            for observer in self.observers:
+                observer(event)
 
     def snapshot(self) -> Snapshot:
         """The pipeline's state now, for a dashboard frame."""

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bpsim.clock import Pacing, VirtualTimeLoop
+from bpsim.clock import MAX_SPEED_FRAME_SHARE, Pacing, VirtualTimeLoop
 from bpsim.errors import Stalled
 
 
@@ -163,3 +163,34 @@ def test_timeouts_that_were_not_needed_do_not_pile_up_in_the_timer_heap():
 
     run_on_virtual_time(main)
     assert max(heap_sizes) < 250
+
+
+def frames_drawn(monkeypatch, speed: float | None, frame_seconds: float) -> list[float]:
+    """Wall times of the frames a Pacing draws when asked every millisecond for 2 wall seconds."""
+    wall = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: wall[0])
+    drawn: list[float] = []
+
+    def draw(shown_at: float) -> None:
+        drawn.append(wall[0])
+        wall[0] += frame_seconds
+
+    pacing = Pacing(speed, fps=10.0, on_frame=draw)
+    while wall[0] < 2.0:
+        pacing.frame(0.0)
+        wall[0] += 0.001
+    return drawn
+
+
+def test_at_max_speed_drawing_takes_at_most_its_share_of_the_run(monkeypatch):
+    drawn = frames_drawn(monkeypatch, speed=None, frame_seconds=0.010)
+    assert len(drawn) * 0.010 <= MAX_SPEED_FRAME_SHARE * 2.0 + 0.010
+    assert min(b - a for a, b in zip(drawn, drawn[1:])) >= 0.010 / MAX_SPEED_FRAME_SHARE
+
+
+def test_cheap_frames_still_come_at_the_frame_rate_at_max_speed(monkeypatch):
+    assert len(frames_drawn(monkeypatch, speed=None, frame_seconds=0.001)) == 20
+
+
+def test_paced_frames_come_at_the_frame_rate_whatever_they_cost(monkeypatch):
+    assert len(frames_drawn(monkeypatch, speed=10.0, frame_seconds=0.010)) == 20

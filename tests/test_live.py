@@ -181,7 +181,7 @@ def test_the_chart_has_one_bin_per_step_of_simulated_time_up_to_now():
     recent = watch(simulation)
     simulation.run()
     trend = recent.trend(simulation.now + 1.0)
-    assert recent.seconds_per_bin == 0.05  # 3 s / 60 bins
+    assert trend.seconds_per_bin == 0.05  # 3 s / 60 bins
     assert len(trend.qsize) == int((simulation.now + 1.0) / 0.05) + 1
     result = simulation.results()[0]
     assert max(trend.qsize) == result.max_qsize and max(trend.in_flight) == result.max_in_flight

@@ -19,7 +19,6 @@ import os
 import signal
 import termios
 import tty
-from collections import deque
 from types import TracebackType
 
 from rich.console import Console, RenderableType
@@ -28,6 +27,7 @@ from rich.live import Live
 from bpsim.clock import SPEEDS, Pacing
 from bpsim.engine import Simulation
 from bpsim.events import Event
+from bpsim.history import History
 from bpsim.i18n import t
 from bpsim.pipeline import Pipeline
 from bpsim.render.compare_live import side_by_side
@@ -77,60 +77,27 @@ def _bin_seconds(length: float) -> float:
 
 
 class Recent:
-    """An observer keeping what a frame needs beyond the snapshot, in bounded memory.
+    """One variant's recent past as a frame wants it: the last events and the chart's `Trend`."""
 
-    `events`: the last few hundred events. `trend(now)`: qsize and in-flight per bin of simulated
-    time (the highest value in each bin). Bins come from event times, never from wall-clock frames,
-    so the chart is the same at every speed and in an export.
-    """
+    def __init__(self, history: History) -> None:
+        self._history = history
 
-    def __init__(self, pipeline: Pipeline, seconds_per_bin: float, *, events: int = 200, bins: int = 512) -> None:
-        self.events: deque[Event] = deque(maxlen=events)
-        self.seconds_per_bin = seconds_per_bin
-        self._pipeline = pipeline
-        self._qsize: deque[int] = deque([0], maxlen=bins)
-        self._in_flight: deque[int] = deque([0], maxlen=bins)
-        self._bin = 0
-        self._last = (0, 0)
-
-    def observe(self, event: Event) -> None:
-        """Keep the event and fold the pipeline's qsize and in-flight right after it into its bin."""
-        self.events.append(event)
-        index = int(event.at / self.seconds_per_bin)
-        if index != self._bin:
-            self._open_bins(index)
-        qsize, in_flight = self._pipeline.queue.qsize(), self._pipeline.in_flight
-        self._last = (qsize, in_flight)
-        if qsize > self._qsize[-1]:
-            self._qsize[-1] = qsize
-        if in_flight > self._in_flight[-1]:
-            self._in_flight[-1] = in_flight
-
-    def _open_bins(self, index: int) -> None:
-        # Nothing changed in the skipped bins: each starts with the value the last one ended with.
-        qsize, in_flight = self._last
-        for _ in range(min(index - self._bin, self._qsize.maxlen or 0)):
-            self._qsize.append(qsize)
-            self._in_flight.append(in_flight)
-        self._bin = index
+    @property
+    def events(self) -> list[Event]:
+        return self._history.events()
 
     def trend(self, now: float) -> Trend:
-        """The bins up to simulated time `now` (bins after the last event repeat its values)."""
-        missing = max(0, int(now / self.seconds_per_bin) - self._bin)
-        qsize, in_flight = self._last
-        return Trend(
-            self.seconds_per_bin,
-            list(self._qsize) + [qsize] * missing,
-            list(self._in_flight) + [in_flight] * missing,
-        )
+        """qsize and in-flight per bin of simulated time up to `now`."""
+        history = self._history
+        return Trend(history.seconds_per_bin, history.qsize.values(now), history.in_flight.values(now))
 
 
 def watch(simulation: Simulation, variant: int = 0) -> Recent:
-    """Subscribe a `Recent` to one variant of the simulation (the first by default) and return it."""
+    """Keep the recent past of one variant of the simulation (the first by default)."""
     pipeline = simulation.pipelines[variant]
-    recent = Recent(pipeline, _bin_seconds(expected_duration(pipeline.scenario)))
-    simulation.subscribe(recent.observe, variant)
-    return recent
+    history = History(_bin_seconds(expected_duration(pipeline.scenario)))
+    pipeline.keep_history(history)
+    return Recent(history)
 
 
 def final_dashboard(simulation: Simulation, recent: Recent, *, width: int, height: int) -> RenderableType:

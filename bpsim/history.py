@@ -1,0 +1,72 @@
+"""What a dashboard needs from a run's past: its last events, and qsize and in-flight over time.
+
+A watched run makes several events per item and a frame shows a dozen of them, so `History`
+keeps each event as the (type, time, fields) the pipeline made it from, and builds event objects
+only when a frame asks. qsize and in-flight go into `Bins` when they change: the highest value
+in each bin of simulated time, for the chart. Bins come from the simulated times of the changes,
+never from wall-clock frames, so the chart is the same at every speed and in an export.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from bpsim.events import Event
+
+__all__ = ["Bins", "History"]
+
+RawEvent = tuple[type[Event], float, tuple[object, ...]]
+
+
+class Bins:
+    """The highest value of one quantity in each bin of simulated time (the last `count` bins)."""
+
+    def __init__(self, seconds_per_bin: float, count: int = 512) -> None:
+        self.seconds_per_bin = seconds_per_bin
+        self._closed: deque[int] = deque(maxlen=count - 1)
+        self._bin = 0
+        self._bin_end = seconds_per_bin
+        self._high = 0
+        """The open bin's highest value so far."""
+        self._last = 0
+        """The value now: what the next bins start from."""
+
+    def changed(self, at: float, value: int) -> None:
+        """The quantity became `value` at simulated time `at` (never earlier than the last change)."""
+        if at >= self._bin_end:
+            self._open_bin(at)
+        self._last = value
+        if value > self._high:
+            self._high = value
+
+    def values(self, now: float) -> list[int]:
+        """One value per bin up to simulated time `now` (bins after the last change repeat it)."""
+        missing = max(0, int(now / self.seconds_per_bin) - self._bin)
+        return [*self._closed, self._high] + [self._last] * missing
+
+    def _open_bin(self, at: float) -> None:
+        index = int(at / self.seconds_per_bin)
+        # Close the open bin; nothing changed in the skipped ones: each holds the last value.
+        skipped = min(index - self._bin, self._closed.maxlen or 0)
+        if skipped > 0:
+            self._closed.append(self._high)
+            self._closed.extend([self._last] * (skipped - 1))
+            self._bin = index
+            self._high = self._last
+        self._bin_end = (self._bin + 1) * self.seconds_per_bin
+
+
+class History:
+    """The last `events` events of one pipeline, and its qsize and in-flight `Bins`."""
+
+    def __init__(self, seconds_per_bin: float, *, events: int = 200, bins: int = 512) -> None:
+        self.seconds_per_bin = seconds_per_bin
+        self.qsize = Bins(seconds_per_bin, bins)
+        self.in_flight = Bins(seconds_per_bin, bins)
+        self._raw: deque[RawEvent] = deque(maxlen=events)
+        self.record = self._raw.append
+        """Keep one event as `(event_type, at, fields)`: the pipeline's hot path calls this."""
+
+    def events(self) -> list[Event]:
+        """The last events, oldest first."""
+        return [event_type(at, *fields) for event_type, at, fields in self._raw]
