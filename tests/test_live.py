@@ -129,7 +129,8 @@ def test_a_live_run_with_keys_pressed_gives_the_headless_result(speed):
     finally:
         os.close(read_end)
     assert result.to_json() == headless
-    assert view.frames >= 2
+    # At max speed a run this short draws only its final frame; paced, frames come while it runs.
+    assert view.frames >= (1 if speed is None else 2)
     assert "■ finished" in view.console.file.getvalue().rsplit("Burst —", 1)[1], "the final frame is drawn"
 
 
