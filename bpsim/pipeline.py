@@ -173,7 +173,7 @@ class Pipeline:
             finally:
                 self.in_flight -= 1
                 if self.history is not None:
-                    self.history.in_flight.changed(self._loop.time(), self.in_flight)  # type: ignore[union-attr]
+                    self.history.in_flight.changed(self.now, self.in_flight)
         self._handled(name, item)
 
     def downstream_timeout(self) -> contextlib.AbstractAsyncContextManager[object]:
@@ -308,8 +308,6 @@ class Pipeline:
         `self.watched` first, so that a headless run does not even compute the fields. The
         event object is built only if an observer wants it (a history builds its own later).
         """
-        if not self.watched:
-            return
         if self.history is not None:
             self.history.record((event_type, at, fields))
         if self.observers:
