@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.core
 from rich.console import Console
 
 from bpsim import __version__
@@ -67,7 +68,17 @@ q too (exit 0); the summary then counts the unfinished items.
 
 {POLICIES}"""
 
+class _TeachingOrder(typer.core.TyperGroup):
+    """Lists the commands in the order a learner meets them, not in the order they are defined."""
+
+    ORDER = ("scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate")
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return sorted(super().list_commands(ctx), key=lambda name: self.ORDER.index(name) if name in self.ORDER else len(self.ORDER))
+
+
 app = typer.Typer(
+    cls=_TeachingOrder,
     help=HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,

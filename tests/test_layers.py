@@ -19,7 +19,7 @@ def test_the_engine_never_reads_the_wall_clock():
 
     import bpsim
 
-    engine_files = ["engine.py", "pipeline.py", "policies.py", "ledger.py", "workload.py", "stats.py"]
+    engine_files = ["engine.py", "pipeline.py", "policies.py", "ledger.py", "history.py", "workload.py", "stats.py"]
     package = Path(bpsim.__file__).parent
     for name in engine_files:
         text = (package / name).read_text()
