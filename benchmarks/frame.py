@@ -80,8 +80,9 @@ def moments(scenarios: Sequence[Scenario]) -> list[Moment]:
         if shown_at >= len(taken):
             keep()
 
-    # fps=inf offers a frame at every jump, so the moments do not depend on the wall clock.
-    simulation.pacing = Pacing(None, fps=float("inf"), on_frame=on_frame)
+    # Paced (so the clock offers a frame at every jump) but so fast that it never waits, and
+    # fps=inf: the moments do not depend on the wall clock.
+    simulation.pacing = Pacing(1e12, fps=float("inf"), on_frame=on_frame)
     simulation.run()
     keep()
     return taken

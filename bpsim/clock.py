@@ -189,10 +189,12 @@ class _Timer(_Callback, asyncio.TimerHandle):
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
     """A selector event loop on virtual time; optionally paced against the wall clock.
 
-    Only `call_at` and `_run_once` differ from the stock loop (the rest, tasks, futures, handles
-    and `call_soon`, is asyncio's own). `_scheduled` holds `(when, seq, timer)` entries instead
-    of bare timers: timers due at the same instant fire in scheduling order (`seq`), and the
-    heap compares tuples in C instead of calling `TimerHandle.__lt__` in Python.
+    `_run_once` and the three `call_*` methods differ from the stock loop; tasks, futures, queues
+    and timeouts are asyncio's own. `_scheduled` holds `(when, seq, timer)` entries instead of
+    bare timers: timers due at the same instant fire in scheduling order (`seq`), and the heap
+    compares tuples in C instead of calling `TimerHandle.__lt__` in Python. Outside debug mode
+    handles are built with fewer calls (`_Callback`, `_Timer`): a simulation step is a handful of
+    callbacks, so asyncio's per-callback bookkeeping is a large part of its cost.
     """
 
     def __init__(self, pacing: Pacing | None = None) -> None:

@@ -151,12 +151,15 @@ class LiveView:
 
     # -- frames ------------------------------------------------------------------------------------
 
-    def draw(self, shown_at: float, status: Status | None = None) -> None:
-        """Draw one frame showing simulated time `shown_at` (the clock calls this)."""
+    def draw(self, shown_at: float, status: Status | None = None, *, refresh: bool = True) -> None:
+        """Draw one frame showing simulated time `shown_at` (the clock calls this).
+
+        `refresh=False` only hands the frame to `Live`, which draws it when it stops.
+        """
         assert self._simulation is not None, "call watch(simulation) first"
         self._shown_at = shown_at
         self.frames += 1
-        self._live.update(self.frame(status), refresh=True)
+        self._live.update(self.frame(status), refresh=refresh)
 
     def frame(self, status: Status | None = None) -> RenderableType:
         """The current frame, sized to the console (one line spare, so nothing ever scrolls)."""
@@ -236,7 +239,8 @@ class LiveView:
     ) -> None:
         try:
             if self._simulation is not None:
-                self.draw(self._shown_at, "finished" if kind is None else "stopped")
+                # Live.stop() draws its renderable once more: let that be the final frame.
+                self.draw(self._shown_at, "finished" if kind is None else "stopped", refresh=False)
             self._live.stop()
         finally:
             self._restore_terminal()
