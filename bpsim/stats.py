@@ -66,8 +66,11 @@ class LatencyStats:
             return 0.0
         rank = max(1, math.ceil(p / 100 * self.count))
         if self.exact:
-            if len(self._sorted) != self.count:  # sort again only after new values
-                self._sorted = sorted(self._exact)
+            if len(self._sorted) != self.count:
+                # Only the values recorded since the last call are new: sort them and merge them
+                # in (sorting two sorted runs is a linear merge). A dashboard asks on every frame.
+                self._sorted += sorted(self._exact[len(self._sorted) :])
+                self._sorted.sort()
             return self._sorted[rank - 1]
         seen = 0
         for bucket in sorted(self._buckets):

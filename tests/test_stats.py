@@ -32,6 +32,17 @@ def test_percentiles_are_values_that_occurred_while_below_the_limit():
     assert latency.mean == pytest.approx(0.3)
 
 
+def test_asking_while_values_keep_arriving_gives_the_same_percentiles_as_asking_once():
+    # A dashboard asks on every frame; each time only the newer values need sorting.
+    generator = random.Random(7)
+    latency, values = LatencyStats(), []
+    for _ in range(20):
+        for _ in range(generator.randrange(1, 50)):
+            values.append(generator.expovariate(1.0))
+            latency.record(values[-1])
+        assert [latency.percentile(p) for p in (1, 50, 95, 99, 100)] == [exact_percentile(values, p) for p in (1, 50, 95, 99, 100)]
+
+
 def test_past_the_limit_percentiles_are_within_one_percent_and_memory_stops_growing(monkeypatch):
     monkeypatch.setattr(stats, "EXACT_LIMIT", 1_000)
     draw = random.Random(1)
