@@ -68,13 +68,17 @@ q too (exit 0); the summary then counts the unfinished items.
 
 {POLICIES}"""
 
+
 class _TeachingOrder(typer.core.TyperGroup):
     """Lists the commands in the order a learner meets them, not in the order they are defined."""
 
     ORDER = ("scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate")
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
-        return sorted(super().list_commands(ctx), key=lambda name: self.ORDER.index(name) if name in self.ORDER else len(self.ORDER))
+        def place(name: str) -> int:
+            return self.ORDER.index(name) if name in self.ORDER else len(self.ORDER)
+
+        return sorted(super().list_commands(ctx), key=place)
 
 
 app = typer.Typer(

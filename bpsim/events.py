@@ -61,8 +61,8 @@ class AbandonPlace(StrEnum):
 
 
 # Events are read-only by convention, not frozen: a frozen dataclass sets each field through
-# object.__setattr__, which makes building one three times slower, and a watched run builds
-# several per item (see benchmarks/live.py).
+# object.__setattr__, which makes building one three times slower, and a run with an observer
+# (`--trace`) builds several per item (see benchmarks/live.py).
 @dataclass(slots=True)
 class ItemProduced:
     at: float

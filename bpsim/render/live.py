@@ -29,7 +29,6 @@ from bpsim.engine import Simulation
 from bpsim.events import Event
 from bpsim.history import History
 from bpsim.i18n import t
-from bpsim.pipeline import Pipeline
 from bpsim.render.compare_live import side_by_side
 from bpsim.render.dashboard import Header, Status, Trend, dashboard
 from bpsim.scenario import Scenario
