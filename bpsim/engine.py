@@ -67,6 +67,10 @@ class RunResult:
     max_in_flight: int
     latency: Distribution
     queue_wait: Distribution
+    entered_queue: int = 0
+    """Items put in the queue."""
+    time_in_queue: float = 0.0
+    """Seconds those items spent in the queue, summed (until they left it, or until the end)."""
     variant: str | None = None
     stopped_by: str | None = None
     """The limit that stopped the run ("max_items", "max_queued", "max_duration"), if one did."""
@@ -106,7 +110,13 @@ class RunResult:
                 "timed_out_by_place": {"put": c.timed_out_put, "downstream": c.timed_out_downstream},
                 "abandoned_by_place": {"queued": c.abandoned_queued, "in-worker": c.abandoned_in_worker},
             },
-            "queue": {"maxsize": scenario.queue.maxsize, "max_qsize": self.max_qsize, "mean_qsize": self.mean_qsize},
+            "queue": {
+                "maxsize": scenario.queue.maxsize,
+                "max_qsize": self.max_qsize,
+                "mean_qsize": self.mean_qsize,
+                "entered": self.entered_queue,
+                "mean_time_in_queue": self.time_in_queue / self.entered_queue if self.entered_queue else 0.0,
+            },
             "producer": {"blocked_seconds": self.blocked_seconds},
             "downstream": {"concurrency": scenario.downstream.concurrency, "max_in_flight": self.max_in_flight},
             "latency": self.latency.to_json(),
@@ -214,6 +224,8 @@ class Simulation:
             max_in_flight=pipeline.ledger.max_in_flight,
             latency=Distribution.of(pipeline.ledger.latency),
             queue_wait=Distribution.of(pipeline.ledger.queue_wait),
+            entered_queue=pipeline.ledger.entered_queue,
+            time_in_queue=pipeline.ledger.time_in_queue(end),
             variant=self.labels[index] if self.labels is not None else None,
             stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
         )

@@ -34,6 +34,9 @@ class Ledger:
         self._qsize_since = 0.0
         self._qsize_area = 0.0
         self._blocked_since: float | None = None
+        self.entered_queue = 0
+        """Items put in the queue (admitted by the policy)."""
+        self._time_in_queue = 0.0
         self.qsize_bins: Bins | None = None
         """qsize over time for a dashboard's chart, when one is watching (`Pipeline.keep_history`)."""
 
@@ -44,6 +47,29 @@ class Ledger:
             self.max_qsize = qsize
         if self.qsize_bins is not None:
             self.qsize_bins.changed(now, qsize)
+
+    def enqueued(self, now: float, qsize: int) -> None:
+        """An item entered the queue, which now holds `qsize` items."""
+        self.entered_queue += 1
+        self._time_in_queue -= now  # each item adds (time it left) - (time it entered)
+        self.qsize_changed(now, qsize)
+
+    def dequeued(self, now: float, qsize: int) -> None:
+        """A worker took an item from the queue, which now holds `qsize` items."""
+        self._time_in_queue += now
+        self.qsize_changed(now, qsize)
+
+    def left_queue(self, now: float) -> None:
+        """An item left the queue without a worker: evicted, or abandoned at shutdown."""
+        self._time_in_queue += now
+
+    def time_in_queue(self, now: float) -> float:
+        """Seconds spent in the queue up to `now`, summed over the items that entered it.
+
+        Counted item by item, apart from the qsize integral behind `mean_qsize`: Little's law
+        says they agree (`theory.littles_law`), whatever the policy.
+        """
+        return self._time_in_queue + self._qsize * now  # the items still queued: up to now
 
     def mean_qsize(self, now: float) -> float:
         """Time-average of qsize from 0 to `now`."""

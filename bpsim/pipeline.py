@@ -118,7 +118,7 @@ class Pipeline:
                 return
             if admitted:
                 now, qsize = loop.time(), queue.qsize()
-                self.ledger.qsize_changed(now, qsize)
+                self.ledger.enqueued(now, qsize)
                 if self.watched:
                     self._emit(ItemEnqueued, now, item.number, qsize)
                 if qsize > max_queued:
@@ -153,7 +153,7 @@ class Pipeline:
         """One item: skip it if stale, else call downstream inside the semaphore and timeout."""
         now = self.now
         qsize = self.queue.qsize()
-        self.ledger.qsize_changed(now, qsize)
+        self.ledger.dequeued(now, qsize)
         self.ledger.queue_wait.record(now - item.arrival)
         if self.watched:
             self._emit(ItemDequeued, now, item.number, name, qsize)
@@ -224,6 +224,7 @@ class Pipeline:
             item = self.queue.get_nowait()
             self.queue.task_done()
             self.ledger.abandoned[AbandonPlace.QUEUED] += 1
+            self.ledger.left_queue(self.now)
             self._emit(ItemAbandoned, self.now, item.number, AbandonPlace.QUEUED)
         self.ledger.qsize_changed(self.now, 0)
         self.queue.shutdown(immediate=True)
@@ -252,6 +253,8 @@ class Pipeline:
 
     def dropped(self, item: Item, reason: DropReason, admitted: Item | None = None) -> None:
         self.ledger.dropped[reason] += 1
+        if reason is DropReason.EVICTED:
+            self.ledger.left_queue(self.now)
         if self.watched:
             admitted_number = admitted.number if admitted is not None else None
             now = self.now

@@ -34,7 +34,7 @@ def test_json_to_stdout_has_the_documented_fields():
     data = json.loads(result.stdout)
     assert data["scenario"] == "Handbook example"
     assert data["items"]["produced"] == data["items"]["handled"] == 6
-    assert data["queue"] == {"maxsize": 2, "max_qsize": 2, "mean_qsize": pytest.approx(1.0)}
+    assert data["queue"] == {"maxsize": 2, "max_qsize": 2, "mean_qsize": pytest.approx(1.0), "entered": 6, "mean_time_in_queue": pytest.approx(0.075)}
     assert data["producer"]["blocked_seconds"] == pytest.approx(0.15)
     assert data["latency"]["max"] == pytest.approx(0.45)
     assert set(data) >= {"seed", "policy", "duration", "throughput", "latency", "queue_wait"}

@@ -37,6 +37,7 @@ from bpsim.events import (
     ItemTimedOut,
 )
 from bpsim.scenario import Scenario
+from bpsim.theory import littles_law
 from tests.helpers import scenario as scenario_of
 
 MAX_ITEMS = 300
@@ -198,6 +199,15 @@ def test_calls_in_flight_never_exceed_the_concurrency(data: dict[str, Any]) -> N
     limit = min(data["downstream"].get("concurrency", data["workers"]["count"]), data["workers"]["count"])
     assert max((e.in_flight for e in events if isinstance(e, CallStarted)), default=0) <= limit
     assert result.max_in_flight <= limit
+
+
+@PROPERTIES
+@given(scenarios())
+def test_littles_law_holds_on_the_queue_of_every_run(data: dict[str, Any]) -> None:
+    # The time-average qsize and the items' own times in the queue are counted separately.
+    result, _ = run_recorded(data)
+    check = littles_law(result)
+    assert math.isclose(check.predicted_in_queue, check.observed_in_queue, rel_tol=1e-6, abs_tol=1e-9)
 
 
 @settings(PROPERTIES, max_examples=max(1, PROPERTIES.max_examples // 2))

@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from bpsim.engine import RunResult, run
+from bpsim.limits import Limits, LimitReached
 from bpsim.render.theory import theory_table
 from bpsim.scenario import Scenario
 from bpsim.i18n import t
@@ -254,21 +255,38 @@ def test_simulated_mm1_responds_in_two_seconds_at_half_load() -> None:
 
 def test_littles_law_on_the_queue_is_an_identity_over_a_drained_run(mm4_14_run: RunResult) -> None:
     # The run starts and ends with an empty queue, so the area under qsize is the sum of the
-    # queue waits: lambda * Wq equals the mean qsize up to rounding, not just statistically.
+    # times in the queue: lambda * Wq equals the mean qsize up to rounding, not just statistically.
     check = littles_law(mm4_14_run)
     assert check.holds
     assert check.relative_error < 1e-9
-    assert check.arrival_rate == pytest.approx(mm4_14_run.queue_wait.count / mm4_14_run.duration)
+    assert check.arrival_rate == pytest.approx(mm4_14_run.entered_queue / mm4_14_run.duration)
+    # No item was blocked or evicted here, so time in the queue is the summary's queue wait.
+    assert check.mean_wait == pytest.approx(mm4_14_run.queue_wait.mean)
 
 
-def test_littles_law_on_the_queue_fails_when_items_are_evicted() -> None:
-    # Evicted items spent time in the queue (in qsize) but no worker ever took them (no queue
-    # wait): lambda * Wq undercounts the mean qsize.
-    result = run(scenario(items=2_000, queue={"maxsize": 2, "policy": "drop-oldest"}))
-    assert result.counts.dropped_evicted > 0
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"queue": {"maxsize": 2, "policy": "drop-oldest"}},  # evicted items leave without a worker
+        {"queue": {"maxsize": 2, "policy": "block"}},  # blocked time is not time in the queue
+        {"queue": {"maxsize": 50}, "shutdown": {"mode": "immediate", "at": 300.0}},  # abandoned
+    ],
+    ids=["evictions", "blocking", "immediate-shutdown"],
+)
+def test_littles_law_on_the_queue_holds_whatever_the_policy(case: dict[str, Any]) -> None:
+    result = run(scenario(items=2_000, producer={"rate": 4.5}, **case))
+    assert result.counts.dropped_evicted + result.blocked_seconds + result.counts.abandoned_queued > 0
     check = littles_law(result)
-    assert not check.holds
-    assert check.predicted_in_queue < check.observed_in_queue
+    assert check.holds and check.relative_error < 1e-9
+
+
+def test_littles_law_holds_on_a_run_stopped_with_items_still_queued() -> None:
+    # Over [0, T] the items still queued at T count their time in the queue up to T.
+    with pytest.raises(LimitReached) as stopped:
+        run(scenario(items=2_000, producer={"rate": 8.0}, queue={"maxsize": 0}), limits=Limits(max_duration=100.0))
+    result = stopped.value.results[0]
+    assert result.max_qsize > 0 and not result.completed
+    assert littles_law(result).relative_error < 1e-9
 
 
 # -- rendering ------------------------------------------------------------------------------------------
