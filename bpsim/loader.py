@@ -34,7 +34,6 @@ _KEY_LINE = re.compile(rf"\s*({_DOTTED})\s*=\s*(.*)")
 _TOML_WHERE = re.compile(r" \(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 _SYNTAX_HINTS = {
-    "Invalid value": '(strings need quotes: policy = "block")',
     "Cannot overwrite a value": "(each key may appear only once in a table)",
     "Cannot declare": "(each [table] may appear only once)",
     "Expected '=' after a key": "(write key = value)",
@@ -190,9 +189,19 @@ def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, source: str) -> P
         line, column = len(lines), len(lines[-1]) + 1
     context = lines[line - 1] if line <= len(lines) else ""
     hint = next((h for start, h in _SYNTAX_HINTS.items() if message.startswith(start)), None)
-    if message == "Invalid value" and not context[column - 1 : column].isalpha():
-        hint = None  # the quotes hint is for a bare word, not for an unclosed [ or a stray =
+    if message == "Invalid value" and context[column - 1 : column].isalpha():
+        hint = _quotes_hint(context, column)  # a bare word; not an unclosed [ or a stray =
     return Problem(source, f"{message} {hint}" if hint else message, line, column, context=context)
+
+
+def _quotes_hint(line: str, column: int) -> str:
+    """'(strings need quotes: mode = "immediate")' for the bare word at `column` of `line`."""
+    word = re.match(r"[^\s#,\]}]+", line[column - 1 :])
+    quoted = f'"{word.group() if word else ""}"'
+    key_line = _KEY_LINE.match(line)
+    if key_line is not None and key_line.start(2) + 1 == column:  # the word is the whole value
+        quoted = f"{key_line.group(1)} = {quoted}"
+    return f"(strings need quotes: {quoted})"
 
 
 def _parse_override(override: str) -> tuple[KeyPath, Any]:

@@ -60,6 +60,12 @@ def test_unquoted_string_is_a_syntax_error_with_a_caret_and_a_hint() -> None:
     ]
 
 
+def test_the_quotes_hint_quotes_the_word_as_written_under_its_own_key() -> None:
+    assert lines_for("[shutdown]\nmode = immediate  # later\n")[0].endswith('(strings need quotes: mode = "immediate")')
+    assert lines_for("items = 3\nname = Burst\n")[0].endswith('(strings need quotes: name = "Burst")')
+    assert lines_for("tags = [fast, slow]\n")[0].endswith('(strings need quotes: "fast")')
+
+
 def test_syntax_error_at_end_of_document_points_after_the_last_line() -> None:
     assert lines_for('duration = 1.0\nrate = [1,\n') == [
         "s.toml:2:11: Invalid value",
@@ -85,7 +91,7 @@ def test_syntax_position_comes_from_lineno_and_colno_when_tomllib_has_them(
         raise NewStyleError()
 
     monkeypatch.setattr(loader.tomllib, "loads", raise_new_style)
-    assert lines_for("a = 1\nb = x\n")[0] == 's.toml:2:5: Invalid value (strings need quotes: policy = "block")'
+    assert lines_for("a = 1\nb = x\n")[0] == 's.toml:2:5: Invalid value (strings need quotes: b = "x")'
 
 
 # Validation errors, mapped to file lines
