@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from dataclasses import asdict
 from enum import StrEnum
@@ -185,7 +186,15 @@ def _pace(speed: str | None, *scenarios: Scenario) -> float | None:
 
 
 def _keys_fd() -> int | None:
-    return sys.stdin.fileno() if sys.stdin.isatty() else None
+    """The terminal to read keys from: stdin, if it is a terminal and we are in its foreground.
+
+    A background process (`timeout`, `cmd &`) that changes the terminal's modes is stopped by
+    the kernel (SIGTTOU): then the dashboard still draws, without keys (Ctrl-C still works).
+    """
+    if not sys.stdin.isatty():
+        return None
+    fd = sys.stdin.fileno()
+    return fd if os.tcgetpgrp(fd) == os.getpgrp() else None
 
 
 def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tuple[list[RunResult], int | None]:

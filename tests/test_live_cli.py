@@ -58,3 +58,23 @@ def test_the_dashboard_draws_pauses_quits_and_restores_the_terminal():
         assert sane, "line mode and echo are back"
     finally:
         child.close(force=True)
+
+
+def test_keys_are_read_only_in_the_terminals_foreground(monkeypatch):
+    # In the background (`timeout bpsim run ...`, `bpsim run ... &`) changing the terminal's
+    # modes would get the process stopped (SIGTTOU): the dashboard then draws without keys.
+    from bpsim import cli
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+        def fileno(self) -> int:
+            return 0
+
+    monkeypatch.setattr(cli.sys, "stdin", Terminal())
+    monkeypatch.setattr(cli.os, "getpgrp", lambda: 100)
+    monkeypatch.setattr(cli.os, "tcgetpgrp", lambda fd: 100)
+    assert cli._keys_fd() == 0
+    monkeypatch.setattr(cli.os, "tcgetpgrp", lambda fd: 200)
+    assert cli._keys_fd() is None
