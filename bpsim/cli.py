@@ -333,7 +333,7 @@ SvgOption = Annotated[str | None, typer.Option("--svg", metavar="PATH", help="Sa
 @app.command(help=COMPARE_HELP)
 def compare(
     scenarios: Annotated[
-        list[str], typer.Argument(metavar="SCENARIO...", help="One or more scenario files or bundled names.")
+        list[str], typer.Argument(metavar="SCENARIO", help="One or more scenario files or bundled names.")
     ],
     policies: PolicyOption = None,
     vary: Annotated[
