@@ -13,10 +13,11 @@ from functools import cache
 
 import pytest
 
-from bpsim.engine import RunResult
+from bpsim.engine import RunResult, run as run_engine
 from bpsim.events import CallStarted, Event, ItemDequeued, ItemDropped, ItemEnqueued, ItemHandled, ItemRejected
 from bpsim.events import ProducerBlocked, QueueJoined, ShutdownCalled
 from bpsim.loader import bundled_scenarios, load_scenario
+from bpsim.theory import littles_law, theory_for
 from tests.helpers import of_type, run_recording
 
 NAMES = [path.stem for path in bundled_scenarios()]
@@ -224,3 +225,23 @@ def test_a_graceful_deadline_that_passes_stops_like_immediate():
     deadline = result("graceful-vs-immediate", "shutdown.at=12")
     immediate = result("graceful-vs-immediate", "shutdown.mode=immediate", "shutdown.at=12")
     assert deadline.counts == immediate.counts
+
+
+def test_textbook_lands_near_its_formulas_and_each_suggestion_does_what_the_lesson_says():
+    loaded = load_scenario("textbook")
+    theory = theory_for(loaded)
+    assert theory.applies and theory.model == "M/M/4/14"
+    assert theory.blocking_probability == pytest.approx(0.0292, abs=5e-5)
+    assert (round(theory.mean_in_queue, 2), round(theory.mean_response, 2)) == (2.54, 1.75)
+    run = result("textbook")
+    assert round(run.counts.dropped / run.counts.produced, 4) == 0.0289  # "2.89% dropped"
+    assert round(run.latency.mean, 2) == 1.77
+    assert littles_law(run).relative_error < 1e-9
+    other_seed = run_engine(load_scenario("textbook", seed=2))
+    assert round(other_seed.counts.dropped / other_seed.counts.produced, 3) == 0.041
+    saturated = result("textbook", "producer.rate=3.9")
+    assert round(saturated.counts.dropped / saturated.counts.produced, 3) == 0.066
+    assert round(saturated.latency.mean, 2) == 2.08
+    unbounded = result("textbook", "queue.maxsize=0")
+    assert unbounded.counts.dropped == 0 and unbounded.queue_wait.mean > run.queue_wait.mean
+    assert theory_for(unbounded.scenario).model == "M/M/4"
