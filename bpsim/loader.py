@@ -19,6 +19,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from bpsim.errors import Problem, ScenarioError
+from bpsim.i18n import t
 from bpsim.scenario import Scenario
 
 __all__ = ["find_scenario", "bundled_scenarios", "load_scenario", "scenario_problems", "scenario_from_text"]
@@ -33,32 +34,23 @@ _TABLE_HEADER = re.compile(rf"\s*\[\s*({_DOTTED})\s*\]")
 _KEY_LINE = re.compile(rf"\s*({_DOTTED})\s*=\s*(.*)")
 _TOML_WHERE = re.compile(r" \(at (?:line (\d+), column (\d+)|end of document)\)$")
 
+# tomllib's message (English in every language) -> our hint after it, errors.toml.<key>.
 _SYNTAX_HINTS = {
-    "Cannot overwrite a value": "(each key may appear only once in a table)",
-    "Cannot declare": "(each [table] may appear only once)",
-    "Expected '=' after a key": "(write key = value)",
+    "Cannot overwrite a value": "duplicate_key",
+    "Cannot declare": "duplicate_table",
+    "Expected '=' after a key": "needs_equals",
 }
 
-# pydantic's wording, said shorter, with the value the user gave ({shown}); other types keep theirs.
-_MESSAGES = {
-    "greater_than": "must be greater than {gt:g}, not {shown}",
-    "greater_than_equal": "must be {ge:g} or more, not {shown}",
-    "less_than": "must be less than {lt:g}, not {shown}",
-    "less_than_equal": "must be {le:g} or less, not {shown}",
-    "int_type": "must be a whole number, not {shown}",
-    "float_type": "must be a number, not {shown}",
-    "finite_number": "must be a finite number, not {shown}",
-    "string_type": 'must be a string in quotes, e.g. "text", not {shown}',
-    "bool_type": "must be true or false, not {shown}",
-    "literal_error": "must be {expected}, not {shown}",
-    "model_type": "must be a table, not {shown}",
-    "model_attributes_type": "must be a table, not {shown}",
-    "list_type": "must be a list [...], not {shown}",
-    "missing": "is missing; this table needs it",
-}
+# pydantic's error types we say in our words (errors.value.<type>, with the value the user gave as
+# {shown}); other types keep pydantic's English, and our own (scenario.py) their translated message.
+_SAID_SHORTER = frozenset({
+    "greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_type", "float_type",
+    "finite_number", "string_type", "bool_type", "literal_error", "model_type", "model_attributes_type",
+    "list_type", "missing",
+})
 
 # Unions that pydantic tries member by member report one error per member: say it once instead.
-_UNION_MESSAGES = {("producer", "rate"): 'must be a positive number of items per second or "unlimited"'}
+_UNION_MESSAGES = {("producer", "rate"): "errors.value.rate"}
 
 
 def bundled_scenarios() -> list[Path]:
@@ -81,9 +73,8 @@ def find_scenario(name_or_path: str | Path) -> Path:
     if wanted in by_name:
         return by_name[wanted]
     close = difflib.get_close_matches(wanted, list(by_name), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    message = f"no such file or bundled scenario; run `bpsim scenarios` to list them{hint}"
-    raise ScenarioError([Problem(str(name_or_path), message)])
+    hint = t("errors.did_you_mean", name=close[0]) if close else ""
+    raise ScenarioError([Problem(str(name_or_path), t("errors.file.not_found", hint=hint))])
 
 
 def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = (), seed: int | None = None) -> Scenario:
@@ -118,9 +109,9 @@ def scenario_from_text(
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError([_syntax_problem(error, text, source)]) from None
     except RecursionError:
-        raise ScenarioError([Problem(source, "arrays or tables are nested too deeply to be a scenario")]) from None
+        raise ScenarioError([Problem(source, t("errors.toml.too_deep"))]) from None
     except ValueError as error:  # e.g. an integer literal of thousands of digits
-        raise ScenarioError([Problem(source, f"cannot be read as TOML: {error}")]) from None
+        raise ScenarioError([Problem(source, t("errors.toml.unreadable", reason=error))]) from None
     set_problems: list[Problem] = []
     set_paths: dict[KeyPath, str] = {}
     for override in overrides:
@@ -158,20 +149,20 @@ _MAX_BYTES = 1_000_000
 
 def _read(path: Path, source: str) -> str:
     if path.is_dir():
-        raise ScenarioError([Problem(source, "is a directory; give a scenario file (.toml)")])
+        raise ScenarioError([Problem(source, t("errors.file.directory"))])
     try:
         with path.open("rb") as file:
             raw = file.read(_MAX_BYTES + 1)  # never more: /dev/zero must not eat the memory
     except OSError as error:
-        raise ScenarioError([Problem(source, f"cannot read the file: {error.strerror}")]) from None
+        raise ScenarioError([Problem(source, t("errors.file.unreadable", reason=error.strerror))]) from None
     if len(raw) > _MAX_BYTES:
-        raise ScenarioError([Problem(source, "is larger than 1 MB; a scenario is a short TOML text file")])
+        raise ScenarioError([Problem(source, t("errors.file.too_large"))])
     try:
         return raw.decode("utf-8-sig")  # -sig: a byte-order mark some editors write is not text
     except UnicodeDecodeError as error:
         before = raw[: error.start]
         line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
-        message = f"not UTF-8 text (byte 0x{raw[error.start]:02x}); save the file as UTF-8"
+        message = t("errors.file.not_utf8", byte=raw[error.start])
         raise ScenarioError([Problem(source, message, line, column)]) from None
 
 
@@ -188,7 +179,7 @@ def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, source: str) -> P
     if line is None:  # "at end of document": point just after the last character
         line, column = len(lines), len(lines[-1]) + 1
     context = lines[line - 1] if line <= len(lines) else ""
-    hint = next((h for start, h in _SYNTAX_HINTS.items() if message.startswith(start)), None)
+    hint = next((t(f"errors.toml.{h}") for start, h in _SYNTAX_HINTS.items() if message.startswith(start)), None)
     if message == "Invalid value" and context[column - 1 : column].isalpha():
         hint = _quotes_hint(context, column)  # a bare word; not an unclosed [ or a stray =
     return Problem(source, f"{message} {hint}" if hint else message, line, column, context=context)
@@ -201,14 +192,14 @@ def _quotes_hint(line: str, column: int) -> str:
     key_line = _KEY_LINE.match(line)
     if key_line is not None and key_line.start(2) + 1 == column:  # the word is the whole value
         quoted = f"{key_line.group(1)} = {quoted}"
-    return f"(strings need quotes: {quoted})"
+    return t("errors.toml.needs_quotes", quoted=quoted)
 
 
 def _parse_override(override: str) -> tuple[KeyPath, Any]:
     key, equals, value = override.partition("=")
     parts = tuple(part.strip() for part in key.split("."))
     if not equals or not all(parts):
-        raise ValueError("expected KEY=VALUE, e.g. --set queue.maxsize=50")
+        raise ValueError(t("errors.set.usage"))
     try:
         return parts, tomllib.loads(f"v = {value}")["v"]
     except (tomllib.TOMLDecodeError, RecursionError, ValueError):
@@ -220,7 +211,7 @@ def _assign(data: dict[str, Any], key: KeyPath, value: Any) -> None:
     for depth, part in enumerate(key[:-1], start=1):
         table = table.setdefault(part, {})
         if not isinstance(table, dict):
-            raise ValueError(f"{'.'.join(map(str, key[:depth]))} is a value, not a table")
+            raise ValueError(t("errors.set.not_a_table", key=".".join(map(str, key[:depth]))))
     table[key[-1]] = value
 
 
@@ -279,19 +270,22 @@ def _user_path(loc: tuple[str | int, ...], data: Any) -> tuple[KeyPath, bool]:
 def _message(detail: Any, path: KeyPath, is_union_member: bool) -> str:
     kind, ctx, shown = detail["type"], detail.get("ctx", {}), _show(detail["input"])
     if is_union_member:
-        return f"{_UNION_MESSAGES.get(path, 'has the wrong type')}, not {shown}"
+        return t(_UNION_MESSAGES.get(path, "errors.value.wrong_type"), shown=shown)
     if kind == "extra_forbidden":
         names = list(dict.fromkeys(f for m in _models_at(path[:-1]) for f in m.model_fields))
         close = difflib.get_close_matches(str(path[-1]), names, n=1)
-        return f"unknown key; did you mean {close[0]!r}?" if close else f"unknown key; use {', '.join(names)}"
+        if close:
+            return t("errors.value.unknown_key_close", name=close[0])
+        return t("errors.value.unknown_key", names=", ".join(names))
     if kind in ("union_tag_not_found", "union_tag_invalid"):
         tag = ctx["discriminator"].strip("'")
-        choices = " or ".join(", ".join(_tags(path, tag)).rsplit(", ", 1))
+        choices = f" {t('errors.or')} ".join(", ".join(_tags(path, tag)).rsplit(", ", 1))
         if kind == "union_tag_not_found":
-            return f"{path[-1]} needs `{tag}`: {choices}"
-        return f"{_show(ctx['tag'])} is not a {tag}; choose {choices}"
-    template = _MESSAGES.get(kind)
-    return template.format(shown=shown, **ctx) if template else detail["msg"]
+            return t("errors.value.tag_missing", table=path[-1], tag=tag, choices=choices)
+        return t("errors.value.tag_invalid", value=_show(ctx["tag"]), tag=tag, choices=choices)
+    if kind == "literal_error":  # pydantic joins the choices with an English " or "
+        ctx = {**ctx, "expected": ctx["expected"].replace(" or ", f" {t('errors.or')} ")}
+    return t(f"errors.value.{kind}", shown=shown, **ctx) if kind in _SAID_SHORTER else detail["msg"]
 
 
 def _show(value: Any) -> str:
@@ -299,9 +293,9 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
-        return "a table"
+        return t("errors.shown.table")
     if isinstance(value, list):
-        return "a list"
+        return t("errors.shown.list")
     return repr(value)
 
 

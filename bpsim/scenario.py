@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from bpsim.i18n import t
+
 __all__ = [
     "Policy",
     "parse_policy",
@@ -73,21 +75,9 @@ POLICY_ALIASES: dict[str, Policy] = {
     "sliding-buffer": Policy.DROP_OLDEST,  # Clojure core.async
 }
 
-# Names that mean opposite things in different libraries: refuse them and say why.
-AMBIGUOUS_POLICY_NAMES: dict[str, str] = {
-    "drop_latest": (
-        "Kotlin and Reactor use DROP_LATEST for the arriving item (bpsim: drop-newest), "
-        "RxJava 2/3 for the newest queued item"
-    ),
-    "dropnewest": (
-        ".NET's DropNewest evicts the newest queued item, not the arriving one "
-        "(bpsim's drop-newest discards the arriving item)"
-    ),
-    "droptail": (
-        "Akka's dropTail evicts the newest queued item, while network 'tail drop' "
-        "discards the arriving one (bpsim: drop-newest)"
-    ),
-}
+# Names that mean opposite things in different libraries: refuse them and say why (the why is
+# in the errors catalogue, errors.policy.why.<name>).
+AMBIGUOUS_POLICY_NAMES = frozenset({"drop_latest", "dropnewest", "droptail"})
 
 
 def _ambiguity_key(name: str) -> str:
@@ -103,16 +93,19 @@ def parse_policy(name: str) -> Policy:
         return Policy(name)
     if name in POLICY_ALIASES:
         return POLICY_ALIASES[name]
-    why = AMBIGUOUS_POLICY_NAMES.get(_ambiguity_key(name))
-    if why is not None:
-        raise ValueError(
-            f"{name!r} is ambiguous: {why}; write drop-newest (discard the arriving item) "
-            "or drop-oldest (evict the oldest queued item)"
-        )
+    trap = _ambiguity_key(name)
+    if trap in AMBIGUOUS_POLICY_NAMES:
+        raise ValueError(t("errors.policy.ambiguous", name=name, why=t(f"errors.policy.why.{trap}")))
     known = [p.value for p in Policy] + list(POLICY_ALIASES)
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ValueError(f"{name!r} is not a policy; choose block, drop-newest or drop-oldest{hint}")
+    hint = t("errors.did_you_mean", name=close[0]) if close else ""
+    raise ValueError(t("errors.policy.unknown", name=name, hint=hint))
+
+
+def _error(kind: str, **context: object) -> PydanticCustomError:
+    """A validation error of type `kind` whose message is errors.scenario.<kind> in the current
+    language; pydantic fills the `context` values into it."""
+    return PydanticCustomError(kind, t(f"errors.scenario.{kind}"), context)
 
 
 class _Model(BaseModel):
@@ -145,11 +138,7 @@ class Producer(_Model):
     @classmethod
     def _positive_rate(cls, rate: float | str) -> float | str:
         if isinstance(rate, float | int) and not (rate > 0 and math.isfinite(rate)):
-            raise PydanticCustomError(
-                "positive_rate",
-                'must be a positive number of items per second or "unlimited", not {rate}',
-                {"rate": rate},
-            )
+            raise _error("positive_rate", rate=rate)
         return rate
 
     @model_validator(mode="after")
@@ -157,15 +146,9 @@ class Producer(_Model):
         ordered = sorted(self.bursts, key=lambda b: b.at)
         for before, after in zip(ordered, ordered[1:]):
             if after.at < before.at + before.duration:
-                raise PydanticCustomError(
-                    "overlapping_bursts",
-                    "bursts at {a} s and {b} s overlap; make each start after the previous one ends",
-                    {"a": before.at, "b": after.at},
-                )
+                raise _error("overlapping_bursts", a=before.at, b=after.at)
         if self.rate == "unlimited" and self.bursts:
-            raise PydanticCustomError(
-                "unlimited_with_bursts", 'bursts need a numeric rate, not rate = "unlimited"'
-            )
+            raise _error("unlimited_with_bursts")
         return self
 
 
@@ -190,12 +173,7 @@ class QueueSettings(_Model):
     @model_validator(mode="after")
     def _put_timeout_needs_block(self) -> QueueSettings:
         if self.put_timeout is not None and self.policy is not Policy.BLOCK:
-            raise PydanticCustomError(
-                "put_timeout_policy",
-                "put_timeout only applies to policy = \"block\" ({policy} never waits in put); "
-                "remove put_timeout or use block",
-                {"policy": self.policy.value},
-            )
+            raise _error("put_timeout_policy", policy=self.policy.value)
         return self
 
 
@@ -217,9 +195,7 @@ class UniformService(_Model):
     @model_validator(mode="after")
     def _low_below_high(self) -> UniformService:
         if self.low >= self.high:
-            raise PydanticCustomError(
-                "uniform_range", "low ({low}) must be below high ({high})", {"low": self.low, "high": self.high}
-            )
+            raise _error("uniform_range", low=self.low, high=self.high)
         return self
 
     @property
@@ -259,9 +235,7 @@ class Shutdown(_Model):
     @model_validator(mode="after")
     def _immediate_needs_at(self) -> Shutdown:
         if self.mode == "immediate" and self.at is None:
-            raise PydanticCustomError(
-                "immediate_needs_at", 'mode = "immediate" needs `at`: the simulated second to stop at'
-            )
+            raise _error("immediate_needs_at")
         return self
 
 
@@ -295,15 +269,9 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _one_way_to_stop_producing(self) -> Scenario:
         if (self.duration is None) == (self.items is None):
-            raise PydanticCustomError(
-                "duration_or_items",
-                "set exactly one of `duration` (seconds of producing) or `items` (how many to produce)",
-            )
+            raise _error("duration_or_items")
         if self.producer.rate == "unlimited" and self.items is None:
-            raise PydanticCustomError(
-                "unlimited_needs_items",
-                'rate = "unlimited" produces without pause: set `items` instead of `duration`',
-            )
+            raise _error("unlimited_needs_items")
         return self
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import io
+import string
 import tomllib
 from importlib import resources
 
@@ -58,9 +59,25 @@ def assert_fits(text: str, width: int) -> None:
     assert not too_wide, f"wider than {width} cells: {too_wide}"
 
 
-@pytest.mark.parametrize("area", ["explain", "policies"])
+def fields(table: dict, prefix: str = "") -> dict[str, set[str]]:
+    """Each message's {fields}, e.g. {"errors.set.not_a_table": {"key"}}."""
+    out: dict[str, set[str]] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out |= fields(value, f"{prefix}{key}.")
+        else:
+            out[prefix + key] = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    return out
+
+
+@pytest.mark.parametrize("area", ["explain", "policies", "errors"])
 def test_english_and_korean_catalogues_have_the_same_keys(area: str) -> None:
     assert keys(catalogue("en", area)) == keys(catalogue("ko", area))
+
+
+@pytest.mark.parametrize("area", ["explain", "policies", "errors"])
+def test_every_korean_message_fills_in_the_same_fields_as_the_english_one(area: str) -> None:
+    assert fields(catalogue("ko", area)) == fields(catalogue("en", area))
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
