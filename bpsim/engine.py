@@ -76,6 +76,11 @@ class RunResult:
     """The limit that stopped the run ("max_items", "max_queued", "max_duration"), if one did."""
 
     @property
+    def mean_time_in_queue(self) -> float:
+        """Seconds an item that entered the queue spent in it, on average (0 if none entered)."""
+        return self.time_in_queue / self.entered_queue if self.entered_queue else 0.0
+
+    @property
     def throughput(self) -> float:
         """Handled items per simulated second."""
         return self.counts.handled / self.duration if self.duration > 0 else 0.0
@@ -115,7 +120,7 @@ class RunResult:
                 "max_qsize": self.max_qsize,
                 "mean_qsize": self.mean_qsize,
                 "entered": self.entered_queue,
-                "mean_time_in_queue": self.time_in_queue / self.entered_queue if self.entered_queue else 0.0,
+                "mean_time_in_queue": self.mean_time_in_queue,
             },
             "producer": {"blocked_seconds": self.blocked_seconds},
             "downstream": {"concurrency": scenario.downstream.concurrency, "max_in_flight": self.max_in_flight},

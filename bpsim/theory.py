@@ -353,9 +353,8 @@ def littles_law(result: RunResult, tolerance: float = 1e-6) -> LittleCheck:
     the summary's "queue wait" is measured from the item's scheduled arrival and so also includes
     time the producer spent blocked in `put()`.
     """
-    entered = result.entered_queue
-    arrival_rate = entered / result.duration if result.duration > 0 else 0.0
-    mean_wait = result.time_in_queue / entered if entered else 0.0
+    arrival_rate = result.entered_queue / result.duration if result.duration > 0 else 0.0
+    mean_wait = result.mean_time_in_queue
     predicted = arrival_rate * mean_wait
     observed = result.mean_qsize
     scale = max(abs(predicted), abs(observed))
