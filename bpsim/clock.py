@@ -131,8 +131,7 @@ class Pacing:
                     return ready
                 continue
             if self.speed is None:
-                if time.monotonic() >= self._wall_next_frame:  # checked here: this runs on every jump
-                    self.frame(target)
+                self.frame(target)
                 return []
             wall_now = time.monotonic()
             if self._wall_start is None:
