@@ -448,9 +448,11 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
         try:
             with sweep_progress(len(variants)) as advance:
                 return variants, run_sweep(variants, jobs, advance), None
-        except SweepInterrupted as stopped:
-            order = sorted(stopped.finished)
-            return [variants[index] for index in order], [stopped.finished[index] for index in order], interruption.exit_code
+        except KeyboardInterrupt as stopped:
+            # Ctrl-C can also land in the progress bar, outside the sweep: then nothing finished.
+            finished = stopped.finished if isinstance(stopped, SweepInterrupted) else {}
+            order = sorted(finished)
+            return [variants[index] for index in order], [finished[index] for index in order], interruption.exit_code
 
 
 def result_json(result: RunResult) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import os
 import re
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,6 +23,7 @@ from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError, Problem, ScenarioError
 from bpsim.metrics import METRICS
 from bpsim.scenario import Scenario
+from bpsim.signals import signals_held
 from bpsim.variants import Axis, Variant, build_variants, parse_vary, policy_axis, split_assignment
 
 __all__ = [
@@ -85,6 +86,10 @@ def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, .
     return tuple(str(low + index * by) for index in range(count))
 
 
+# How often a sweep looks whether Ctrl-C or SIGTERM arrived while it waits for its workers.
+_POLL_SECONDS = 0.1
+
+
 class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C (or SIGTERM, see `bpsim.signals`) stopped a sweep; `finished` maps run index -> result."""
 
@@ -116,15 +121,22 @@ def run_sweep(
             raise SweepInterrupted(dict(enumerate(results))) from None
         return results
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(payloads)), initializer=_leave_interrupts_to_the_parent)
-    futures: list[Future[RunResult]] = [pool.submit(_run_one, payload) for payload in payloads]
+    futures: list[Future[RunResult]] = []
     try:
-        for future in as_completed(futures):
-            future.result()  # the first failure stops the sweep
-            done()
+        # Ctrl-C must not land inside the pool's own code (its locks would stay taken and the
+        # exit would hang): while the pool is in use, a signal is a flag polled here.
+        with signals_held(signal.SIGINT, signal.SIGTERM) as interrupted:
+            futures = [pool.submit(_run_one, payload) for payload in payloads]
+            waiting = set(futures)
+            while waiting and not interrupted():
+                finished, waiting = wait(waiting, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    future.result()  # the first failure stops the sweep
+                    done()
+            if interrupted():
+                _stop(pool)  # before the signal is raised again, on leaving the block
     except KeyboardInterrupt:
-        finished = {i: f.result() for i, f in enumerate(futures) if f.done() and not f.cancelled() and f.exception() is None}
-        _stop(pool)
-        raise SweepInterrupted(finished) from None
+        raise SweepInterrupted(_finished(futures)) from None
     except BaseException:
         _stop(pool)
         raise
@@ -132,11 +144,16 @@ def run_sweep(
     return [future.result() for future in futures]
 
 
+def _finished(futures: Sequence[Future[RunResult]]) -> dict[int, RunResult]:
+    """The runs that ended with a result, by index."""
+    return {i: f.result() for i, f in enumerate(futures) if f.done() and not f.cancelled() and f.exception() is None}
+
+
 def _leave_interrupts_to_the_parent() -> None:
     # Ctrl-C reaches every process in the terminal's foreground group; the parent stops the
     # workers itself, so they must not die with a traceback each. A forked worker also inherits
-    # the CLI's SIGTERM handler (bpsim.signals), which would turn the parent's terminate() into
-    # a KeyboardInterrupt the worker survives: SIGTERM must simply end it.
+    # the CLI's SIGTERM handler (bpsim.signals), which would turn a SIGTERM sent to the whole
+    # process group into a KeyboardInterrupt inside a run: SIGTERM must simply end it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -147,7 +164,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     processes = list((pool._processes or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
-        process.terminate()
+        # SIGKILL, not SIGTERM: a worker forked a moment ago has not run its initializer yet
+        # and still has the parent's handlers, which only note SIGTERM (`signals_held`).
+        process.kill()
     for process in processes:
         process.join()
 

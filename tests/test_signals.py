@@ -13,7 +13,7 @@ import pytest
 
 from bpsim.engine import Simulation
 from bpsim.events import Event, ItemHandled
-from bpsim.signals import handle_signals
+from bpsim.signals import handle_signals, signals_held
 from tests.helpers import scenario
 
 ROOT = Path(__file__).parent.parent
@@ -40,6 +40,29 @@ def test_the_previous_sigterm_handler_is_restored():
     with handle_signals():
         assert signal.getsignal(signal.SIGTERM) is not before
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_held_signals_are_noted_then_raised_again_for_the_previous_handlers():
+    reached_the_end = False
+    with pytest.raises(KeyboardInterrupt), handle_signals() as interruption:
+        with signals_held(signal.SIGINT, signal.SIGTERM) as interrupted:
+            assert not interrupted()
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGINT)
+            assert interrupted(), "noted, nothing raised inside the block"
+            reached_the_end = True
+    assert reached_the_end
+    assert interruption.exit_code == 143, "the first signal noted is the one raised again"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_ignored_signal_stays_ignored_while_held(monkeypatch):
+    monkeypatch.setattr(signal, "getsignal", lambda signum: signal.SIG_IGN)  # a background job
+    installed: list[int] = []
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: installed.append(signum))
+    with signals_held(signal.SIGINT) as interrupted:
+        assert not interrupted()
+    assert installed == []
 
 
 def test_sigterm_during_a_simulation_keeps_the_partial_results():

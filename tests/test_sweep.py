@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from bpsim.cli import app
 from bpsim.errors import ScenarioError
 from bpsim.metrics import parse_metrics
 from bpsim.render.comparison import sweep_chart, sweep_table
-from bpsim.sweep import csv_text, json_text, parse_param, run_sweep, sweep_variants
+from bpsim.sweep import SweepInterrupted, csv_text, json_text, parse_param, run_sweep, sweep_variants
 from tests.golden import assert_golden
 from tests.render import render
 from tests.test_compare import OVERLOAD
@@ -153,3 +155,35 @@ def test_variants_and_sweep_import_no_user_interface():
 
     code = "import sys, bpsim.sweep, bpsim.variants, bpsim.metrics; print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'typer') or m.startswith('bpsim.render')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_ctrl_c_while_the_runs_are_being_submitted_still_stops_the_workers(overload: str, monkeypatch):
+    # Submitting the first run starts the worker processes. A Ctrl-C before the last submit used
+    # to escape as a bare KeyboardInterrupt, or to leave the pool's lock taken: the exit hung.
+    _, variants = sweep_variants(overload, ["queue.maxsize=1..6"], ["block"])
+    submit = ProcessPoolExecutor.submit
+    workers: set = set()
+
+    def ctrl_c_after_the_first(pool: ProcessPoolExecutor, *args, **kwargs):
+        if workers:
+            signal.raise_signal(signal.SIGINT)
+        future = submit(pool, *args, **kwargs)
+        workers.update(pool._processes.values())  # the first submit starts them all (fork)
+        return future
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", ctrl_c_after_the_first)
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        run_sweep(variants, jobs=2)
+    assert isinstance(stopped.value, SweepInterrupted), "the CLI's summary line needs SweepInterrupted"
+    assert len(workers) == 2 and not [worker for worker in workers if worker.is_alive()], "no worker left"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "Ctrl-C handled as before"
+
+
+def test_ctrl_c_outside_the_runs_still_prints_the_summary_line(overload: str, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # as if Ctrl-C arrived while the progress bar was being set up
+
+    monkeypatch.setattr("bpsim.cli.run_sweep", interrupted)
+    result = bpsim("sweep", overload, "--param", "queue.maxsize=1..3")
+    assert result.exit_code == 130
+    assert result.stderr.strip() .startswith("interrupted: 0 of 3 runs finished")
