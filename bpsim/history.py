@@ -1,8 +1,8 @@
 """What a dashboard needs from a run's past: its last events, and qsize and in-flight over time.
 
 A watched run makes several events per item and a frame shows a dozen of them, so `History`
-keeps each event as the (type, time, fields) the pipeline made it from, and builds event objects
-only when a frame asks. qsize and in-flight go into `Bins` when they change: the highest value
+keeps each event as the raw tuple the pipeline sends, `(type, time, *fields)`, and builds event
+objects only when a frame asks. qsize and in-flight go into `Bins` when they change: the highest value
 in each bin of simulated time, for the chart. Bins come from the simulated times of the changes,
 never from wall-clock frames, so the chart is the same at every speed and in an export.
 """
@@ -10,12 +10,14 @@ never from wall-clock frames, so the chart is the same at every speed and in an 
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from bpsim.events import Event
 
 __all__ = ["Bins", "History"]
 
-RawEvent = tuple[type[Event], float, tuple[object, ...]]
+RawEvent = tuple[Any, ...]
+"""An event as the pipeline sends it, `(event_type, at, *fields)`: `event_type(at, *fields)`."""
 
 
 class Bins:
@@ -65,8 +67,8 @@ class History:
         self.in_flight = Bins(seconds_per_bin, bins)
         self._raw: deque[RawEvent] = deque(maxlen=events)
         self.record = self._raw.append
-        """Keep one event as `(event_type, at, fields)`: the pipeline's hot path calls this."""
+        """Keep one raw event: the pipeline's hot path calls this."""
 
     def events(self) -> list[Event]:
         """The last events, oldest first."""
-        return [event_type(at, *fields) for event_type, at, fields in self._raw]
+        return [raw[0](*raw[1:]) for raw in self._raw]

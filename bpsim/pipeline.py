@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+from collections.abc import Callable
 
 from bpsim import policies
 from bpsim.compat import Queue, QueueShutDown
@@ -38,7 +39,7 @@ from bpsim.events import (
     WorkerExited,
     WorkerState,
 )
-from bpsim.history import History
+from bpsim.history import History, RawEvent
 from bpsim.ledger import Ledger
 from bpsim.limits import Limits, LimitReached
 from bpsim.scenario import Scenario
@@ -47,6 +48,10 @@ from bpsim.workload import Item, items
 __all__ = ["Pipeline"]
 
 _NO_TIMEOUT = contextlib.nullcontext()
+
+
+def _nobody(raw: RawEvent) -> None:
+    """Where the rare events go while nobody listens (the hot path checks `watched` first)."""
 
 
 class Pipeline:
@@ -61,6 +66,9 @@ class Pipeline:
         self.watched = False
         """Someone wants the events (observers or a history). The hot path checks this before it
         even computes an event's fields, so a headless run pays nothing for events."""
+        self._emit: Callable[[RawEvent], None] = _nobody
+        """Where events go, as raw tuples `(event_type, at, *fields)`: building the event object
+        is left to whoever needs one (a history keeps hundreds and shows a dozen)."""
         self.queue: Queue[Item] = Queue(scenario.queue.maxsize)
         concurrency = scenario.downstream.concurrency
         # No limit is a context manager that does nothing, so the worker reads the same either way.
@@ -108,23 +116,23 @@ class Pipeline:
                 raise LimitReached("max_items", max_items, loop.time())
             self.ledger.produced += 1
             if self.watched:
-                self._emit(ItemProduced, loop.time(), item.number, queue.qsize())
+                self._emit((ItemProduced, loop.time(), item.number, queue.qsize()))
             try:
                 admitted = await self._admit(self, item)
             except QueueShutDown:
                 self.rejected(item)
                 self.producer_state = ProducerState.STOPPED
-                self._emit(ProducerFinished, self.now, self.ledger.produced, True)
+                self._emit((ProducerFinished, self.now, self.ledger.produced, True))
                 return
             if admitted:
                 now, qsize = loop.time(), queue.qsize()
                 self.ledger.enqueued(now, qsize)
                 if self.watched:
-                    self._emit(ItemEnqueued, now, item.number, qsize)
+                    self._emit((ItemEnqueued, now, item.number, qsize))
                 if qsize > max_queued:
                     raise LimitReached("max_queued", max_queued, now)
         self.producer_state = ProducerState.DONE
-        self._emit(ProducerFinished, self.now, self.ledger.produced, False)
+        self._emit((ProducerFinished, self.now, self.ledger.produced, False))
 
     async def worker(self, index: int) -> None:
         """Take items from the queue and call downstream, until the queue is shut down."""
@@ -143,10 +151,10 @@ class Pipeline:
                     queue.task_done()
         except QueueShutDown:
             self.worker_states[index] = WorkerState.EXITED
-            self._emit(WorkerExited, self.now, name, "QueueShutDown")
+            self._emit((WorkerExited, self.now, name, "QueueShutDown"))
         except asyncio.CancelledError:
             self.worker_states[index] = WorkerState.EXITED
-            self._emit(WorkerExited, self.now, name, "cancelled")
+            self._emit((WorkerExited, self.now, name, "cancelled"))
             raise
 
     async def handle(self, index: int, name: str, item: Item) -> None:
@@ -156,7 +164,7 @@ class Pipeline:
         self.ledger.dequeued(now, qsize)
         self.ledger.queue_wait.record(now - item.arrival)
         if self.watched:
-            self._emit(ItemDequeued, now, item.number, name, qsize)
+            self._emit((ItemDequeued, now, item.number, name, qsize))
         if self.max_age is not None and now - item.arrival > self.max_age:
             self.dropped(item, DropReason.STALE)
             return
@@ -203,7 +211,7 @@ class Pipeline:
                     # cancel it; its pending put must end in QueueShutDown, so the item is counted.
                     await asyncio.shield(producer)
                 await self.queue.join()
-                self._emit(QueueJoined, self.now)
+                self._emit((QueueJoined, self.now))
             immediate, deadline_passed = settings.mode == "immediate", False
         except TimeoutError:
             immediate, deadline_passed = True, True
@@ -211,7 +219,7 @@ class Pipeline:
             self._stop_now(workers, deadline_passed)
         else:
             self.shutdown_mode = "graceful"
-            self._emit(ShutdownCalled, self.now, False, False, self.queue.qsize())
+            self._emit((ShutdownCalled, self.now, False, False, self.queue.qsize()))
             self.queue.shutdown()
 
     def _stop_now(self, workers: list[asyncio.Task[None]], deadline_passed: bool) -> None:
@@ -219,13 +227,13 @@ class Pipeline:
         # each one is counted. No await in between, so nothing can sneak in.
         self._stopping_now = True
         self.shutdown_mode = "immediate"
-        self._emit(ShutdownCalled, self.now, True, deadline_passed, self.queue.qsize())
+        self._emit((ShutdownCalled, self.now, True, deadline_passed, self.queue.qsize()))
         while not self.queue.empty():
             item = self.queue.get_nowait()
             self.queue.task_done()
             self.ledger.abandoned[AbandonPlace.QUEUED] += 1
             self.ledger.left_queue(self.now)
-            self._emit(ItemAbandoned, self.now, item.number, AbandonPlace.QUEUED)
+            self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.QUEUED))
         self.ledger.qsize_changed(self.now, 0)
         self.queue.shutdown(immediate=True)
         for index, worker in enumerate(workers):
@@ -243,13 +251,13 @@ class Pipeline:
         self.producer_state = ProducerState.BLOCKED
         self.ledger.producer_blocked(self.now)
         if self.watched:
-            self._emit(ProducerBlocked, self.now, item.number, self.queue.qsize(), self.queue.maxsize)
+            self._emit((ProducerBlocked, self.now, item.number, self.queue.qsize(), self.queue.maxsize))
 
     def producer_unblocked(self, item: Item) -> None:
         self.producer_state = ProducerState.WAITING
         waited = self.ledger.producer_unblocked(self.now)
         if self.watched:
-            self._emit(ProducerUnblocked, self.now, item.number, waited)
+            self._emit((ProducerUnblocked, self.now, item.number, waited))
 
     def dropped(self, item: Item, reason: DropReason, admitted: Item | None = None) -> None:
         self.ledger.dropped[reason] += 1
@@ -258,22 +266,22 @@ class Pipeline:
         if self.watched:
             admitted_number = admitted.number if admitted is not None else None
             now = self.now
-            self._emit(ItemDropped, now, item.number, reason, admitted_number, now - item.arrival)
+            self._emit((ItemDropped, now, item.number, reason, admitted_number, now - item.arrival))
 
     def timed_out(self, item: Item, place: TimeoutPlace, worker: str | None = None) -> None:
         self.ledger.timed_out[place] += 1
-        self._emit(ItemTimedOut, self.now, item.number, place, worker)
+        self._emit((ItemTimedOut, self.now, item.number, place, worker))
 
     def rejected(self, item: Item) -> None:
         self.ledger.rejected_at_shutdown += 1
-        self._emit(ItemRejected, self.now, item.number)
+        self._emit((ItemRejected, self.now, item.number))
 
     def _abandon_in_worker(self, name: str, item: Item) -> None:
         # Cancelled by an immediate shutdown: the item is abandoned. Cancelled because the whole
         # run was interrupted (Ctrl-C): the item simply never finished.
         if self._stopping_now:
             self.ledger.abandoned[AbandonPlace.IN_WORKER] += 1
-            self._emit(ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name)
+            self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name))
 
     def _call_started(self, name: str, item: Item) -> None:
         self.in_flight += 1
@@ -283,7 +291,7 @@ class Pipeline:
             now = self.now
             if self.history is not None:
                 self.history.in_flight.changed(now, self.in_flight)
-            self._emit(CallStarted, now, item.number, name, self.in_flight)
+            self._emit((CallStarted, now, item.number, name, self.in_flight))
 
     def _handled(self, name: str, item: Item) -> None:
         now = self.now
@@ -291,32 +299,33 @@ class Pipeline:
         self.ledger.handled += 1
         self.ledger.latency.record(latency)
         if self.watched:
-            self._emit(ItemHandled, now, item.number, name, latency)
+            self._emit((ItemHandled, now, item.number, name, latency))
 
     def subscribe(self, observer: Observer) -> None:
         """Send every event to `observer` from now on."""
         self.observers.append(observer)
-        self.watched = True
+        self._listen()
 
     def keep_history(self, history: History) -> None:
         """Keep every event, and qsize and in-flight whenever they change, in `history`."""
         self.history = history
         self.ledger.qsize_bins = history.qsize
+        self._listen()
+
+    def _listen(self) -> None:
         self.watched = True
+        # A dashboard keeps a history and has no observers: its raw events go straight into the
+        # history's ring, a call into C rather than a Python function, several times per item.
+        only_history = self.history is not None and not self.observers
+        self._emit = self.history.record if only_history else self._send  # type: ignore[union-attr]
 
-    def _emit(self, event_type: type[Event], at: float, *fields: object) -> None:
-        """`event_type(at, *fields)` happened: keep it in the history, send it to the observers.
-
-        Rare events come straight here; the hot path, several times per item, checks
-        `self.watched` first, so that a headless run does not even compute the fields. The
-        event object is built only if an observer wants it (a history builds its own later).
-        """
+    def _send(self, raw: RawEvent) -> None:
+        """Keep `raw` in the history, if any, and send its event object to the observers."""
         if self.history is not None:
-            self.history.record((event_type, at, fields))
-        if self.observers:
-            event = event_type(at, *fields)  # type: ignore[call-arg]
-            for observer in self.observers:
-                observer(event)
+            self.history.record(raw)
+        event = raw[0](*raw[1:])
+        for observer in self.observers:
+            observer(event)
 
     def snapshot(self) -> Snapshot:
         """The pipeline's state now, for a dashboard frame."""
