@@ -18,7 +18,6 @@ from bpsim.events import (
     AbandonPlace,
     CallStarted,
     DropReason,
-    Event,
     ItemAbandoned,
     ItemDequeued,
     ItemDropped,
