@@ -2,9 +2,9 @@
 
 A watched run makes several events per item and a frame shows a dozen of them, so `History`
 keeps each event as the raw tuple the pipeline sends, `(type, time, *fields)`, and builds event
-objects only when a frame asks. qsize and in-flight go into `Bins` when they change: the highest value
-in each bin of simulated time, for the chart. Bins come from the simulated times of the changes,
-never from wall-clock frames, so the chart is the same at every speed and in an export.
+objects only when a frame asks. qsize and in-flight go into `Bins` when they change: the highest
+value in each bin of simulated time, for the chart. Bins come from the simulated times of the
+changes, never from wall-clock frames, so the chart is the same at every speed and in an export.
 """
 
 from __future__ import annotations

@@ -315,8 +315,10 @@ class Pipeline:
         self.watched = True
         # A dashboard keeps a history and has no observers: its raw events go straight into the
         # history's ring, a call into C rather than a Python function, several times per item.
-        only_history = self.history is not None and not self.observers
-        self._emit = self.history.record if only_history else self._send  # type: ignore[union-attr]
+        if self.history is not None and not self.observers:
+            self._emit = self.history.record
+        else:
+            self._emit = self._send
 
     def _send(self, raw: RawEvent) -> None:
         """Keep `raw` in the history, if any, and send its event object to the observers."""
