@@ -21,6 +21,7 @@ from typing import Any
 
 from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError, Problem, ScenarioError
+from bpsim.i18n import t
 from bpsim.metrics import METRICS
 from bpsim.scenario import Scenario
 from bpsim.signals import signals_held
@@ -53,7 +54,7 @@ def sweep_variants(
     Raises BpsimError unless one or two params are given, ScenarioError for bad options or values.
     """
     if not 1 <= len(params) <= MAX_PARAMS:
-        raise BpsimError("give one or two --param KEY=FROM..TO (or KEY=a,b,c); add --policy for another axis")
+        raise BpsimError(t("errors.param.count"))
     axes = ([policy_axis(policies)] if policies else []) + [parse_param(text) for text in params]
     return axes, build_variants([source], axes, overrides, seed)
 
@@ -64,8 +65,7 @@ def parse_param(text: str, option: str = "--param") -> Axis:
     A range of whole numbers stays whole (`1..50` is 1, 2, ..., 50); a decimal range is computed
     exactly (`0.1..0.3:0.1` is 0.1, 0.2, 0.3). Raises ScenarioError with one problem on bad syntax.
     """
-    usage = f"KEY=FROM..TO[:STEP] or KEY=a,b,c, e.g. {option} queue.maxsize=1..50"
-    key, values = split_assignment(text, option, usage)
+    key, values = split_assignment(text, option, t("errors.param.usage", option=option))
     match = _RANGE.match(values)
     if match is None:
         return parse_vary(text, option)
@@ -77,12 +77,12 @@ def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, .
         low, high = Decimal(start), Decimal(stop)
         by = Decimal(step) if step is not None else Decimal(1)
     except InvalidOperation:
-        raise ScenarioError([Problem(where, "a range needs numbers: FROM..TO or FROM..TO:STEP, e.g. 1..50:5")]) from None
+        raise ScenarioError([Problem(where, t("errors.param.numbers"))]) from None
     if by <= 0 or high < low:
-        raise ScenarioError([Problem(where, "a range goes up: FROM <= TO and a STEP above 0, e.g. 1..50:5")])
+        raise ScenarioError([Problem(where, t("errors.param.goes_up"))])
     count = int((high - low) / by) + 1
     if count > 10_000:
-        raise ScenarioError([Problem(where, f"{count} values is too many; use a larger STEP")])
+        raise ScenarioError([Problem(where, t("errors.param.too_many", count=count))])
     return tuple(str(low + index * by) for index in range(count))
 
 

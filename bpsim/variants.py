@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bpsim.errors import BpsimError, Problem, ScenarioError
+from bpsim.i18n import t
 from bpsim.loader import load_scenario
 from bpsim.scenario import Policy, Scenario, parse_policy
 
@@ -84,10 +85,10 @@ def parse_vary(text: str, option: str = "--vary") -> Axis:
     Raises ScenarioError with one problem when the syntax is wrong or fewer than two values are given.
     """
     where = f"{option} {text}"
-    key, values = split_assignment(text, option, f"KEY=V1,V2,..., e.g. {option} queue.maxsize=2,10,0")
+    key, values = split_assignment(text, option, t("errors.vary.usage", option=option))
     items = split_values(values)
     if len(items) < 2 or not all(items):
-        raise ScenarioError([Problem(where, f"give two or more values separated by commas, e.g. {option} {key}=2,10,0")])
+        raise ScenarioError([Problem(where, t("errors.vary.two_values", option=option, key=key))])
     if key == POLICY_KEY:
         return policy_axis(items, option)
     return Axis(key, tuple(items), where)
@@ -96,11 +97,11 @@ def parse_vary(text: str, option: str = "--vary") -> Axis:
 def split_assignment(text: str, option: str, usage: str) -> tuple[str, str]:
     """`KEY=VALUES` split into the dotted key and the text of its values.
 
-    Raises ScenarioError with one problem when there is no `=` or a part of the key is empty.
+    Raises ScenarioError with one problem, `usage`, when there is no `=` or a part of the key is empty.
     """
     key, equals, values = text.partition("=")
     if not equals or not all(part.strip() for part in key.split(".")):
-        raise ScenarioError([Problem(f"{option} {text}", f"expected {usage}")])
+        raise ScenarioError([Problem(f"{option} {text}", usage)])
     return key.strip(), values
 
 
@@ -142,9 +143,7 @@ def compare_variants(
     axes = ([policy_axis(policies)] if policies else []) + [parse_vary(text) for text in vary]
     variants = build_variants(sources, axes, overrides, seed)
     if len(variants) < 2:
-        raise BpsimError(
-            "nothing to compare: give --policy twice or more, --vary KEY=V1,V2,..., or two or more scenario files"
-        )
+        raise BpsimError(t("errors.compare.nothing"))
     return variants
 
 

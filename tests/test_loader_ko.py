@@ -95,3 +95,20 @@ def test_every_command_that_loads_a_scenario_reports_its_errors_in_korean(comman
     result = CliRunner().invoke(app, ["--lang", "ko", *command, "--set", "workers.count=0"])
     assert result.exit_code == 2, result.output
     assert "workers.count: 1 이상이어야 합니다 (받은 값: 0)" in result.output
+
+
+@pytest.mark.parametrize(
+    "command, line",
+    [
+        (["sweep", "burst", "--param", "queue.maxsize=9..1"], "--param queue.maxsize=9..1: 범위는 올라가야 합니다"),
+        (["sweep", "burst", "--param", "queue.maxsize"], "--param queue.maxsize: KEY=FROM..TO[:STEP] 또는"),
+        (["sweep", "burst"], "--param KEY=FROM..TO (또는 KEY=a,b,c)를 한두 개 주세요"),
+        (["compare", "burst", "--vary", "workers.count=4"], "--vary workers.count=4: 쉼표로 구분한 값을 둘 이상"),
+        (["compare", "burst"], "비교할 것이 없습니다"),
+    ],
+)
+def test_compare_and_sweep_option_errors_speak_korean_too(command: list[str], line: str):
+    result = CliRunner().invoke(app, ["--lang", "ko", *command])
+    assert result.exit_code == 2
+    assert line in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
