@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from rich.console import Console
+from rich.style import Style
 
 from bpsim.clock import Pacing
 from bpsim.engine import Simulation
 from bpsim.i18n import set_language
-from bpsim.render.dashboard import Header, dashboard
+from bpsim.events import Event, ItemEnqueued, ProducerBlocked, ShutdownCalled
+from bpsim.render.dashboard import Header, dashboard, event_line
 from bpsim.render.live import expected_duration, final_dashboard, watch
+from bpsim.render.trace import describe
 from bpsim.scenario import Scenario
 from tests.golden import assert_golden
 from tests.helpers import scenario
@@ -138,3 +142,16 @@ def test_the_dashboard_speaks_korean():
     text = frame_at(with_policy("block"), 5.0)
     assert "■ 차단됨" in text and "이벤트" in text
     assert_fits(text, 80, 23)
+
+
+def _description_style(event: Event) -> Style:
+    line = event_line(event)
+    return line.get_style_at_offset(Console(), len(line.plain) - len(describe(event)))
+
+
+def test_in_the_event_log_only_the_routine_steps_are_dimmed():
+    # A projector washes out dim text: "producer blocked" must not look like "enqueued".
+    assert _description_style(ItemEnqueued(1.0, 7, 3)).dim
+    assert not _description_style(ProducerBlocked(1.0, 8, 30, 30)).dim
+    shutdown = _description_style(ShutdownCalled(9.0, immediate=False))
+    assert shutdown.bold and not shutdown.dim

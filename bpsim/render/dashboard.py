@@ -384,8 +384,8 @@ def _event_log(events: Sequence[Event], rows: int, width: int) -> RenderableType
 def event_line(event: Event, time_format: str = "9.3f") -> Text:
     """`    4.250  <what happened>`: shutdown events highlighted, the routine steps dimmed; never wraps."""
     style = "bold magenta" if is_shutdown_event(event) else "dim" if isinstance(event, _ROUTINE) else ""
-    line = Text(f"{event.at:{time_format}}  ", style="dim")
-    line.append(describe(event), style=style)
+    # The time alone is dim: a style given to Text() would be the base of every span after it.
+    line = Text.assemble((f"{event.at:{time_format}}  ", "dim"), (describe(event), style))
     line.no_wrap = True
     line.overflow = "ellipsis"
     return line
