@@ -253,10 +253,19 @@ class Pipeline:
             self._emit((ProducerBlocked, self.now, item.number, self.queue.qsize(), self.queue.maxsize))
 
     def producer_unblocked(self, item: Item) -> None:
+        """`item` got into the queue after a blocked put."""
         self.producer_state = ProducerState.WAITING
         waited = self.ledger.producer_unblocked(self.now)
         if self.watched:
             self._emit((ProducerUnblocked, self.now, item.number, waited))
+
+    def producer_gave_up(self) -> None:
+        """A blocked put ended without the item: it timed out, or the queue was shut down.
+
+        No event of its own: the item's fate (timed out, rejected) is the event that follows.
+        """
+        self.producer_state = ProducerState.WAITING
+        self.ledger.producer_unblocked(self.now)
 
     def dropped(self, item: Item, reason: DropReason, admitted: Item | None = None) -> None:
         self.ledger.dropped[reason] += 1

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bpsim.compat import QueueFull
+from bpsim.compat import QueueFull, QueueShutDown
 from bpsim.events import DropReason, TimeoutPlace
 from bpsim.scenario import Policy
 
@@ -35,12 +35,13 @@ async def block(pipeline: Pipeline, item: Item) -> bool:
         async with asyncio.timeout(pipeline.put_timeout):
             await queue.put(item)
     except TimeoutError:
-        pipeline.producer_unblocked(item)
+        pipeline.producer_gave_up()
         pipeline.timed_out(item, TimeoutPlace.PUT)
         return False
-    except BaseException:
-        pipeline.producer_unblocked(item)
+    except QueueShutDown:
+        pipeline.producer_gave_up()  # the producer counts the item as rejected
         raise
+    # Cancelled (the whole run was stopped): the producer stays blocked, as it was at the stop.
     pipeline.producer_unblocked(item)
     return True
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
+from bpsim.engine import Simulation
 from bpsim.events import (
     CallStarted,
+    Event,
     ItemAbandoned,
     ItemDropped,
     ItemEnqueued,
     ItemHandled,
+    ItemRejected,
     ItemTimedOut,
+    ProducerBlocked,
+    ProducerState,
+    ProducerUnblocked,
     ShutdownCalled,
     WorkerExited,
 )
@@ -238,3 +247,32 @@ def test_an_item_blocked_in_put_when_the_deadline_passes_is_rejected():
     counts = result.counts
     assert (counts.abandoned_in_worker, counts.abandoned_queued, counts.rejected_at_shutdown) == (1, 1, 1)
     assert counts.in_progress == 0
+
+
+def test_a_put_that_ends_without_the_item_never_says_the_item_got_in():
+    # "producer unblocked: item 3 got in" is only for a put that succeeded; a put that timed out
+    # or was ended by the shutdown is told by the item's fate, the very next event.
+    timed_out = run_recording(five_at_once("block", put_timeout=0.4))[1]
+    shut_down = run_recording(
+        scenario(**FIVE_AT_ONCE | {"items": 3}, queue={"maxsize": 1}, shutdown={"mode": "immediate", "at": 1.0})
+    )[1]
+    for events, fate in ((timed_out, ItemTimedOut), (shut_down, ItemRejected)):
+        for blocked in of_type(events, ProducerBlocked):
+            after = next(e for e in events[events.index(blocked) + 1 :] if getattr(e, "item", None) == blocked.item)
+            assert isinstance(after, ProducerUnblocked | fate), after
+    assert [e.item for e in of_type(timed_out, ProducerUnblocked)] == [2]
+
+
+def test_a_run_stopped_while_the_producer_waits_in_put_shows_it_still_blocked():
+    simulation = Simulation([five_at_once("block")])
+
+    def stop_at_the_first_handled(event: Event) -> None:
+        if isinstance(event, ItemHandled) and event.item == 0:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, mid-run
+
+    simulation.subscribe(stop_at_the_first_handled)
+    with pytest.raises(KeyboardInterrupt):
+        simulation.run()
+    snapshot = simulation.pipelines[0].snapshot()
+    assert snapshot.producer is ProducerState.BLOCKED
+    assert simulation.results()[0].blocked_seconds == pytest.approx(1.0)
