@@ -15,6 +15,7 @@ from bpsim.engine import Simulation, run
 from bpsim.render.export import export
 from bpsim.render.live import LiveView, demo_speed, expected_duration, final_dashboard, watch
 from tests.helpers import scenario
+from tests.render import render
 from tests.test_dashboard import BURST
 
 SMALL = BURST | {"duration": 3.0}
@@ -139,6 +140,13 @@ def test_the_final_frame_says_stopped_after_an_interruption():
     with pytest.raises(KeyboardInterrupt), view:
         raise KeyboardInterrupt
     assert "■ stopped" in view.console.file.getvalue()
+
+
+def test_only_frames_of_a_running_simulation_show_the_keys():
+    view, _ = watched_view(speed=None)
+    assert "q quit" in render(view.frame(), width=80)
+    assert "q quit" not in render(view.frame("finished"), width=80)
+    assert "q quit" not in render(view.frame("stopped"), width=80)
 
 
 # -- the terminal --------------------------------------------------------------------------------------

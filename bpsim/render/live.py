@@ -181,6 +181,7 @@ class LiveView:
             speed=pacing.speed,
             behind=pacing.behind,
             title=title,
+            controls=status is None,  # a finished or stopped run has no keys left to press
         )
 
     # -- keys --------------------------------------------------------------------------------------
