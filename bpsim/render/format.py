@@ -4,13 +4,16 @@ from __future__ import annotations
 
 
 def seconds(value: float) -> str:
-    """A duration in the unit a person reads best: 12 ms, 1.25 s, 3 m 20 s."""
+    """A duration in the unit a person reads best: 12 ms, 1.25 s, 3 m 20 s, 27 h 46 m."""
     if value < 1.0:
         return f"{value * 1000:.0f} ms" if value >= 0.0005 or value == 0 else f"{value * 1000:.2f} ms"
     if value < 100:
         return f"{value:.2f} s"
-    minutes, rest = divmod(value, 60)
-    return f"{minutes:.0f} m {rest:02.0f} s"
+    minutes, rest = divmod(round(value), 60)  # rounded first: 179.6 s is 3 m 00 s, not 2 m 60 s
+    if minutes < 60:
+        return f"{minutes} m {rest:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} m"
 
 
 def number(value: float) -> str:
