@@ -158,7 +158,8 @@ class Pipeline:
 
     async def handle(self, index: int, name: str, item: Item) -> None:
         """One item: skip it if stale, else call downstream inside the semaphore and timeout."""
-        now = self.now
+        loop = asyncio.get_running_loop()  # `loop.time()` is a call less than `self.now`, per item
+        now = loop.time()
         qsize = self.queue.qsize()
         self.ledger.dequeued(now, qsize)
         self.ledger.queue_wait.record(now - item.arrival)
@@ -180,8 +181,8 @@ class Pipeline:
             finally:
                 self.in_flight -= 1
                 if self.history is not None:
-                    self.history.in_flight.changed(self.now, self.in_flight)
-        self._handled(name, item)
+                    self.history.in_flight.changed(loop.time(), self.in_flight)
+        self._handled(name, item, loop.time())
 
     def downstream_timeout(self) -> contextlib.AbstractAsyncContextManager[object]:
         """`asyncio.timeout(downstream.timeout)`, or with no timeout set a context that does nothing.
@@ -301,8 +302,7 @@ class Pipeline:
                 self.history.in_flight.changed(now, self.in_flight)
             self._emit((CallStarted, now, item.number, name, self.in_flight))
 
-    def _handled(self, name: str, item: Item) -> None:
-        now = self.now
+    def _handled(self, name: str, item: Item, now: float) -> None:
         latency = now - item.arrival
         self.ledger.handled += 1
         self.ledger.latency.record(latency)
