@@ -31,6 +31,8 @@ async def block(pipeline: Pipeline, item: Item) -> bool:
         queue.put_nowait(item)  # room now: the same as `await queue.put(item)`, minus a yield
         return True
     pipeline.producer_blocked(item)
+    # A CancelledError (the whole run was stopped) is not caught: the producer stays blocked in
+    # the final frame and the summary, as it was at the stop.
     try:
         async with asyncio.timeout(pipeline.put_timeout):
             await queue.put(item)
@@ -41,7 +43,6 @@ async def block(pipeline: Pipeline, item: Item) -> bool:
     except QueueShutDown:
         pipeline.producer_gave_up()  # the producer counts the item as rejected
         raise
-    # Cancelled (the whole run was stopped): the producer stays blocked, as it was at the stop.
     pipeline.producer_unblocked(item)
     return True
 
