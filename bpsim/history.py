@@ -62,12 +62,16 @@ class History:
     """The last `events` events of one pipeline, and its qsize and in-flight `Bins`."""
 
     def __init__(self, seconds_per_bin: float, *, events: int = 200, bins: int = 512) -> None:
-        self.seconds_per_bin = seconds_per_bin
         self.qsize = Bins(seconds_per_bin, bins)
         self.in_flight = Bins(seconds_per_bin, bins)
         self._raw: deque[RawEvent] = deque(maxlen=events)
         self.record = self._raw.append
         """Keep one raw event: the pipeline's hot path calls this."""
+
+    @property
+    def seconds_per_bin(self) -> float:
+        """The width of a bin of the chart, in simulated seconds (the same for both quantities)."""
+        return self.qsize.seconds_per_bin
 
     def events(self) -> list[Event]:
         """The last events, oldest first."""
