@@ -161,14 +161,14 @@ def _leave_interrupts_to_the_parent() -> None:
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Cancel the queued runs and end the running ones now, rather than wait for them."""
     # The executor has no public way to end running work before Python 3.14 (terminate_workers).
-    processes = list((pool._processes or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
+    for process in list((pool._processes or {}).values()):
         # SIGKILL, not SIGTERM: a worker forked a moment ago has not run its initializer yet
         # and still has the parent's handlers, which only note SIGTERM (`signals_held`).
         process.kill()
-    for process in processes:
-        process.join()
+    # The pool's own thread sees its workers die, fails their runs and reaps them; waiting for it
+    # here, rather than joining the workers beside it, leaves one waiter per worker (two raced,
+    # and the loser could see a reaped worker as still alive).
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_one(payload: tuple[dict[str, Any], str]) -> RunResult:
