@@ -7,6 +7,7 @@ clock, so a live view shows them in lockstep and an interrupted run still has pa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from bpsim.errors import Stalled
 from bpsim.events import Counts, Observer, ProducerState, WorkerState
 from bpsim.limits import LimitReached, Limits
 from bpsim.pipeline import Pipeline
+from bpsim.resilience import BreakerCounts, RetryCounts
 from bpsim.scenario import Scenario
 from bpsim.stats import LatencyStats
 
@@ -74,6 +76,12 @@ class RunResult:
     variant: str | None = None
     stopped_by: str | None = None
     """The limit that stopped the run ("max_items", "max_queued", "max_duration"), if one did."""
+    retry: RetryCounts | None = None
+    """Calls made, retries and retries the budget refused; None without `[retry]`."""
+    breaker: BreakerCounts | None = None
+    """Times the breaker opened and calls it refused; None without `[breaker]`."""
+    throttle_waited: float | None = None
+    """Seconds workers waited for the throttle's tokens, summed; None without `[throttle]`."""
 
     @property
     def mean_time_in_queue(self) -> float:
@@ -128,6 +136,14 @@ class RunResult:
             "queue_wait": self.queue_wait.to_json(),
             "throughput": self.throughput,
         }
+        # The client's resilience tables, each only when the scenario has it (so the JSON of a
+        # scenario without them is what it always was).
+        if self.retry is not None:
+            data["retry"] = dataclasses.asdict(self.retry)
+        if self.breaker is not None:
+            data["breaker"] = dataclasses.asdict(self.breaker)
+        if self.throttle_waited is not None:
+            data["throttle"] = {"waited_seconds": self.throttle_waited}
         return data
 
 
@@ -233,6 +249,9 @@ class Simulation:
             time_in_queue=pipeline.ledger.time_in_queue(end),
             variant=self.labels[index] if self.labels is not None else None,
             stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
+            retry=dataclasses.replace(pipeline.retry_counts) if pipeline.scenario.retry is not None else None,
+            breaker=pipeline.breaker.counts() if pipeline.breaker is not None else None,
+            throttle_waited=pipeline.throttle.waited_seconds if pipeline.throttle is not None else None,
         )
 
 

@@ -14,12 +14,35 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
-from types import TracebackType
 
-__all__ = ["Draws", "Jitter", "Backoff", "RetryBudget", "BreakerState", "CircuitBreaker", "Throttle"]
+__all__ = ["RetryCounts", "BreakerCounts", "Draws", "Jitter", "Backoff", "RetryBudget", "BreakerState", "CircuitBreaker", "Throttle"]
 
 _MASK = (1 << 64) - 1
+
+
+@dataclass(slots=True)
+class RetryCounts:
+    """What the retry loop did (JSON `retry`)."""
+
+    attempts: int = 0
+    """Calls made (sent to the downstream), first attempts and retries."""
+    retries: int = 0
+    """Of those, the retries."""
+    refused_by_budget: int = 0
+    """Retries the budget refused: not sent, their item gave up."""
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerCounts:
+    """What the circuit breaker did (JSON `breaker`)."""
+
+    opened: int
+    """Times it opened, again after a failed probe included."""
+    refused: int
+    """Calls it failed at once (reason circuit-open), without reaching the service."""
 
 
 class Draws:
@@ -155,11 +178,19 @@ class CircuitBreaker:
         self._recent_failures: deque[float] = deque()
         self._probes_sent = 0
         self._probes_passed = 0
+        self.on_change: Callable[[BreakerState, float], None] | None = None
+        """Called with the new state and the time whenever the state changes (it is noticed
+        when next asked: open → half-open at the first call after the cool-down)."""
+
+    def counts(self) -> BreakerCounts:
+        return BreakerCounts(self.opened, self.refused)
 
     def state(self, now: float) -> BreakerState:
         if self._state is BreakerState.OPEN and now >= self._since + self.cooldown:
             self._state, self._since = BreakerState.HALF_OPEN, self._since + self.cooldown
             self._probes_sent = self._probes_passed = 0
+            if self.on_change is not None:
+                self.on_change(self._state, now)
         return self._state
 
     def admit(self, now: float) -> int | None:
@@ -202,10 +233,12 @@ class CircuitBreaker:
     def _change(self, state: BreakerState, now: float) -> None:
         self._state, self._since = state, now
         self._epoch += 1
+        if self.on_change is not None:
+            self.on_change(state, now)
 
 
 class Throttle:
-    """A token bucket the client waits on before each call: `async with throttle:`.
+    """A token bucket the client waits on before each call: `await throttle.acquire()`.
 
     Tokens arrive at `rate` per second up to `burst`; each call takes one. A caller that finds
     none takes the next one still to come and sleeps until it arrives (the bucket goes into
@@ -221,7 +254,8 @@ class Throttle:
         self._tokens = float(burst)
         self._updated = 0.0
 
-    async def __aenter__(self) -> None:
+    async def acquire(self) -> None:
+        """Take a token, waiting for it if none is left."""
         now = asyncio.get_running_loop().time()
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
@@ -236,8 +270,3 @@ class Throttle:
                 raise
             finally:
                 self.waited_seconds += wait
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        """Nothing to give back: a token is spent once the call is sent."""

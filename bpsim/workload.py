@@ -8,13 +8,14 @@ numbers).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bpsim.scenario import ConstantService, ExponentialService, Producer, Scenario, UniformService
+from bpsim.scenario import ConstantService, ExponentialService, Producer, Scenario, Service, UniformService
 
-__all__ = ["Item", "items", "arrival_times", "service_times"]
+__all__ = ["Item", "items", "arrival_times", "service_times", "service_time_at"]
 
 
 class Item:
@@ -98,6 +99,19 @@ def service_times(scenario: Scenario) -> Iterator[float]:
         case UniformService(low=low, high=high):
             while True:
                 yield stream.uniform(low, high)
+
+
+def service_time_at(service: Service, u: float) -> float:
+    """The service time with cumulative probability `u` in [0, 1): a retry's call draws its own
+    (`resilience.Draws`), so a retry is not bound to repeat the first attempt's luck."""
+    match service:
+        case ConstantService(mean=mean):
+            return mean
+        case ExponentialService(mean=mean):
+            return -mean * math.log1p(-u)
+        case UniformService(low=low, high=high):
+            return low + u * (high - low)
+    raise AssertionError(service)
 
 
 def items(scenario: Scenario) -> Iterator[Item]:

@@ -1,0 +1,141 @@
+"""The worker's retry loop, breaker and throttle in the pipeline, on tiny scenarios computed by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from bpsim.engine import Simulation
+from bpsim.events import CallStarted, ItemAbandoned, ItemHandled, ItemTimedOut, RetryRefused, RetryScheduled
+from tests.helpers import of_type, run_recording, scenario
+
+BACK_TO_BACK = {"rate": "unlimited"}
+
+
+def slow_calls(items: int = 1, workers: int = 1, **tables: object):
+    """`items` put at t=0; every call takes 1 s and times out at 0.5 s."""
+    return scenario(
+        items=items,
+        producer=BACK_TO_BACK,
+        workers={"count": workers, "service": {"distribution": "constant", "mean": 1.0}},
+        downstream={"timeout": 0.5, **tables.pop("downstream", {})},  # type: ignore[dict-item]
+        **tables,
+    )
+
+
+NO_JITTER = {"initial": 0.1, "multiplier": 2.0, "max": 10.0, "jitter": "none"}
+
+
+def test_a_timeout_that_exhausts_its_attempts_stays_timed_out():
+    result, events = run_recording(slow_calls(retry={"attempts": 3, "backoff": NO_JITTER}))
+    # Calls [0, 0.5], sleep 0.1, [0.6, 1.1], sleep 0.2, [1.3, 1.8]: then it gives up, timed out.
+    assert [e.at for e in of_type(events, CallStarted)] == pytest.approx([0.0, 0.6, 1.3])
+    retries = of_type(events, RetryScheduled)
+    assert [(e.attempt, e.reason) for e in retries] == [(1, "timeout"), (2, "timeout")]
+    assert [e.at for e in retries] == pytest.approx([0.5, 1.1])
+    assert [e.sleep for e in retries] == pytest.approx([0.1, 0.2])
+    assert [e.at for e in of_type(events, ItemTimedOut)] == pytest.approx([1.8])
+    assert result.counts.timed_out_downstream == 1 and result.counts.finished == 1
+    assert result.retry is not None
+    assert (result.retry.attempts, result.retry.retries, result.retry.refused_by_budget) == (3, 2, 0)
+
+
+def test_the_backoff_sleep_holds_no_semaphore_slot():
+    # Semaphore(1), two workers, two attempts, backoff 1 s. Item 0 calls [0, 0.5] and sleeps to
+    # 1.5; item 1 takes the slot at 0.5 ([0.5, 1.0]) and sleeps to 2.0; item 0's retry [1.5, 2.0];
+    # item 1's retry [2.0, 2.5]. Had the sleep held the slot, item 1 would wait until 1.5.
+    s = slow_calls(2, 2, downstream={"concurrency": 1}, retry={"attempts": 2, "backoff": {**NO_JITTER, "initial": 1.0}})
+    result, events = run_recording(s)
+    calls = of_type(events, CallStarted)
+    assert [e.item for e in calls] == [0, 1, 0, 1]
+    assert [e.at for e in calls] == pytest.approx([0.0, 0.5, 1.5, 2.0])
+    assert result.max_in_flight == 1
+    assert result.counts.timed_out_downstream == 2
+
+
+def test_only_the_failures_listed_in_on_are_retried():
+    result, events = run_recording(slow_calls(retry={"attempts": 3, "on": ["error"]}))
+    assert of_type(events, RetryScheduled) == []
+    assert result.retry is not None and result.retry.attempts == 1
+
+
+def test_a_retry_draws_its_own_service_time():
+    # Exponential work of mean 1 s against a 1 s timeout: e^-1 = 37% of calls time out. With
+    # 3 attempts and independent draws, 0.37^3 = 5% give up; had a retry repeated the first
+    # attempt's work, every item that timed out once would time out three times (37%).
+    s = scenario(
+        items=2000,
+        producer={"rate": 0.5},
+        workers={"count": 1, "service": {"distribution": "exponential", "mean": 1.0}},
+        downstream={"timeout": 1.0},
+        retry={"attempts": 3, "backoff": NO_JITTER},
+    )
+    result, _ = run_recording(s)
+    # Binomial(2000, 0.0498): standard deviation 9.7 items; 4 of them is 39.
+    assert result.counts.timed_out_downstream == pytest.approx(2000 * 0.3679**3, abs=39)
+
+
+def test_a_spent_budget_refuses_the_retry_and_the_item_keeps_its_failure():
+    # ratio 0 and 0.1 retries per second over 10 s: one retry in the whole run. Five items at
+    # t=0, one worker: item 0's first retry is allowed, every other retry refused.
+    budget = {"ratio": 0.0, "min_per_second": 0.1, "window": 10.0}
+    result, events = run_recording(slow_calls(5, retry={"attempts": 3, "backoff": NO_JITTER, "budget": budget}))
+    assert result.retry is not None
+    assert (result.retry.attempts, result.retry.retries, result.retry.refused_by_budget) == (6, 1, 5)
+    assert [(e.item, e.attempt) for e in of_type(events, RetryRefused)] == [(0, 2), (1, 1), (2, 1), (3, 1), (4, 1)]
+    assert result.counts.timed_out_downstream == 5
+
+
+def test_a_throttle_spaces_the_calls_and_its_wait_is_counted():
+    # Five items at t=0, five workers, 2 calls per second with a burst of 1: calls at 0, 0.5,
+    # 1.0, 1.5 and 2.0; the waits add up to 0.5 + 1 + 1.5 + 2 = 5 s.
+    s = scenario(
+        items=5,
+        producer=BACK_TO_BACK,
+        workers={"count": 5, "service": {"distribution": "constant", "mean": 0.01}},
+        throttle={"rate": 2.0, "burst": 1},
+    )
+    result, events = run_recording(s)
+    assert [e.at for e in of_type(events, CallStarted)] == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0])
+    assert result.throttle_waited == pytest.approx(5.0)
+    assert result.counts.handled == 5
+
+
+def test_an_immediate_shutdown_abandons_an_item_sleeping_before_its_retry():
+    s = slow_calls(
+        retry={"attempts": 2, "backoff": {**NO_JITTER, "initial": 5.0}}, shutdown={"mode": "immediate", "at": 2.0}
+    )
+    result, events = run_recording(s)
+    assert [(e.at, e.place) for e in of_type(events, ItemAbandoned)] == [(2.0, "in-worker")]
+    assert result.counts.abandoned_in_worker == 1 and result.counts.in_progress == 0
+    assert result.retry is not None and result.retry.retries == 0
+
+
+def test_retries_meet_the_same_luck_under_every_variant():
+    # Item k's retries draw the same jitter and work whatever else differs (here the workers).
+    def variant(workers: int) -> Simulation:
+        return Simulation([
+            scenario(
+                items=300,
+                producer={"rate": 4.0},
+                workers={"count": workers, "service": {"distribution": "exponential", "mean": 0.5}},
+                downstream={"timeout": 0.6},
+                retry={"attempts": 4, "backoff": {"jitter": "full"}},
+            )
+        ])
+
+    first, second = variant(2), variant(8)
+    seen: list[dict[tuple[int, int], float]] = []
+    for simulation in (first, second):
+        events: list[object] = []
+        simulation.subscribe(events.append)
+        simulation.run()
+        seen.append({(e.item, e.attempt): e.sleep for e in of_type(events, RetryScheduled)})  # type: ignore[arg-type]
+    common = seen[0].keys() & seen[1].keys()
+    assert len(common) > 50
+    assert all(seen[0][key] == seen[1][key] for key in common)
+
+
+def test_without_the_new_tables_the_json_has_no_new_keys():
+    result, events = run_recording(slow_calls())
+    assert {"retry", "breaker", "throttle"}.isdisjoint(result.to_json())
+    assert of_type(events, ItemHandled) == []
