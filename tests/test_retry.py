@@ -6,6 +6,7 @@ import pytest
 
 from bpsim.engine import Simulation
 from bpsim.events import CallStarted, ItemAbandoned, ItemHandled, ItemTimedOut, RetryRefused, RetryScheduled
+from bpsim.render.trace import describe
 from tests.helpers import of_type, run_recording, scenario
 
 BACK_TO_BACK = {"rate": "unlimited"}
@@ -139,3 +140,11 @@ def test_without_the_new_tables_the_json_has_no_new_keys():
     result, events = run_recording(slow_calls())
     assert {"retry", "breaker", "throttle"}.isdisjoint(result.to_json())
     assert of_type(events, ItemHandled) == []
+
+
+def test_the_trace_says_each_retry_and_refusal_in_words():
+    budget = {"ratio": 0.0, "min_per_second": 0.1, "window": 10.0}
+    _, events = run_recording(slow_calls(2, retry={"attempts": 2, "backoff": NO_JITTER, "budget": budget}))
+    lines = [describe(e) for e in events]
+    assert "item 0: attempt 1 failed (timeout); worker-0 retries in 0.100 s" in lines
+    assert "item 1: retry budget spent, worker-0 gives up after 1 attempt(s) (timeout)" in lines
