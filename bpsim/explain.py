@@ -37,6 +37,9 @@ TOPICS: tuple[str, ...] = (
     "max-age",
     "semaphore",
     "timeout",
+    "retries",
+    "breaker",
+    "throttle",
     "shutdown",
     "little",
 )
