@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from dataclasses import asdict
@@ -24,7 +23,7 @@ from bpsim.limits import Limits, LimitReached
 from bpsim.loader import bundled_scenarios, find_scenario, load_scenario, scenario_from_text, scenario_problems
 from bpsim.metrics import METRICS, parse_metrics
 from bpsim.new import Kind, ask, defaults, scenario_toml
-from bpsim.output import check_writable, write_text
+from bpsim.output import check_writable, strict_json, write_text
 from bpsim.scenario import Scenario
 from bpsim.render import explain as explain_render
 from bpsim.render.comparison import comparison, sweep_chart, sweep_table
@@ -265,7 +264,7 @@ def run(
         results, exit_code = _run_to_the_end(simulation, view)
         result = results[0]
         if json_path is not None:
-            write_text(json_path, json.dumps(result_json(result), indent=2) + "\n")
+            write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
             picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
             for path, kind in ((svg, "svg"), (html, "html")):
@@ -383,7 +382,7 @@ def compare(
             view.watch(simulation)
         results, exit_code = _run_to_the_end(simulation, view)
         if json_path is not None:
-            write_text(json_path, json.dumps([result_json(r) for r in results], indent=2) + "\n")
+            write_text(json_path, strict_json([result_json(r) for r in results]))
         table = comparison(variants, results)
         if svg_path is not None:
             write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))

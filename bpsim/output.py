@@ -16,17 +16,40 @@ file over `/dev/null` turns the machine's /dev/null into a regular file.
 from __future__ import annotations
 
 import errno
+import json
+import math
 import os
 import stat
 import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from bpsim.errors import OutputError
 from bpsim.i18n import t
 
-__all__ = ["check_writable", "write_text"]
+__all__ = ["check_writable", "strict_json", "write_text"]
+
+
+def strict_json(data: Any) -> str:
+    """`data` as the JSON text every `--json` writes: indented, one final newline, strictly JSON.
+
+    Python writes an infinite or NaN float as `Infinity` / `NaN`, which no JSON parser accepts:
+    here they become null, the JSON for "no value", and `allow_nan=False` makes sure no other
+    path lets one through.
+    """
+    return json.dumps(_finite(data), indent=2, allow_nan=False) + "\n"
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    return data
 
 
 def check_writable(destination: str, protected: Iterable[str | Path] = ()) -> None:

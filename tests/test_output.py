@@ -243,3 +243,14 @@ def test_json_to_dev_stdout_redirected_to_a_file_adds_to_what_the_shell_opened(t
     assert text.startswith("before\n{")
     assert '"scenario": "Burst traffic"' in text
     assert files_in(tmp_path) == ["out.txt"]
+
+
+def test_json_text_writes_non_finite_numbers_as_null():
+    import json
+
+    from bpsim.output import strict_json
+
+    text = strict_json({"latency": {"mean": float("nan"), "max": float("inf")}, "rows": [1.5, float("-inf")]})
+    assert json.loads(text) == {"latency": {"mean": None, "max": None}, "rows": [1.5, None]}
+    assert "NaN" not in text and "Infinity" not in text
+    assert text.endswith("}\n")
