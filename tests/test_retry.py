@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bpsim.engine import Simulation
+from bpsim.errors import ScenarioError
 from bpsim.events import CallStarted, ItemAbandoned, ItemHandled, ItemTimedOut, RetryRefused, RetryScheduled
+from bpsim.i18n import set_language
+from bpsim.loader import scenario_from_text
 from bpsim.render.trace import describe
 from tests.helpers import of_type, run_recording, scenario
 
@@ -148,3 +151,50 @@ def test_the_trace_says_each_retry_and_refusal_in_words():
     lines = [describe(e) for e in events]
     assert "item 0: attempt 1 failed (timeout); worker-0 retries in 0.100 s" in lines
     assert "item 1: retry budget spent, worker-0 gives up after 1 attempt(s) (timeout)" in lines
+
+
+# -- the scenario keys ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "says"),
+    [
+        ("[retry]\nattempts = 0", "bad.toml:3: retry.attempts: must be 1 or more, not 0", None),
+        (
+            "[retry]\nbackoff = { initial = 1.0, max = 0.5 }",
+            "bad.toml:3: retry.backoff: max (0.5 s) is below initial (1.0 s); max caps every sleep, so make it at least initial",
+            "max (0.5초)가 initial (1.0초)보다 작습니다",
+        ),
+        ("[retry]\non = [\"timeout\", \"eror\"]", "bad.toml:3: retry.on[1]: must be 'timeout', 'error', 'rate-limited' or 'outage', not 'eror'", None),
+        ("[retry]\non = []", "bad.toml:3: retry.on: lists no failure to retry; name some of timeout, error, rate-limited, outage, or remove [retry]", "재시도할 실패가 없습니다"),
+        ("[retry]\nbudget = { ratio = -0.1 }", "bad.toml:3: retry.budget.ratio: must be 0 or more, not -0.1", None),
+        ("[retry]\nbackoff = { jitter = \"ful\" }", "bad.toml:3: retry.backoff.jitter: must be 'none', 'full', 'equal' or 'decorrelated', not 'ful'", None),
+        ("[breaker]\nprobes = 0", "bad.toml:3: breaker.probes: must be 1 or more, not 0", None),
+        ("[breaker]\ncooldown = -1", "bad.toml:3: breaker.cooldown: must be greater than 0, not -1", None),
+        ("[throttle]\nburst = 2", "bad.toml:2: throttle.rate: is missing; this table needs it", None),
+        ("[throttle]\nrate = 10\nbrust = 2", "bad.toml:4: throttle.brust: unknown key; did you mean 'burst'?", None),
+    ],
+)
+def test_a_bad_resilience_key_is_one_line_naming_file_line_and_key(table: str, line: str, says: str | None):
+    text = "duration = 10.0\n" + table + "\n"
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_text(text, "bad.toml")
+    assert [str(problem) for problem in caught.value.problems] == [line]
+    if says is not None:
+        set_language("ko")
+        try:
+            with pytest.raises(ScenarioError) as in_korean:
+                scenario_from_text(text, "bad.toml")
+        finally:
+            set_language("en")
+        assert says in str(in_korean.value.problems[0])
+
+
+def test_the_defaults_are_documented_ones():
+    s = scenario(duration=1.0, retry={}, breaker={}, throttle={"rate": 5.0})
+    assert s.retry is not None and s.breaker is not None and s.throttle is not None
+    assert (s.retry.attempts, s.retry.backoff.initial, s.retry.backoff.multiplier, s.retry.backoff.max) == (3, 0.1, 2.0, 10.0)
+    assert s.retry.backoff.jitter == "full" and s.retry.budget is None
+    assert s.retry.on == ["timeout", "error", "rate-limited", "outage"]
+    assert (s.breaker.failures, s.breaker.window, s.breaker.cooldown, s.breaker.probes) == (5, 10.0, 5.0, 1)
+    assert s.throttle.burst == 1
