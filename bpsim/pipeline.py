@@ -19,10 +19,12 @@ from bpsim.events import (
     BreakerChanged,
     CallStarted,
     DropReason,
+    FailReason,
     ItemAbandoned,
     ItemDequeued,
     ItemDropped,
     ItemEnqueued,
+    ItemFailed,
     ItemHandled,
     ItemProduced,
     ItemRejected,
@@ -44,6 +46,7 @@ from bpsim.events import (
 from bpsim.history import History, RawEvent
 from bpsim.ledger import Ledger
 from bpsim.limits import Limits, LimitReached
+from bpsim.outcomes import REJECTED_AT_SHUTDOWN
 from bpsim.resilience import Backoff, CircuitBreaker, Draws, Jitter, RetryBudget, RetryCounts, Throttle
 from bpsim.scenario import BackoffSettings, Scenario
 from bpsim.workload import Item, items, service_time_at
@@ -232,7 +235,7 @@ class Pipeline:
                 self._call_started(name, item, attempt)
                 try:
                     async with self.downstream_timeout():
-                        await self.downstream(item if not attempt else self._retried(item, attempt))
+                        await self.call_downstream(item if not attempt else self._retried(item, attempt), attempt)
                 except TimeoutError:
                     failure = "timeout"
                 finally:
@@ -263,8 +266,11 @@ class Pipeline:
         """
         return asyncio.timeout(self.call_timeout) if self.call_timeout is not None else _NO_TIMEOUT
 
-    async def downstream(self, item: Item) -> None:
-        """The downstream call (an API, a database): it takes the item's service time."""
+    async def call_downstream(self, item: Item, attempt: int = 0) -> None:
+        """One downstream call (an API, a database) for `item`: it takes the item's service time.
+
+        `attempt` is 0 for the first call; a retry's `item` carries that attempt's own work.
+        """
         await asyncio.sleep(item.service)
 
     async def stop(self, producer: asyncio.Task[None], workers: list[asyncio.Task[None]]) -> None:
@@ -303,7 +309,7 @@ class Pipeline:
         while not self.queue.empty():
             item = self.queue.get_nowait()
             self.queue.task_done()
-            self.ledger.abandoned[AbandonPlace.QUEUED] += 1
+            self.ledger.ended[AbandonPlace.QUEUED] += 1
             self.ledger.left_queue(self.now)
             self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.QUEUED))
         self.ledger.qsize_changed(self.now, 0)
@@ -341,7 +347,7 @@ class Pipeline:
         self.ledger.producer_unblocked(self.now)
 
     def dropped(self, item: Item, reason: DropReason, admitted: Item | None = None) -> None:
-        self.ledger.dropped[reason] += 1
+        self.ledger.ended[reason] += 1
         if reason is DropReason.EVICTED:
             self.ledger.left_queue(self.now)
         if self.watched:
@@ -354,7 +360,7 @@ class Pipeline:
         if failure == "timeout":  # a timeout that exhausted its attempts stays timed out
             self.timed_out(item, TimeoutPlace.DOWNSTREAM, worker)
         else:
-            raise AssertionError(f"no outcome for the failure {failure!r} yet")
+            self.failed(item, FailReason(failure), worker)
 
     def _retried(self, item: Item, attempt: int) -> Item:
         """Item `item` as its `attempt`-th call sees it: the same item with that call's own work."""
@@ -362,18 +368,23 @@ class Pipeline:
         return Item(item.number, item.arrival, service_time_at(self.scenario.workers.service, u))
 
     def timed_out(self, item: Item, place: TimeoutPlace, worker: str | None = None) -> None:
-        self.ledger.timed_out[place] += 1
+        self.ledger.ended[place] += 1
         self._emit((ItemTimedOut, self.now, item.number, place, worker))
 
+    def failed(self, item: Item, reason: FailReason, worker: str | None = None) -> None:
+        """The item's downstream call failed, or was refused, for `reason`: it ends as failed."""
+        self.ledger.failed(reason)
+        self._emit((ItemFailed, self.now, item.number, reason, worker))
+
     def rejected(self, item: Item) -> None:
-        self.ledger.rejected_at_shutdown += 1
+        self.ledger.end(REJECTED_AT_SHUTDOWN.name)
         self._emit((ItemRejected, self.now, item.number))
 
     def _abandon_in_worker(self, name: str, item: Item) -> None:
         # Cancelled by an immediate shutdown: the item is abandoned. Cancelled because the whole
         # run was interrupted (Ctrl-C): the item simply never finished.
         if self._stopping_now:
-            self.ledger.abandoned[AbandonPlace.IN_WORKER] += 1
+            self.ledger.ended[AbandonPlace.IN_WORKER] += 1
             self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name))
 
     def _call_started(self, name: str, item: Item, attempt: int) -> None:

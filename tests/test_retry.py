@@ -6,7 +6,16 @@ import pytest
 
 from bpsim.engine import Simulation
 from bpsim.errors import ScenarioError
-from bpsim.events import CallStarted, ItemAbandoned, ItemHandled, ItemTimedOut, RetryRefused, RetryScheduled
+from bpsim.events import (
+    BreakerChanged,
+    CallStarted,
+    ItemAbandoned,
+    ItemFailed,
+    ItemHandled,
+    ItemTimedOut,
+    RetryRefused,
+    RetryScheduled,
+)
 from bpsim.i18n import set_language
 from bpsim.loader import scenario_from_text
 from bpsim.render.trace import describe
@@ -104,6 +113,31 @@ def test_a_throttle_spaces_the_calls_and_its_wait_is_counted():
     assert result.counts.handled == 5
 
 
+def test_an_open_breaker_fails_calls_at_once_and_a_failed_probe_opens_it_again():
+    # One worker, an item every 0.5 s, every call times out at 0.5 s. Items 0 and 1 time out
+    # (at 0.5 and 1.0): two failures, the breaker opens at 1.0. Items 2..7 (1.0..3.5) fail at once.
+    # At 4.0 (cool-down 3 s) it is half-open: item 8 is the probe, times out at 4.5, and it
+    # opens again; item 9 (4.5) fails at once.
+    s = scenario(
+        items=10,
+        producer={"rate": 2.0, "arrivals": "constant"},
+        workers={"count": 1, "service": {"distribution": "constant", "mean": 1.0}},
+        downstream={"timeout": 0.5},
+        breaker={"failures": 2, "window": 10.0, "cooldown": 3.0, "probes": 1},
+    )
+    result, events = run_recording(s)
+    assert [(e.at, e.state) for e in of_type(events, BreakerChanged)] == [(1.0, "open"), (4.0, "half-open"), (4.5, "open")]
+    assert [e.item for e in of_type(events, ItemTimedOut)] == [0, 1, 8]
+    refused = of_type(events, ItemFailed)
+    assert [e.item for e in refused] == [2, 3, 4, 5, 6, 7, 9]
+    assert {e.reason for e in refused} == {"circuit-open"}
+    assert result.breaker is not None and (result.breaker.opened, result.breaker.refused) == (2, 7)
+    json = result.to_json()
+    assert json["breaker"] == {"opened": 2, "refused": 7}
+    assert json["items"]["failed"] == 7 and json["items"]["failed_by_reason"]["circuit-open"] == 7
+    assert [e.at for e in of_type(events, CallStarted)] == [0.0, 0.5, 4.0]  # refused calls never start
+
+
 def test_an_immediate_shutdown_abandons_an_item_sleeping_before_its_retry():
     s = slow_calls(
         retry={"attempts": 2, "backoff": {**NO_JITTER, "initial": 5.0}}, shutdown={"mode": "immediate", "at": 2.0}
@@ -198,3 +232,16 @@ def test_the_defaults_are_documented_ones():
     assert s.retry.on == ["timeout", "error", "rate-limited", "outage"]
     assert (s.breaker.failures, s.breaker.window, s.breaker.cooldown, s.breaker.probes) == (5, 10.0, 5.0, 1)
     assert s.throttle.burst == 1
+
+
+def test_the_trace_says_when_the_breaker_changes():
+    s = scenario(
+        items=3,
+        producer={"rate": 2.0, "arrivals": "constant"},
+        workers={"count": 1, "service": {"distribution": "constant", "mean": 1.0}},
+        downstream={"timeout": 0.5},
+        breaker={"failures": 1, "window": 10.0, "cooldown": 3.0},
+    )
+    _, events = run_recording(s)
+    lines = [describe(e) for e in events]
+    assert "circuit breaker open: calls fail at once (circuit-open) without reaching the service" in lines
