@@ -78,6 +78,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("p99", _latency("p99"), "lower", "seconds"),
     Metric("max-latency", _latency("max"), "lower", "seconds"),
     Metric("throughput", lambda r: r.throughput, "higher", "rate"),
+    # The client's resilience ([retry], [breaker], [throttle]): shown when some variant has them.
+    Metric("retries", lambda r: r.retry.retries if r.retry else 0, "lower", "count", optional=True),
+    Metric("refused-by-budget", lambda r: r.retry.refused_by_budget if r.retry else 0, "lower", "count", optional=True),
+    Metric("breaker-opened", lambda r: r.breaker.opened if r.breaker else 0, "lower", "count", optional=True),
+    Metric("throttle-wait", lambda r: r.throttle_waited or 0.0, "lower", "seconds", optional=True),
     Metric(UNFINISHED, lambda r: r.counts.unfinished, "lower", "count", words=f"outcome.label.{UNFINISHED}"),
 )
 """Every metric, in the order the comparison table shows them: the outcomes' first, from the table."""

@@ -18,8 +18,11 @@ from bpsim.events import (
 )
 from bpsim.i18n import set_language
 from bpsim.loader import scenario_from_text
+from bpsim.metrics import METRICS
+from bpsim.render.summary import summary
 from bpsim.render.trace import describe
 from tests.helpers import of_type, run_recording, scenario
+from tests.render import render
 
 BACK_TO_BACK = {"rate": "unlimited"}
 
@@ -245,3 +248,30 @@ def test_the_trace_says_when_the_breaker_changes():
     _, events = run_recording(s)
     lines = [describe(e) for e in events]
     assert "circuit breaker open: calls fail at once (circuit-open) without reaching the service" in lines
+
+
+# -- summary and compare -------------------------------------------------------------------------
+
+
+def test_the_summary_counts_retries_refusals_breaker_and_throttle():
+    budget = {"ratio": 0.0, "min_per_second": 0.1, "window": 10.0}
+    s = slow_calls(
+        5,
+        retry={"attempts": 3, "backoff": NO_JITTER, "budget": budget},
+        breaker={"failures": 100},
+        throttle={"rate": 100.0, "burst": 10},
+    )
+    text = render(summary(run_recording(s)[0]))
+    assert "retries                 1 of 6 calls, 5 refused by the budget" in text
+    assert "circuit breaker         opened 0×, 0 calls refused" in text
+    assert "throttle                0 ms waited for tokens, summed over workers" in text
+    assert "The retry budget refused 5 retries" in text
+
+
+def test_compare_shows_the_retry_metrics_only_where_a_variant_has_them():
+    names = [metric.name for metric in METRICS]
+    assert {"retries", "refused-by-budget", "breaker-opened", "throttle-wait"} <= set(names)
+    retried = run_recording(slow_calls(retry={"attempts": 3, "backoff": NO_JITTER}))[0]
+    once = run_recording(slow_calls())[0]
+    metric = next(m for m in METRICS if m.name == "retries")
+    assert metric.optional and [metric.value(retried), metric.value(once)] == [2, 0]
