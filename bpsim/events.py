@@ -24,6 +24,8 @@ __all__ = [
     "ItemTimedOut",
     "ItemRejected",
     "ItemAbandoned",
+    "ItemFailed",
+    "WorkWasted",
     "ItemDequeued",
     "CallStarted",
     "ItemHandled",
@@ -35,6 +37,7 @@ __all__ = [
     "WorkerState",
     "ProducerState",
     "Counts",
+    "ServiceState",
     "Snapshot",
 ]
 
@@ -115,6 +118,10 @@ class ItemTimedOut:
     item: int
     place: TimeoutPlace
     worker: str | None = None
+    after: float | None = None
+    """For a call to a modelled service: how long the client waited (its timeout)."""
+    service: str | None = None
+    """For a call to a modelled service: what became of the call there (service.Left)."""
 
 
 @dataclass(slots=True)
@@ -131,6 +138,30 @@ class ItemAbandoned:
     item: int
     place: AbandonPlace
     worker: str | None = None
+    service: str | None = None
+    """For a call to a modelled service cut by the shutdown: what became of it there (service.Left)."""
+
+
+@dataclass(slots=True)
+class ItemFailed:
+    """The service answered the item's call with a failure."""
+
+    at: float
+    item: int
+    reason: str
+    """service.FailReason: "error" (500), "rate-limited" (429) or "outage"."""
+    worker: str
+
+
+@dataclass(slots=True)
+class WorkWasted:
+    """The service is done with a call whose client had left: it finished it, or dropped it."""
+
+    at: float
+    item: int
+    seconds: float
+    """Work done on it (as a lone call's seconds), all for nothing."""
+    finished: bool
 
 
 @dataclass(slots=True)
@@ -190,6 +221,8 @@ Event = (
     | ItemTimedOut
     | ItemRejected
     | ItemAbandoned
+    | ItemFailed
+    | WorkWasted
     | ItemDequeued
     | CallStarted
     | ItemHandled
@@ -260,6 +293,20 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceState:
+    """The service's side of the call, when `[downstream]` models one (service.py)."""
+
+    in_service: int
+    capacity: int | None
+    waiting: int
+    """Calls waiting for a place inside the service: a queue the client cannot see."""
+    wasted_calls: int
+    wasted_seconds: float
+    outage: str | None
+    """The mode of the outage going on ("fail", "hang"), or None."""
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The pipeline at one instant (what a dashboard frame shows)."""
 
@@ -282,3 +329,5 @@ class Snapshot:
     latency_max: float
     shutdown: str | None
     """None, "graceful" or "immediate" once queue.shutdown() was called."""
+    service: ServiceState | None = None
+    """The service behind the call, when one is modelled."""

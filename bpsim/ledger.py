@@ -23,6 +23,8 @@ class Ledger:
         self.timed_out = {place: 0 for place in TimeoutPlace}
         self.rejected_at_shutdown = 0
         self.abandoned = {place: 0 for place in AbandonPlace}
+        self.failed_by_reason: dict[str, int] = {}
+        """Calls the service answered with a failure, by reason (service.FailReason)."""
         self.latency = LatencyStats()
         """From the item's scheduled arrival to the end of its call: blocked time counts."""
         self.queue_wait = LatencyStats()
@@ -92,6 +94,9 @@ class Ledger:
         """Total blocked time including a put still waiting at `now`."""
         ongoing = 0.0 if self._blocked_since is None else now - self._blocked_since
         return self.blocked_seconds + ongoing
+
+    def failed(self, reason: str) -> None:
+        self.failed_by_reason[reason] = self.failed_by_reason.get(reason, 0) + 1
 
     def counts(self) -> Counts:
         return Counts(
