@@ -317,7 +317,10 @@ class Pipeline:
         """The service answered `item`'s call with a failure (service.FailReason)."""
         self.ledger.failed(reason)
         if self.watched:
-            self._emit((ItemFailed, self.now, item.number, reason, worker))
+            now = self.now
+            if self.history is not None:
+                self.history.failed.changed(now, sum(self.ledger.failed_by_reason.values()))
+            self._emit((ItemFailed, now, item.number, reason, worker))
 
     def _wasted(self, number: int, seconds: float, finished: bool) -> None:
         """The service is done with a call nobody awaits: `seconds` of work for nothing."""
@@ -354,6 +357,8 @@ class Pipeline:
         self.ledger.handled += 1
         self.ledger.latency.record(latency)
         if self.watched:
+            if self.history is not None:
+                self.history.handled.changed(now, self.ledger.handled)
             self._emit((ItemHandled, now, item.number, name, latency))
 
     def subscribe(self, observer: Observer) -> None:
