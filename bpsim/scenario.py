@@ -244,9 +244,9 @@ class Workers(_Model):
 class RateLimit(_Model):
     """The service's token bucket: `rate` calls per second, `burst` at once; the rest get a 429."""
 
-    rate: PositiveSeconds = Field(description="tokens (calls) per second")
+    rate: Rate = Field(description="tokens (calls) per second")
     burst: float | None = Field(
-        default=None, ge=1, allow_inf_nan=False, description="the bucket's depth; default: one second's worth"
+        default=None, ge=1, le=MAX_RATE, allow_inf_nan=False, description="the bucket's depth; default: one second's worth"
     )
 
     @property
@@ -258,7 +258,7 @@ class RateLimit(_Model):
 class Outage(_Model):
     """A window in which the service is down."""
 
-    at: float = Field(ge=0, allow_inf_nan=False, description="start of the outage, seconds")
+    at: Seconds = Field(description="start of the outage, seconds")
     duration: PositiveSeconds = Field(description="length of the outage, seconds")
     mode: Literal["fail", "hang"] = Field(
         default="fail", description='"fail": refused at once; "hang": no answer until the outage ends'
@@ -272,9 +272,15 @@ class Downstream(_Model):
 
     concurrency: int | None = Field(default=None, ge=1, description="asyncio.Semaphore size; none = no limit")
     timeout: PositiveSeconds | None = None
-    capacity: int | None = Field(default=None, description="calls the service works on at once; none = no limit")
-    contention: float = Field(default=0.0, ge=0, allow_inf_nan=False, description="USL σ: the serialised share")
-    coherency: float = Field(default=0.0, ge=0, allow_inf_nan=False, description="USL κ: the cost of keeping calls consistent")
+    capacity: int | None = Field(
+        default=None, le=1_000_000, description="calls the service works on at once; none = no limit"
+    )
+    # σ is a share, 0 to 1. κ = 1 already has two calls together do less than one alone
+    # (X(2) = 2/3), so 1 bounds it too, which keeps 1 + σ(n−1) + κ·n(n−1) far from overflowing.
+    contention: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False, description="USL σ: the serialised share")
+    coherency: float = Field(
+        default=0.0, ge=0, le=1, allow_inf_nan=False, description="USL κ: the cost of keeping calls consistent"
+    )
     cancel_abandoned: bool = Field(default=False, description="the service drops a call once its client has left")
     errors: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False, description="share of calls that fail (500)")
     rate_limit: RateLimit | None = None

@@ -433,3 +433,34 @@ def test_rate_limit_burst_defaults_to_one_second_of_tokens():
     assert Downstream.model_validate({"rate_limit": {"rate": 20.0}}).rate_limit.depth == 20.0
     assert Downstream.model_validate({"rate_limit": {"rate": 0.5}}).rate_limit.depth == 1.0
     assert Downstream.model_validate({"rate_limit": {"rate": 5.0, "burst": 2}}).rate_limit.depth == 2.0
+
+
+# -- docs/downstream.md's example: collapse and two cures ---------------------------------------
+
+CONTENDED_API = dict(
+    name="Contended API",
+    seed=3,
+    duration=60.0,
+    producer={"rate": 12.0, "bursts": [{"at": 20.0, "duration": 10.0, "rate": 30.0}]},
+    queue={"maxsize": 200},
+    workers={"count": 40, "service": {"distribution": "exponential", "mean": 0.5}},
+    downstream={"timeout": 2.0, "contention": 0.05, "coherency": 0.01},
+)
+
+
+@pytest.mark.parametrize(
+    ("downstream", "handled", "timed_out", "wasted_seconds", "max_in_service"),
+    [
+        ({}, 60, 871, 33, 840),
+        ({"concurrency": 10}, 396, 535, 275, 233),
+        ({"cancel_abandoned": True}, 389, 542, 115, 40),
+    ],
+)
+def test_the_documented_collapse_and_its_cures(downstream, handled, timed_out, wasted_seconds, max_in_service):
+    s = scenario(**CONTENDED_API | {"downstream": CONTENDED_API["downstream"] | downstream})
+    result = run(s)
+    assert (result.counts.handled, result.counts.timed_out) == (handled, timed_out)
+    assert result.service is not None
+    assert result.service.wasted_calls == timed_out  # every call given up on got some work
+    assert round(result.service.wasted_seconds) == wasted_seconds
+    assert result.service.max_in_service == max_in_service
