@@ -18,6 +18,7 @@ from bpsim.events import (
     AbandonPlace,
     CallStarted,
     DropReason,
+    FailReason,
     ItemAbandoned,
     ItemDequeued,
     ItemDropped,
@@ -44,6 +45,7 @@ from bpsim.events import (
 from bpsim.history import History, RawEvent
 from bpsim.ledger import Ledger
 from bpsim.limits import Limits, LimitReached
+from bpsim.outcomes import REJECTED_AT_SHUTDOWN
 from bpsim.scenario import Scenario
 from bpsim.service import CallFailed, Service, models_a_service
 from bpsim.workload import Item, items, luck
@@ -259,7 +261,7 @@ class Pipeline:
         while not self.queue.empty():
             item = self.queue.get_nowait()
             self.queue.task_done()
-            self.ledger.abandoned[AbandonPlace.QUEUED] += 1
+            self.ledger.ended[AbandonPlace.QUEUED] += 1
             self.ledger.left_queue(self.now)
             self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.QUEUED))
         self.ledger.qsize_changed(self.now, 0)
@@ -297,7 +299,7 @@ class Pipeline:
         self.ledger.producer_unblocked(self.now)
 
     def dropped(self, item: Item, reason: DropReason, admitted: Item | None = None) -> None:
-        self.ledger.dropped[reason] += 1
+        self.ledger.ended[reason] += 1
         if reason is DropReason.EVICTED:
             self.ledger.left_queue(self.now)
         if self.watched:
@@ -306,20 +308,20 @@ class Pipeline:
             self._emit((ItemDropped, now, item.number, reason, admitted_number, now - item.arrival))
 
     def timed_out(self, item: Item, place: TimeoutPlace, worker: str | None = None) -> None:
-        self.ledger.timed_out[place] += 1
+        self.ledger.ended[place] += 1
         if place is TimeoutPlace.DOWNSTREAM and self.service is not None:
             # What the service does with the call its client just left (service.Left).
             self._emit((ItemTimedOut, self.now, item.number, place, worker, self.call_timeout, self.service.last_left))
         else:
             self._emit((ItemTimedOut, self.now, item.number, place, worker))
 
-    def failed(self, item: Item, reason: str, worker: str) -> None:
-        """The service answered `item`'s call with a failure (service.FailReason)."""
+    def failed(self, item: Item, reason: FailReason, worker: str | None = None) -> None:
+        """The item's downstream call failed, or was refused, for `reason`: it ends as failed."""
         self.ledger.failed(reason)
         if self.watched:
             now = self.now
             if self.history is not None:
-                self.history.failed.changed(now, sum(self.ledger.failed_by_reason.values()))
+                self.history.failed.changed(now, self.ledger.counts().failed)
             self._emit((ItemFailed, now, item.number, reason, worker))
 
     def _wasted(self, number: int, seconds: float, finished: bool) -> None:
@@ -327,14 +329,14 @@ class Pipeline:
         self._emit((WorkWasted, self.now, number, seconds, finished))
 
     def rejected(self, item: Item) -> None:
-        self.ledger.rejected_at_shutdown += 1
+        self.ledger.end(REJECTED_AT_SHUTDOWN.name)
         self._emit((ItemRejected, self.now, item.number))
 
     def _abandon_in_worker(self, index: int, item: Item) -> None:
         # Cancelled by an immediate shutdown: the item is abandoned. Cancelled because the whole
         # run was interrupted (Ctrl-C): the item simply never finished.
         if self._stopping_now:
-            self.ledger.abandoned[AbandonPlace.IN_WORKER] += 1
+            self.ledger.ended[AbandonPlace.IN_WORKER] += 1
             name = f"worker-{index}"
             if self.service is not None and self.worker_states[index] is WorkerState.CALLING:
                 # The cancellation came through the service's call: what became of it there.

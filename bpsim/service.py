@@ -37,11 +37,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bpsim.outcomes import FailReason
 from bpsim.scenario import Downstream, Outage
 
 __all__ = [
     "CallFailed",
-    "FailReason",
     "Left",
     "Service",
     "ServiceTotals",
@@ -51,21 +51,10 @@ __all__ = [
 ]
 
 
-class FailReason:
-    """Why the service failed a call (the reasons of the `failed` outcome)."""
-
-    ERROR = "error"
-    """The work was done, and the answer was an error (a 500)."""
-    RATE_LIMITED = "rate-limited"
-    """The token bucket was empty: refused at once (a 429)."""
-    OUTAGE = "outage"
-    """The service was down: refused at once ("fail"), or no answer until the outage ended ("hang")."""
-
-
 class CallFailed(Exception):
-    """The service answered the call with a failure; `reason` is one of `FailReason`'s."""
+    """The service answered the call with a failure: an error, a 429, an outage (`reason`)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: FailReason) -> None:
         super().__init__(reason)
         self.reason = reason
 

@@ -69,6 +69,8 @@ def describe(event: Event) -> str:
             return t("trace.gave_up", item=item, worker=worker, after=after, fate=t(f"trace.fate.{fate}"))
         case ItemTimedOut(item=item, worker=worker):
             return t("trace.call_timeout", item=item, worker=worker)
+        case ItemFailed(item=item, reason=reason, worker=worker):
+            return t(f"trace.failed.{reason}", item=item, worker=worker)
         case ItemRejected(item=item):
             return t("trace.rejected", item=item)
         case ItemAbandoned(item=item, place=AbandonPlace.QUEUED):
@@ -77,8 +79,6 @@ def describe(event: Event) -> str:
             return t("trace.abandoned_in_service", item=item, worker=worker, fate=t(f"trace.fate.{fate}"))
         case ItemAbandoned(item=item, worker=worker):
             return t("trace.abandoned_in_worker", item=item, worker=worker)
-        case ItemFailed(item=item, reason=reason):
-            return t(f"trace.failed.{reason}", item=item)
         case WorkWasted(item=item, seconds=seconds, finished=True):
             return t("trace.wasted_finished", item=item, seconds=seconds)
         case WorkWasted(item=item, seconds=seconds):
