@@ -238,7 +238,6 @@ class ProducerState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-@dataclass(frozen=True, slots=True)
 class ServiceState:
     """The service's side of the call, when `[downstream]` models one (service.py)."""
 

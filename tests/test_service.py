@@ -332,8 +332,11 @@ def test_failed_calls_end_their_items_as_failed():
     result, events = run_recording(s)
     failed = of_type(events, ItemFailed)
     assert [(e.item, e.reason, e.at) for e in failed] == [(1, "rate-limited", 0.0), (2, "rate-limited", 0.0), (3, "rate-limited", 0.0)]
-    assert describe(failed[0]) == "item 1 failed: the service refused it (429, rate limited)"
+    assert describe(failed[0]) == "item 1 failed: the service's rate limit refused the call, 429 (worker-1)"
     assert [e.item for e in of_type(events, ItemHandled)] == [0]
+    assert (result.counts.failed, result.counts.failed_rate_limited, result.counts.unfinished) == (3, 3, 0)
+    items = result.to_json()["items"]
+    assert (items["failed"], items["failed_by_reason"]["rate-limited"]) == (3, 3)
 
 
 def test_errors_fail_their_share_of_items_and_the_same_items_under_every_variant():

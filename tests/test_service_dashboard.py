@@ -37,7 +37,7 @@ def test_during_the_burst_the_box_shows_the_hidden_queue_and_the_wasted_work():
 def test_an_outage_is_shown_on_the_box():
     s = contended(outages=[{"at": 5.0, "duration": 2.0, "mode": "fail"}])
     text = frame_at(s, 5.5)
-    assert "OUTAGE fail" in text and "failed: the service is down (outage)" in text
+    assert "OUTAGE fail" in text and "failed: the service is down" in text
     assert_golden("dashboard-service-outage", text)
 
 
