@@ -11,7 +11,6 @@ import difflib
 import re
 import tomllib
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from bpsim.errors import Problem, ScenarioError
 from bpsim.i18n import t
+from bpsim.library import bundled_scenarios
 from bpsim.scenario import Scenario
 
 __all__ = ["find_scenario", "bundled_scenarios", "load_scenario", "scenario_problems", "scenario_from_text"]
@@ -51,12 +51,6 @@ _SAID_SHORTER = frozenset({
 
 # Unions that pydantic tries member by member report one error per member: say it once instead.
 _UNION_MESSAGES = {("producer", "rate"): "errors.value.rate"}
-
-
-def bundled_scenarios() -> list[Path]:
-    """The scenarios shipped inside the bpsim package, sorted by name."""
-    folder = _bundled_folder()
-    return sorted(folder.glob("*.toml"), key=lambda p: p.name) if folder.is_dir() else []
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
@@ -137,11 +131,6 @@ def scenario_from_text(
     if problems:
         raise ScenarioError(problems)
     return scenario
-
-
-def _bundled_folder() -> Path:
-    # bpsim installs as plain files (setuptools, not zipped), so the package folder is a real path.
-    return Path(str(resources.files("bpsim") / "scenarios"))
 
 
 _MAX_BYTES = 1_000_000
@@ -366,3 +355,21 @@ def _line_of(path: KeyPath, lines: dict[KeyPath, int]) -> int:
         if path[:depth] in lines:
             return lines[path[:depth]]
     return 1
+
+
+def key_paths() -> list[str]:
+    """Every dotted key a scenario may set ("queue.maxsize", "producer.rate"...), for `--set`
+    completion and for suggesting "queue.maxsize" when someone writes "maxsize"."""
+    paths: list[str] = []
+
+    def walk(models: list[type[BaseModel]], prefix: str) -> None:
+        for name in dict.fromkeys(f for m in models for f in m.model_fields):
+            fields = [m.model_fields[name] for m in models if name in m.model_fields]
+            inner = [m for f in fields for m in _models_in(f.annotation)]
+            if inner and not any(get_origin(f.annotation) is list for f in fields):
+                walk(inner, f"{prefix}{name}.")
+            else:
+                paths.append(prefix + name)
+
+    walk([Scenario], "")
+    return paths
