@@ -68,9 +68,9 @@ q too (exit 0); the summary then counts the unfinished items. A run stopped by -
 
 {POLICIES}"""
 
-READER_GONE = 128 + signal.SIGPIPE
-"""The exit code when stdout's reader went away (`bpsim run X --trace | head`), as a shell reports
-a program killed by SIGPIPE."""
+READER_GONE = 141
+"""The exit code when stdout's reader went away (`bpsim run X --trace | head`): 128 + SIGPIPE (13),
+as a shell reports a program killed by SIGPIPE (written out: Windows has no signal.SIGPIPE)."""
 
 
 # -- names for shell completion ----------------------------------------------------------------------
@@ -332,7 +332,7 @@ def _keys_fd() -> int | None:
     A background process (`timeout`, `cmd &`) that changes the terminal's modes is stopped by
     the kernel (SIGTTOU): then the dashboard still draws, without keys (Ctrl-C still works).
     """
-    if not sys.stdin.isatty():
+    if not sys.stdin.isatty() or not hasattr(os, "tcgetpgrp"):  # Windows: no keys, no job control
         return None
     fd = sys.stdin.fileno()
     return fd if os.tcgetpgrp(fd) == os.getpgrp() else None
