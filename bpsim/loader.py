@@ -189,10 +189,21 @@ def _parse_override(override: str) -> tuple[KeyPath, Any]:
     parts = tuple(part.strip() for part in key.split("."))
     if not equals or not all(parts):
         raise ValueError(t("errors.set.usage"))
-    try:
-        return parts, tomllib.loads(f"v = {value}")["v"]
-    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
-        return parts, value.strip()  # unquoted words: --set queue.policy=drop-oldest
+    for text in (value, _BARE_WORD.sub(_quoted, value)):
+        try:
+            return parts, tomllib.loads(f"v = {text}")["v"]
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+            pass
+    return parts, value.strip()  # unquoted words: --set queue.policy=drop-oldest
+
+
+# A bare word as a value inside an inline table: --set 'queue={maxsize=5, policy=drop-oldest}'.
+_BARE_WORD = re.compile(r"(=\s*)([A-Za-z_][A-Za-z0-9_.-]*)(?=\s*[,}])")
+
+
+def _quoted(match: re.Match[str]) -> str:
+    word = match.group(2)
+    return match.group(0) if word in ("true", "false", "inf", "nan") else f'{match.group(1)}"{word}"'
 
 
 def _assign(data: dict[str, Any], key: KeyPath, value: Any) -> None:
@@ -262,7 +273,7 @@ def _message(detail: Any, path: KeyPath, is_union_member: bool) -> str:
         return t(_UNION_MESSAGES.get(path, "errors.value.wrong_type"), shown=shown)
     if kind == "extra_forbidden":
         names = list(dict.fromkeys(f for m in _models_at(path[:-1]) for f in m.model_fields))
-        close = difflib.get_close_matches(str(path[-1]), names, n=1)
+        close = difflib.get_close_matches(str(path[-1]), names, n=1) or _deeper_key(path)
         if close:
             return t("errors.value.unknown_key_close", name=close[0])
         return t("errors.value.unknown_key", names=", ".join(names))
@@ -275,6 +286,17 @@ def _message(detail: Any, path: KeyPath, is_union_member: bool) -> str:
     if kind == "literal_error":  # pydantic joins the choices with an English " or "
         ctx = {**ctx, "expected": ctx["expected"].replace(" or ", f" {t('errors.or')} ")}
     return t(f"errors.value.{kind}", shown=shown, **ctx) if kind in _SAID_SHORTER else detail["msg"]
+
+
+def _deeper_key(path: KeyPath) -> list[str]:
+    """A key of a table inside the one at `path[:-1]` that `path[-1]` is close to: "maxsize" at the
+    top level -> ["queue.maxsize"] (the user forgot the table). At most one: else nothing."""
+    prefix = _dotted(path[:-1]) + "." if len(path) > 1 else ""
+    inside = [key.removeprefix(prefix) for key in key_paths() if key.startswith(prefix)]
+    leaves = {key: key.rsplit(".", 1)[-1] for key in inside if "." in key}
+    close = difflib.get_close_matches(str(path[-1]), list(set(leaves.values())), n=1, cutoff=0.8)
+    found = [key for key, leaf in leaves.items() if close and leaf == close[0]]
+    return found if len(found) == 1 else []
 
 
 def _show(value: Any) -> str:
