@@ -319,6 +319,17 @@ def _one_stdout(**outputs: bool) -> None:
         raise BpsimError(t("errors.stdout.twice", first=on_stdout[0], second=on_stdout[1]))
 
 
+def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
+    """Refuse, before a long run, result paths that could not be written or are a scenario file."""
+    from bpsim.loader import find_scenario
+    from bpsim.output import check_writable
+
+    protected = [find_scenario(source) for source in scenarios]
+    for path in paths:
+        if path is not None:
+            check_writable(path, protected)
+
+
 def _pace(speed: str | None, *scenarios: Scenario) -> float | None:
     """The dashboard's speed: --speed X, None for max, or a demo of about 20 wall seconds."""
     from bpsim.render.live import demo_speed
@@ -406,9 +417,10 @@ def run(
         _one_stdout(**{"--trace": trace, "--json -": json_path == "-", "--svg -": svg == "-", "--html -": html == "-"})
         from bpsim.engine import Simulation
         from bpsim.loader import load_scenario
-        from bpsim.output import write_text
+        from bpsim.output import strict_json, write_text
 
         loaded = load_scenario(scenario, overrides or [], seed)
+        _check_outputs([json_path, svg, html], [scenario])
         view = None
         if live and _interactive(console) and not trace and json_path != "-":
             from bpsim.render.live import LiveView
@@ -434,7 +446,7 @@ def run(
             _reader_gone()
         result = results[0]
         if json_path is not None:
-            write_text(json_path, _dumps(result_json(result)))
+            write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
             from bpsim.render.export import export
             from bpsim.render.live import final_dashboard
@@ -451,12 +463,6 @@ def run(
         _show(console, summary(result))
     if exit_code is not None:
         raise typer.Exit(exit_code)
-
-
-def _dumps(data: Any) -> str:
-    import json
-
-    return json.dumps(data, indent=2) + "\n"
 
 
 @app.command()
@@ -570,13 +576,14 @@ def compare(
     try:
         _one_stdout(**{"--json -": json_path == "-", "--svg -": svg_path == "-"})
         from bpsim.engine import Simulation
-        from bpsim.output import write_text
+        from bpsim.output import strict_json, write_text
         from bpsim.render.comparison import comparison
         from bpsim.render.export import export
         from bpsim.variants import compare_variants
 
         variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
         loaded = [v.scenario for v in variants]
+        _check_outputs([json_path, svg_path], scenarios)
         view = None
         if live and _interactive(console) and json_path != "-":
             from bpsim.render.compare_live import varied_line
@@ -595,7 +602,7 @@ def compare(
             view.watch(simulation)
         results, exit_code = _run_to_the_end(simulation, view)
         if json_path is not None:
-            write_text(json_path, _dumps([result_json(r) for r in results]))
+            write_text(json_path, strict_json([result_json(r) for r in results]))
         table = comparison(variants, results)
         if svg_path is not None:
             write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
@@ -655,6 +662,7 @@ def sweep(
 
         metrics = parse_metrics(metric_names)
         axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
+        _check_outputs([csv_path, json_path], [scenario])
         total = len(variants)
         variants, results, exit_code = _sweep_to_the_end(variants, jobs)
         if csv_path is not None:
