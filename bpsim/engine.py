@@ -20,6 +20,7 @@ from bpsim.outcomes import OUTCOMES, UNFINISHED
 from bpsim.pipeline import Pipeline
 from bpsim.resilience import BreakerCounts, RetryCounts
 from bpsim.scenario import Scenario
+from bpsim.service import ServiceTotals
 from bpsim.stats import LatencyStats
 
 __all__ = ["Distribution", "RunResult", "Simulation", "run"]
@@ -83,6 +84,8 @@ class RunResult:
     """Times the breaker opened and calls it refused; None without `[breaker]`."""
     throttle_waited: float | None = None
     """Seconds workers waited for the throttle's tokens, summed; None without `[throttle]`."""
+    service: ServiceTotals | None = None
+    """What the service behind the call did, when `[downstream]` models one."""
 
     @property
     def mean_time_in_queue(self) -> float:
@@ -116,7 +119,7 @@ class RunResult:
                 "mean_time_in_queue": self.mean_time_in_queue,
             },
             "producer": {"blocked_seconds": self.blocked_seconds},
-            "downstream": {"concurrency": scenario.downstream.concurrency, "max_in_flight": self.max_in_flight},
+            "downstream": self._downstream_json(),
             "latency": self.latency.to_json(),
             "queue_wait": self.queue_wait.to_json(),
             "throughput": self.throughput,
@@ -129,6 +132,18 @@ class RunResult:
             data["breaker"] = dataclasses.asdict(self.breaker)
         if self.throttle_waited is not None:
             data["throttle"] = {"waited_seconds": self.throttle_waited}
+        return data
+
+    def _downstream_json(self) -> dict[str, Any]:
+        downstream = self.scenario.downstream
+        data: dict[str, Any] = {"concurrency": downstream.concurrency, "max_in_flight": self.max_in_flight}
+        if self.service is not None:  # only with a service modelled: without, the JSON is as it was
+            data |= {
+                "capacity": downstream.capacity,
+                "max_in_service": self.service.max_in_service,
+                "wasted_calls": self.service.wasted_calls,
+                "wasted_seconds": self.service.wasted_seconds,
+            }
         return data
 
 
@@ -248,6 +263,7 @@ class Simulation:
             retry=dataclasses.replace(pipeline.retry_counts) if pipeline.scenario.retry is not None else None,
             breaker=pipeline.breaker.counts() if pipeline.breaker is not None else None,
             throttle_waited=pipeline.throttle.waited_seconds if pipeline.throttle is not None else None,
+            service=pipeline.service.totals(end) if pipeline.service is not None else None,
         )
 
 

@@ -145,9 +145,14 @@ def reason_words(reason: Reason) -> str:
 def _can_fail(scenario: Scenario) -> bool:
     """Calls fail only against a service that errs, limits its rate or goes down, or behind a breaker.
 
-    The service behind the call, which can fail calls, adds its condition here.
     """
-    return scenario.breaker is not None
+    downstream = scenario.downstream
+    return (
+        downstream.errors > 0
+        or downstream.rate_limit is not None
+        or bool(downstream.outages)
+        or scenario.breaker is not None
+    )
 
 
 # Named for the code that counts or explains them.

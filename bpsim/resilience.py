@@ -4,24 +4,20 @@ Each piece is small and reads like the code one would write in a real asyncio cl
 pipeline's retry loop (`Pipeline.call_with_retries`) uses them. Time is whatever the running
 loop says, so on bpsim's virtual clock they run exactly as they would on a real one.
 
-Random numbers come from `Draws`: a number for (purpose, item, attempt) that depends on nothing
-else, so item 7's second retry waits just as long under every variant compared, whatever the
-other items did (common random numbers).
+The randomness (jitter, a retry's work and luck) is drawn by the pipeline from `workload.Draws`:
+a number for (purpose, item, attempt) that depends on nothing else, so item 7's second retry
+waits just as long under every variant compared, whatever the other items did.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["RetryCounts", "BreakerCounts", "Draws", "Jitter", "Backoff", "RetryBudget", "BreakerState", "CircuitBreaker", "Throttle"]
-
-_MASK = (1 << 64) - 1
-
+__all__ = ["RetryCounts", "BreakerCounts", "Jitter", "Backoff", "RetryBudget", "BreakerState", "CircuitBreaker", "Throttle"]
 
 @dataclass(slots=True)
 class RetryCounts:
@@ -43,26 +39,6 @@ class BreakerCounts:
     """Times it opened, again after a failed probe included."""
     refused: int
     """Calls it failed at once (reason circuit-open), without reaching the service."""
-
-
-class Draws:
-    """Uniform numbers in [0, 1) addressed by (item, attempt), one independent family per purpose.
-
-    A stream drawn in order (`random.Random`) cannot serve retries: how many draws item 7's
-    retries get depends on what happened before them. Here the number is a hash of its address
-    (SplitMix64, the generator Java's `SplittableRandom` uses), so it is the same in every run.
-    """
-
-    def __init__(self, seed: int, purpose: str) -> None:
-        digest = hashlib.sha256(f"{seed}/{purpose}".encode()).digest()
-        self._key = int.from_bytes(digest[:8], "little")
-
-    def uniform(self, item: int, attempt: int) -> float:
-        index = (item << 20) | attempt  # attempts are capped far below 2**20 (scenario.Retry)
-        z = (self._key + (index + 1) * 0x9E3779B97F4A7C15) & _MASK
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & _MASK
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB & _MASK
-        return ((z ^ (z >> 31)) >> 11) / (1 << 53)
 
 
 class Jitter(StrEnum):

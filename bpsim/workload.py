@@ -1,13 +1,15 @@
-"""The traffic: item k's scheduled arrival time and its service time, from the seed alone.
+"""The traffic: item k's scheduled arrival time, its service time and its luck, from the seed alone.
 
-Each purpose has its own random stream (`"{seed}/arrivals"`, `"{seed}/service"`), and both are
-drawn in item order, so item k gets the same arrival and the same service time under every
-policy, queue size or worker count: comparisons differ only by what was varied (common random
-numbers).
+Each purpose has its own random stream (`"{seed}/arrivals"`, `"{seed}/service"`, and with
+`downstream.errors` set `"{seed}/errors"`), each drawn in item order, so item k gets the same
+arrival, the same service time and the same luck under every policy, queue size or worker count:
+comparisons differ only by what was varied (common random numbers). A retry's draws (its jitter,
+work and luck) cannot come from streams drawn in order; `Draws` addresses them by item and attempt.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections.abc import Iterator
@@ -15,18 +17,20 @@ from dataclasses import dataclass
 
 from bpsim.scenario import ConstantService, ExponentialService, Producer, Scenario, Service, UniformService
 
-__all__ = ["Item", "items", "arrival_times", "service_times", "service_time_at"]
+__all__ = ["Item", "items", "arrival_times", "service_times", "service_time_at", "Draws"]
 
 
 class Item:
-    """One piece of work: its number, when it was due to arrive and how long its call takes."""
+    """One piece of work: its number, when it was due to arrive, how long its call takes (its
+    work, when the service is alone with it) and its luck (its first call fails if luck < errors)."""
 
-    __slots__ = ("number", "arrival", "service")
+    __slots__ = ("number", "arrival", "service", "luck")
 
-    def __init__(self, number: int, arrival: float, service: float) -> None:
+    def __init__(self, number: int, arrival: float, service: float, luck: float = 1.0) -> None:
         self.number = number
         self.arrival = arrival
         self.service = service
+        self.luck = luck
 
     def __repr__(self) -> str:
         return f"Item({self.number}, arrival={self.arrival:.6f}, service={self.service:.6f})"
@@ -101,6 +105,30 @@ def service_times(scenario: Scenario) -> Iterator[float]:
                 yield stream.uniform(low, high)
 
 
+_MASK = (1 << 64) - 1
+
+
+class Draws:
+    """Uniform numbers in [0, 1) addressed by (item, attempt), one independent family per purpose.
+
+    A stream drawn in order (`random.Random`) cannot serve retries: how many draws item 7's
+    retries get depends on what happened before them. Here the number is a hash of its address
+    (SplitMix64, the generator Java's `SplittableRandom` uses), so it is the same in every run:
+    a retry's jitter (`"jitter"`), work (`"retry-service"`) and luck (`"errors"`, attempt ≥ 1).
+    """
+
+    def __init__(self, seed: int, purpose: str) -> None:
+        digest = hashlib.sha256(f"{seed}/{purpose}".encode()).digest()
+        self._key = int.from_bytes(digest[:8], "little")
+
+    def uniform(self, item: int, attempt: int) -> float:
+        index = (item << 20) | attempt  # attempts are capped far below 2**20 (scenario.Retry)
+        z = (self._key + (index + 1) * 0x9E3779B97F4A7C15) & _MASK
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & _MASK
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB & _MASK
+        return ((z ^ (z >> 31)) >> 11) / (1 << 53)
+
+
 def service_time_at(service: Service, u: float) -> float:
     """The service time with cumulative probability `u` in [0, 1): a retry's call draws its own
     (`resilience.Draws`), so a retry is not bound to repeat the first attempt's luck."""
@@ -120,9 +148,14 @@ def items(scenario: Scenario) -> Iterator[Item]:
     services = service_times(scenario)
     limit = scenario.items
     end = scenario.duration
+    # With no errors nothing is drawn: every item's luck is 1.0, which never fails.
+    draw_luck = random.Random(f"{scenario.seed}/errors").random if scenario.downstream.errors > 0 else None
     number = 0
     for arrival, service in zip(arrivals, services):
         if (limit is not None and number >= limit) or (end is not None and arrival >= end):
             return
-        yield Item(number, arrival, service)
+        if draw_luck is None:
+            yield Item(number, arrival, service)
+        else:
+            yield Item(number, arrival, service, draw_luck())
         number += 1

@@ -10,7 +10,8 @@ from typing import TypeVar
 import pytest
 
 from bpsim.clock import VirtualTimeLoop
-from bpsim.resilience import Backoff, BreakerState, CircuitBreaker, Draws, Jitter, RetryBudget, Throttle
+from bpsim.resilience import Backoff, BreakerState, CircuitBreaker, Jitter, RetryBudget, Throttle
+from bpsim.workload import Draws
 
 T = TypeVar("T")
 

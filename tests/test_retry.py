@@ -275,3 +275,29 @@ def test_compare_shows_the_retry_metrics_only_where_a_variant_has_them():
     once = run_recording(slow_calls())[0]
     metric = next(m for m in METRICS if m.name == "retries")
     assert metric.optional and [metric.value(retried), metric.value(once)] == [2, 0]
+
+
+# -- the arithmetic of retries -------------------------------------------------------------------
+
+
+def test_with_errors_p_and_n_attempts_p_to_the_n_give_up_and_calls_per_item_follow_the_formula():
+    # Every call fails with p = 0.3, independently (each attempt draws its own luck); 3 attempts,
+    # no timeouts. By hand: p^N = 0.3^3 = 0.027 of the items fail every attempt, and an item makes
+    # 1 call with probability 0.7, 2 with 0.21, 3 with 0.09: (1 − p^N)/(1 − p) = 0.973/0.7 = 1.39
+    # calls on average.
+    # Tolerances, 4 standard deviations of 10,000 items: the failures are Binomial(10000, 0.027),
+    # sd = sqrt(10000 · 0.027 · 0.973) = 16.2, so ± 65; calls per item have variance
+    # 0.7 + 4·0.21 + 9·0.09 − 1.39² = 0.418, so the mean's sd is sqrt(0.418 / 10000) = 0.0065, ± 0.026.
+    s = scenario(
+        items=10_000,
+        producer={"rate": 100.0, "arrivals": "constant"},
+        workers={"count": 20, "service": {"distribution": "constant", "mean": 0.01}},
+        downstream={"errors": 0.3},
+        retry={"attempts": 3, "backoff": {"initial": 0.001, "jitter": "none"}},
+    )
+    result, _ = run_recording(s)
+    assert result.counts.failed_error == pytest.approx(10_000 * 0.3**3, abs=65)
+    assert result.counts.handled + result.counts.failed_error == 10_000
+    assert result.retry is not None
+    assert result.retry.attempts / 10_000 == pytest.approx((1 - 0.3**3) / (1 - 0.3), abs=0.026)
+    assert result.retry.attempts - result.retry.retries == 10_000  # one first attempt per item
