@@ -35,7 +35,8 @@ from bpsim.render.scenarios import scenario_list
 from bpsim.render.summary import summary
 from bpsim.render.theory import theory_table
 from bpsim.render.trace import TraceWriter
-from bpsim.signals import handle_signals
+from bpsim.signals import Interruption, handle_signals
+from bpsim.signals import current as current_interruption
 from bpsim.sweep import SweepInterrupted, csv_text, json_text, run_sweep, sweep_variants
 from bpsim.theory import theory_for
 from bpsim.variants import Variant, compare_variants
@@ -115,6 +116,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     lang: Annotated[
         Language | None,
         typer.Option(help="Language of lessons, labels and explanations (default: from LANG / LC_ALL)."),
@@ -125,6 +127,11 @@ def main(
 ) -> None:
     """Watch asyncio queues and backpressure work."""
     set_language(lang.value if lang is not None else detect_language())
+    # For the whole command, not only its run: a Ctrl-C while the summary is printed must not
+    # cut it short (bpsim.signals). The `bpsim` program has entered the block already
+    # (bpsim.__main__); `app` called in a test enters it here, until the command has finished.
+    if current_interruption() is None:
+        ctx.with_resource(handle_signals())
 
 
 ScenarioArg = Annotated[
@@ -211,7 +218,7 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
     dashboard, which is a normal way to end a demo (no exit code). A run that hits one of its
     limits stops too: the limit's message goes to stderr and the exit code is 2.
     """
-    with handle_signals() as interruption:
+    with _signals_handled() as interruption:
         try:
             with view if view is not None else contextlib.nullcontext():
                 return simulation.run(), None
@@ -221,6 +228,26 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
         except KeyboardInterrupt:
             quit_by_key = view is not None and view.quit_requested
             return simulation.results(), None if quit_by_key else interruption.exit_code
+
+
+def _signals_handled() -> contextlib.AbstractContextManager[Interruption]:
+    """The command's `handle_signals` block (see `main`), or a new one outside the command line."""
+    interruption = current_interruption()
+    return contextlib.nullcontext(interruption) if interruption is not None else handle_signals()
+
+
+def _exit(exit_code: int | None, view: LiveView | CompareView | None = None) -> None:
+    """End the command with `exit_code`, or 130 / 143 if Ctrl-C or SIGTERM came after the run.
+
+    A signal after the run is only noted (bpsim.signals), so that the summary is printed whole;
+    the exit code still says the command was interrupted. `q` in a dashboard is not an interruption.
+    """
+    interruption = current_interruption()
+    quit_by_key = view is not None and view.quit_requested
+    if exit_code is None and interruption is not None and interruption.received is not None and not quit_by_key:
+        exit_code = interruption.exit_code
+    if exit_code is not None:
+        raise typer.Exit(exit_code)
 
 
 @app.command(help=RUN_HELP)
@@ -274,8 +301,7 @@ def run(
         _fail(error)
     if json_path != "-":
         console.print(summary(result))
-    if exit_code is not None:
-        raise typer.Exit(exit_code)
+    _exit(exit_code, view)
 
 
 @app.command()
@@ -288,10 +314,11 @@ def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption 
     """
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
-        result = Simulation([loaded]).run()[0]
+        results, exit_code = _run_to_the_end(Simulation([loaded]))
     except BpsimError as error:
         _fail(error)
-    Console().print(theory_table(theory_for(loaded), result))
+    Console().print(theory_table(theory_for(loaded), results[0]))
+    _exit(exit_code)
 
 
 @app.command()
@@ -390,8 +417,7 @@ def compare(
         _fail(error)
     if json_path != "-":
         console.print(table)
-    if exit_code is not None:
-        raise typer.Exit(exit_code)
+    _exit(exit_code, view)
 
 
 @app.command()
@@ -445,7 +471,7 @@ def sweep(
     if exit_code is not None:
         message = t("sweep.interrupted", done=len(results), total=total)
         Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(exit_code)
+    _exit(exit_code)
 
 
 def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[Variant], list[RunResult], int | None]:
@@ -454,7 +480,7 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
     Ctrl-C (130) and SIGTERM (143) stop the worker processes at once; the runs that had
     finished are kept.
     """
-    with handle_signals() as interruption:
+    with _signals_handled() as interruption:
         try:
             with sweep_progress(len(variants)) as advance:
                 return variants, run_sweep(variants, jobs, advance), None
