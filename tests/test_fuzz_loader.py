@@ -274,6 +274,26 @@ def test_a_directory_is_explained(tmp_path: Path):
     assert_cli_explains(tmp_path)
 
 
+def test_a_fifo_is_refused_at_once_instead_of_waiting_for_a_writer(tmp_path: Path):
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    for command in ("run", "validate"):
+        result = runner.invoke(app, [command, str(fifo), "--no-live"] if command == "run" else [command, str(fifo)])
+        assert result.exit_code == 2
+        assert result.output == f"{fifo}: is not a regular file (a FIFO, a device or a socket); give a scenario file (.toml)\n"
+
+
+def test_a_file_given_through_a_pipe_is_read(tmp_path: Path):
+    # `bpsim run <(sed ... burst.toml)`: /dev/fd/N is a pipe this process has open, not a FIFO.
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"items = 3\n")
+    os.close(write_end)
+    try:
+        assert load_scenario(f"/dev/fd/{read_end}").items == 3
+    finally:
+        os.close(read_end)
+
+
 def test_a_path_through_a_regular_file_is_explained(tmp_path: Path):
     (tmp_path / "notes.txt").write_text("not a folder", encoding="utf-8")
     assert_cli_explains(tmp_path / "notes.txt" / "scenario.toml")
