@@ -37,6 +37,7 @@ from bpsim.render.theory import theory_table
 from bpsim.render.trace import TraceWriter
 from bpsim.signals import Interruption, handle_signals
 from bpsim.signals import current as current_interruption
+from bpsim.text import printable
 from bpsim.sweep import SweepInterrupted, csv_text, json_text, run_sweep, sweep_variants
 from bpsim.theory import theory_for
 from bpsim.variants import Variant, compare_variants
@@ -97,10 +98,23 @@ class Language(StrEnum):
     ko = "ko"
 
 
+def _console(*, stderr: bool = False) -> Console:
+    """A console for bpsim's output. Emoji codes off: user text such as `1..10:-1` is no 👎."""
+    return Console(stderr=stderr, emoji=False)
+
+
+def _say(console: Console, line: str) -> None:
+    """One line of plain text that may hold a user's words (a file name, a key, a value).
+
+    Control characters in them are shown as escapes (bpsim.text), never sent to the terminal.
+    """
+    console.print(printable(line), markup=False, highlight=False, soft_wrap=True)
+
+
 def _report(error: BpsimError) -> None:
-    err = Console(stderr=True)
+    err = _console(stderr=True)
     for line in error.lines():
-        err.print(line, markup=False, highlight=False, soft_wrap=True)
+        _say(err, line)
 
 
 def _fail(error: BpsimError) -> NoReturn:
@@ -271,7 +285,7 @@ def run(
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
 ) -> None:
-    console = Console()
+    console = _console()
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
         _check_outputs([json_path, svg, html], [scenario])
@@ -317,7 +331,7 @@ def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption 
         results, exit_code = _run_to_the_end(Simulation([loaded]))
     except BpsimError as error:
         _fail(error)
-    Console().print(theory_table(theory_for(loaded), results[0]))
+    _console().print(theory_table(theory_for(loaded), results[0]))
     _exit(exit_code)
 
 
@@ -336,7 +350,7 @@ def explain(
         renderable = explain_render.topic_list() if topic is None else explain_render.topic(check_topic(topic))
     except BpsimError as error:
         _fail(error)
-    Console().print(renderable)
+    _console().print(renderable)
 
 
 COMPARE_HELP = f"""\
@@ -389,7 +403,7 @@ def compare(
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
 ) -> None:
-    console = Console()
+    console = _console()
     try:
         variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
         loaded = [v.scenario for v in variants]
@@ -464,13 +478,13 @@ def sweep(
     except BpsimError as error:
         _fail(error)
     if "-" not in (csv_path, json_path) and results:
-        console = Console()
+        console = _console()
         console.print(sweep_table(axes, variants, results, metrics))
         console.print()
         console.print(sweep_chart(axes, variants, results, metrics))
     if exit_code is not None:
         message = t("sweep.interrupted", done=len(results), total=total)
-        Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
+        _say(_console(stderr=True), message)
     _exit(exit_code)
 
 
@@ -507,7 +521,7 @@ def scenarios() -> None:
         bundled = [(path.stem, load_scenario(path)) for path in bundled_scenarios()]
     except BpsimError as error:
         _fail(error)
-    Console().print(scenario_list(bundled))
+    _console().print(scenario_list(bundled))
 
 
 @app.command()
@@ -519,13 +533,13 @@ def validate(
 
     Exit code 2 if any file has a problem. --set checks the files with those overrides applied.
     """
-    console = Console()
+    console = _console()
     failed = False
     for file in files:
         problems = scenario_problems(file, overrides or [])
         lines = ScenarioError(problems).lines() if problems else [t("scenarios.valid", path=file)]
         for line in lines:
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
+            _say(console, line)
         failed = failed or bool(problems)
     if failed:
         raise typer.Exit(ScenarioError.exit_code)
@@ -553,9 +567,9 @@ def new(
     except BpsimError as error:
         _fail(error)
     if path != "-":
-        console = Console()
+        console = _console()
         for line in (t("new.wrote", path=path, kind=answers.kind), t("new.next", path=path)):
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
+            _say(console, line)
 
 
 if __name__ == "__main__":  # pragma: no cover
