@@ -4,8 +4,8 @@ General layout: the engine (`scenario`, `clock`, `workload`, `policies`, `pipeli
 `engine`) is plain asyncio and imports no UI library; `bpsim.render` turns its events, snapshots
 and results into Rich renderables; `bpsim.cli` wires them into the `bpsim` command.
 
-The public names below are imported on first use (PEP 562): `import bpsim` itself is instant,
-so that the `bpsim` command can catch a Ctrl-C while its heavier modules load.
+The public names below are imported on first use, so that `bpsim --help` does not pay for the
+engine and pydantic (`import bpsim; bpsim.run(...)` works as usual).
 """
 
 from __future__ import annotations
@@ -13,15 +13,20 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.1.0"  # the only place the version is written (pyproject.toml reads it)
+__all__ = ["Policy", "RunResult", "Scenario", "Simulation", "run", "__version__"]
+
+_HOMES = {
+    "RunResult": "bpsim.engine",
+    "Simulation": "bpsim.engine",
+    "run": "bpsim.engine",
+    "Policy": "bpsim.scenario",
+    "Scenario": "bpsim.scenario",
+}
+
 if TYPE_CHECKING:
     from bpsim.engine import RunResult, Simulation, run
     from bpsim.scenario import Policy, Scenario
-
-__version__ = "0.1.0"
-__all__ = ["Policy", "RunResult", "Scenario", "Simulation", "run", "__version__"]
-
-_HOMES = {"RunResult": "bpsim.engine", "Simulation": "bpsim.engine", "run": "bpsim.engine",
-          "Policy": "bpsim.scenario", "Scenario": "bpsim.scenario"}
 
 
 def __getattr__(name: str) -> Any:

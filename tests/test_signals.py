@@ -143,14 +143,17 @@ def test_a_signal_while_the_summary_is_made_still_prints_it_and_exits_130(monkey
     from typer.testing import CliRunner
 
     import bpsim.cli
+    import bpsim.render.summary
+    import bpsim.render.theory
 
-    real = getattr(bpsim.cli, shown_by)
+    home = bpsim.render.summary if shown_by == "summary" else bpsim.render.theory
+    real = getattr(home, shown_by)
 
     def interrupted_first(*args, **kwargs):
         signal.raise_signal(signal.SIGINT)  # once: nothing printed at all, exit 130
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(bpsim.cli, shown_by, interrupted_first)
+    monkeypatch.setattr(home, shown_by, interrupted_first)
     command = "run" if shown_by == "summary" else "theory"
     result = CliRunner().invoke(bpsim.cli.app, [command, "textbook", "--set", "duration=50.0"])
     assert result.exit_code == 130
@@ -162,12 +165,12 @@ def subprocess_env() -> dict[str, str]:
 
 
 def test_ctrl_c_while_the_command_line_loads_exits_130_without_a_traceback():
-    # Deterministic: the SIGINT is raised while bpsim.cli loads its dashboard (and Rich).
+    # Deterministic: the SIGINT is raised while bpsim.cli loads Typer (the first half second).
     code = (
         "import builtins, signal\n"
         "real = builtins.__import__\n"
         "def hooked(name, *args, **kwargs):\n"
-        "    if name == 'bpsim.render.live':\n"
+        "    if name == 'typer.core':\n"
         "        signal.raise_signal(signal.SIGINT)\n"
         "    return real(name, *args, **kwargs)\n"
         "builtins.__import__ = hooked\n"
