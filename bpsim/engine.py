@@ -37,17 +37,22 @@ class Distribution:
 
     @classmethod
     def of(cls, stats: LatencyStats) -> Distribution:
+        # A duration is `now - arrival` on the virtual clock, whose times are sums of floats: an
+        # item taken the instant it arrived can wait -2e-14 s. No duration is below 0.
         return cls(
             count=stats.count,
-            mean=stats.mean,
-            p50=stats.percentile(50),
-            p95=stats.percentile(95),
-            p99=stats.percentile(99),
-            max=stats.max,
+            mean=max(0.0, stats.mean),
+            p50=max(0.0, stats.percentile(50)),
+            p95=max(0.0, stats.percentile(95)),
+            p99=max(0.0, stats.percentile(99)),
+            max=max(0.0, stats.max),
             exact=stats.exact,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, float | None]:
+        """mean, p50, p95, p99 and max; each null when nothing was measured (no item handled)."""
+        if not self.count:
+            return dict.fromkeys(("mean", "p50", "p95", "p99", "max"), None)
         return {"mean": self.mean, "p50": self.p50, "p95": self.p95, "p99": self.p99, "max": self.max}
 
 
@@ -75,11 +80,14 @@ class RunResult:
     variant: str | None = None
     stopped_by: str | None = None
     """The limit that stopped the run ("max_items", "max_queued", "max_duration"), if one did."""
+    shutdown_at: float | None = None
+    """When `queue.shutdown()` was called. The run goes on after it until the producer's next
+    put raises QueueShutDown: at once if it was blocked, else when its next item is due."""
 
     @property
     def mean_time_in_queue(self) -> float:
         """Seconds an item that entered the queue spent in it, on average (0 if none entered)."""
-        return self.time_in_queue / self.entered_queue if self.entered_queue else 0.0
+        return max(0.0, self.time_in_queue / self.entered_queue) if self.entered_queue else 0.0
 
     @property
     def throughput(self) -> float:
@@ -117,8 +125,9 @@ class RunResult:
 
 
 def items_json(counts: Counts) -> dict[str, Any]:
-    """The JSON's `items`: produced, each outcome's total, unfinished, then each breakdown by reason."""
-    items: dict[str, Any] = {"produced": counts.produced}
+    """The JSON's `items`: produced and never sent, each outcome's total, unfinished, then each
+    outcome's count per reason."""
+    items: dict[str, Any] = {"produced": counts.produced, "never_sent": counts.never_sent}
     items |= {outcome.name: counts.of(outcome) for outcome in OUTCOMES}
     items[UNFINISHED] = counts.unfinished
     for outcome in OUTCOMES:
@@ -229,6 +238,7 @@ class Simulation:
             time_in_queue=pipeline.ledger.time_in_queue(end),
             variant=self.labels[index] if self.labels is not None else None,
             stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
+            shutdown_at=pipeline.shutdown_at,
         )
 
 

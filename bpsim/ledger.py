@@ -18,6 +18,8 @@ class Ledger:
 
     def __init__(self) -> None:
         self.produced = 0
+        self.never_sent = 0
+        """Items due while the producer was stuck in a put, never offered: it stopped at the shutdown."""
         self.handled = 0
         """Counted apart from `ended`: one attribute to add 1 to, for every item that gets through."""
         self.ended: dict[str, int] = {key: 0 for key in KEYS if key != HANDLED.name}
@@ -102,4 +104,4 @@ class Ledger:
         self.ended[reason] += 1
 
     def counts(self) -> Counts:
-        return Counts(self.produced, self.ended | {HANDLED.name: self.handled})
+        return Counts(self.produced, self.ended | {HANDLED.name: self.handled}, self.never_sent)

@@ -70,6 +70,7 @@ def _outcome_metrics(outcome: Outcome) -> list[Metric]:
 
 METRICS: tuple[Metric, ...] = (
     *(metric for outcome in OUTCOMES for metric in _outcome_metrics(outcome)),
+    Metric("never-sent", lambda r: r.counts.never_sent, "lower", "count", optional=True, words="summary.never_sent"),
     Metric("blocked", lambda r: r.blocked_seconds, "lower", "seconds"),
     Metric("max-qsize", lambda r: r.max_qsize, "lower", "qsize"),
     Metric("mean-qsize", lambda r: r.mean_qsize, "lower", "qsize"),

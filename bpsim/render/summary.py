@@ -66,7 +66,16 @@ def _ledger(counts: Counts, scenario: Scenario) -> RenderableType:
         t("summary.check_ok" if ok else "summary.check_bad", total=number(total), produced=number(counts.produced)),
         style="green" if ok else "bold red",
     )
-    return Group(table, check)
+    if not counts.never_sent:
+        return Group(table, check)
+    # Beside the ledger, not in it: these items were never produced, so no state is theirs.
+    never_sent = Table.grid(padding=(0, 2))
+    never_sent.add_column(min_width=22)
+    never_sent.add_column(justify="right", min_width=7)
+    never_sent.add_column(style="dim")
+    never_sent.add_row(t("summary.never_sent"), number(counts.never_sent), t("summary.never_sent_detail"))
+    covers = Text(t("summary.covers", due=number(counts.due), produced=number(counts.produced), never_sent=number(counts.never_sent)), style="dim")
+    return Group(table, check, never_sent, covers)
 
 
 def _figures(result: RunResult) -> RenderableType:
@@ -126,6 +135,12 @@ def observations(result: RunResult) -> list[str]:
         lines.append(t("summary.says_backlog", p99=seconds(result.queue_wait.p99), max=result.max_qsize))
     if counts.rejected_at_shutdown:
         lines.append(t("summary.says_rejected", count=counts.rejected_at_shutdown))
+        tail = result.duration - result.shutdown_at if result.shutdown_at is not None else 0.0
+        if tail > 0:
+            at, end = seconds(result.shutdown_at or 0.0), seconds(result.duration)
+            lines.append(t("summary.says_tail", at=at, end=end, tail=seconds(tail)))
+    if counts.never_sent:
+        lines.append(t("summary.says_never_sent", count=number(counts.never_sent), due=number(counts.due)))
     if counts.abandoned:
         lines.append(t("summary.says_abandoned", count=counts.abandoned))
     if not lines and counts.handled == counts.produced:
