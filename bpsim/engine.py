@@ -94,6 +94,14 @@ class RunResult:
         """Handled items per simulated second."""
         return self.counts.handled / self.duration if self.duration > 0 else 0.0
 
+    @property
+    def goodput(self) -> float | None:
+        """Items handled within the scenario's `slo`, per simulated second; None without an slo."""
+        on_time = self.counts.handled_on_time
+        if on_time is None:
+            return None
+        return on_time / self.duration if self.duration > 0 else 0.0
+
     def to_json(self) -> dict[str, Any]:
         """The documented JSON result (docs/json.md)."""
         scenario = self.scenario
@@ -120,19 +128,22 @@ class RunResult:
             "latency": self.latency.to_json(),
             "queue_wait": self.queue_wait.to_json(),
             "throughput": self.throughput,
+            "slo": scenario.slo,
+            "goodput": self.goodput,
         }
         return data
 
 
 def items_json(counts: Counts) -> dict[str, Any]:
-    """The JSON's `items`: produced and never sent, each outcome's total, unfinished, then each
-    outcome's count per reason."""
+    """The JSON's `items`: produced and never sent, each outcome's total, unfinished, each
+    outcome's count per reason, and the handled items within the slo (null without one)."""
     items: dict[str, Any] = {"produced": counts.produced, "never_sent": counts.never_sent}
     items |= {outcome.name: counts.of(outcome) for outcome in OUTCOMES}
     items[UNFINISHED] = counts.unfinished
     for outcome in OUTCOMES:
         if outcome.breakdown is not None:
             items[outcome.breakdown] = {reason.value: counts.of(reason) for reason in outcome.reasons}
+    items["handled_on_time"] = counts.handled_on_time
     return items
 
 

@@ -81,6 +81,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("p99", _latency("p99"), "lower", "seconds"),
     Metric("max-latency", _latency("max"), "lower", "seconds"),
     Metric("throughput", lambda r: r.throughput, "higher", "rate"),
+    # Only with an `slo`; without one they are None, and compare leaves them out.
+    Metric("on-time", lambda r: r.counts.handled_on_time, "higher", "count", optional=True),
+    Metric("goodput", lambda r: r.goodput, "higher", "rate", optional=True),
     Metric(UNFINISHED, lambda r: r.counts.unfinished, "lower", "count", words=f"outcome.label.{UNFINISHED}"),
 )
 """Every metric, in the order the comparison table shows them: the outcomes' first, from the table."""

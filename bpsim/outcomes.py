@@ -225,6 +225,14 @@ class Counts:
             return self.of(_FIELDS[name])
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    handled_on_time: int | None = None
+    """Handled items whose latency stayed within the scenario's `slo`; None without one."""
+
+    @property
+    def late(self) -> int:
+        """Handled items slower than the `slo` (0 without one)."""
+        return self.handled - self.handled_on_time if self.handled_on_time is not None else 0
+
     @property
     def finished(self) -> int:
         """Items in an end state."""

@@ -62,7 +62,9 @@ class Pipeline:
     def __init__(self, scenario: Scenario, limits: Limits = Limits()) -> None:
         self.scenario = scenario
         self.limits = limits
-        self.ledger = Ledger()
+        self.ledger = Ledger(scenario.slo)
+        self.slo = scenario.slo if scenario.slo is not None else math.inf
+        """A handled item slower than this is late; without an slo none is."""
         self.observers: list[Observer] = []
         self.history: History | None = None
         self.watched = False
@@ -328,6 +330,8 @@ class Pipeline:
         latency = now - item.arrival
         self.ledger.handled += 1
         self.ledger.latency.record(latency)
+        if latency > self.slo:
+            self.ledger.late += 1
         if self.watched:
             self._emit((ItemHandled, now, item.number, name, latency))
 

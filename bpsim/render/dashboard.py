@@ -114,7 +114,7 @@ def dashboard(
     parts: list[RenderableType] = [
         _header(header, width),
         _pipeline(snapshot, trend, header, panel_rows, width),
-        _figures(snapshot, ledger, trend, width),
+        _figures(snapshot, ledger, trend, width, header.scenario.slo),
     ]
     if log_rows:
         parts.append(_event_log(events, log_rows, width))
@@ -305,11 +305,11 @@ def _downstream(snapshot: Snapshot, rows: int) -> Panel:
 _LedgerRow = tuple[str, int, str, str]
 
 
-def _figures(snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int) -> RenderableType:
+def _figures(snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int, slo: float | None) -> RenderableType:
     grid = Table.grid(expand=True, padding=(0, 2))
     grid.add_column(width=34, no_wrap=True)
     grid.add_column(ratio=1, no_wrap=True)
-    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36)))
+    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36), slo))
     return grid
 
 
@@ -346,7 +346,7 @@ def _ledger(rows: list[_LedgerRow], counts: Counts) -> RenderableType:
     return Group(table, check)
 
 
-def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
+def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | None) -> RenderableType:
     label_width = 11
     columns = max(4, min(len(trend.qsize), width - label_width - 8))
     qsizes = list(trend.qsize[-columns:])
@@ -375,10 +375,25 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
         latency.append("  -", style="dim")
     blocked = Text(t("dashboard.blocked"), style="bold")
     blocked.append("  " + t("dashboard.blocked_value", seconds=seconds(snapshot.blocked_seconds)))
-    for line in (span, latency, blocked):
+    # With an slo, goodput beside throughput takes the blank line: how much of the work counts.
+    rates = Text("") if header_slo is None else _rates(snapshot, header_slo)
+    for line in (span, rates, latency, blocked):
         line.no_wrap = True
         line.overflow = "ellipsis"
-    return Group(table, span, Text(""), latency, blocked)
+    return Group(table, span, rates, latency, blocked)
+
+
+def _rates(snapshot: Snapshot, slo: float) -> Text:
+    """`throughput 9.2/s  goodput 8.1/s ≤ 500 ms`: handled items per second, and those on time."""
+    elapsed = snapshot.now
+    counts = snapshot.counts
+    throughput = counts.handled / elapsed if elapsed > 0 else 0.0
+    goodput = (counts.handled_on_time or 0) / elapsed if elapsed > 0 else 0.0
+    line = Text(t("dashboard.throughput"), style="bold")
+    line.append("  " + t("dashboard.rate", rate=number(throughput)))
+    line.append("  " + t("dashboard.goodput"), style="bold")
+    line.append("  " + t("dashboard.goodput_value", rate=number(goodput), slo=seconds(slo)))
+    return line
 
 
 # -- event log -------------------------------------------------------------------------------------

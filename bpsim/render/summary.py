@@ -14,7 +14,7 @@ from bpsim.render.theory import theory_table
 from bpsim.scenario import Scenario
 from bpsim.theory import theory_for
 
-__all__ = ["summary", "ledger_rows", "reason_parts", "observations", "setup_line", "lesson_text"]
+__all__ = ["summary", "ledger_rows", "reason_parts", "on_time_parts", "observations", "setup_line", "lesson_text"]
 
 
 def setup_line(scenario: Scenario) -> str:
@@ -42,9 +42,16 @@ def ledger_rows(counts: Counts, scenario: Scenario) -> list[tuple[str, int, str]
         for outcome in OUTCOMES
         if outcome.listed(counts, scenario)
     ]
+    if counts.handled_on_time is not None:  # an slo: the handled row says how many were late
+        rows[0] = (rows[0][0], rows[0][1], on_time_parts(counts))
     if counts.unfinished:
         rows.append((t(f"outcome.label.{UNFINISHED}"), counts.unfinished, t("summary.unfinished_detail")))
     return rows
+
+
+def on_time_parts(counts: Counts) -> str:
+    """`on time 230, late 12`: the handled items within the slo and beyond it."""
+    return t("summary.on_time_parts", on_time=number(counts.handled_on_time or 0), late=number(counts.late))
 
 
 def reason_parts(counts: Counts, outcome: Outcome) -> str:
@@ -86,6 +93,9 @@ def _figures(result: RunResult) -> RenderableType:
     table.add_row(t("summary.blocked"), seconds(result.blocked_seconds))
     table.add_row(t("summary.in_flight"), t("summary.in_flight_value", max=result.max_in_flight))
     table.add_row(t("summary.throughput"), t("summary.throughput_value", rate=number(result.throughput)))
+    if result.goodput is not None:
+        slo = seconds(result.scenario.slo or 0.0)
+        table.add_row(t("summary.goodput"), t("summary.goodput_value", rate=number(result.goodput), slo=slo))
     return Group(table, Text(""), _latencies(result))
 
 
