@@ -18,6 +18,7 @@ from bpsim.limits import LimitReached, Limits
 from bpsim.outcomes import OUTCOMES, UNFINISHED
 from bpsim.pipeline import Pipeline
 from bpsim.scenario import Scenario
+from bpsim.service import ServiceTotals
 from bpsim.stats import LatencyStats
 
 __all__ = ["Distribution", "RunResult", "Simulation", "run"]
@@ -83,6 +84,8 @@ class RunResult:
     shutdown_at: float | None = None
     """When `queue.shutdown()` was called. The run goes on after it until the producer's next
     put raises QueueShutDown: at once if it was blocked, else when its next item is due."""
+    service: ServiceTotals | None = None
+    """What the service behind the call did, when `[downstream]` models one."""
 
     @property
     def mean_time_in_queue(self) -> float:
@@ -124,26 +127,39 @@ class RunResult:
                 "mean_time_in_queue": self.mean_time_in_queue,
             },
             "producer": {"blocked_seconds": self.blocked_seconds},
-            "downstream": {"concurrency": scenario.downstream.concurrency, "max_in_flight": self.max_in_flight},
+            "downstream": self._downstream_json(),
             "latency": self.latency.to_json(),
             "queue_wait": self.queue_wait.to_json(),
             "throughput": self.throughput,
-            "slo": scenario.slo,
-            "goodput": self.goodput,
         }
+        if scenario.slo is not None:  # only with an slo: without one nothing is late
+            data |= {"slo": scenario.slo, "goodput": self.goodput}
+        return data
+
+    def _downstream_json(self) -> dict[str, Any]:
+        downstream = self.scenario.downstream
+        data: dict[str, Any] = {"concurrency": downstream.concurrency, "max_in_flight": self.max_in_flight}
+        if self.service is not None:  # only with a service modelled: without, the JSON is as it was
+            data |= {
+                "capacity": downstream.capacity,
+                "max_in_service": self.service.max_in_service,
+                "wasted_calls": self.service.wasted_calls,
+                "wasted_seconds": self.service.wasted_seconds,
+            }
         return data
 
 
 def items_json(counts: Counts) -> dict[str, Any]:
     """The JSON's `items`: produced and never sent, each outcome's total, unfinished, each
-    outcome's count per reason, and the handled items within the slo (null without one)."""
+    outcome's count per reason, and with an slo the handled items within it."""
     items: dict[str, Any] = {"produced": counts.produced, "never_sent": counts.never_sent}
     items |= {outcome.name: counts.of(outcome) for outcome in OUTCOMES}
     items[UNFINISHED] = counts.unfinished
     for outcome in OUTCOMES:
         if outcome.breakdown is not None:
             items[outcome.breakdown] = {reason.value: counts.of(reason) for reason in outcome.reasons}
-    items["handled_on_time"] = counts.handled_on_time
+    if counts.handled_on_time is not None:
+        items["handled_on_time"] = counts.handled_on_time
     return items
 
 
@@ -250,6 +266,7 @@ class Simulation:
             variant=self.labels[index] if self.labels is not None else None,
             stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
             shutdown_at=pipeline.shutdown_at,
+            service=pipeline.service.totals(end) if pipeline.service is not None else None,
         )
 
 
