@@ -467,3 +467,18 @@ def test_the_documented_collapse_and_its_cures(downstream, handled, timed_out, w
     assert result.service.wasted_calls == timed_out  # every call given up on got some work
     assert round(result.service.wasted_seconds) == wasted_seconds
     assert result.service.max_in_service == max_in_service
+
+
+def test_the_summary_and_compare_show_the_wasted_work():
+    from bpsim.metrics import parse_metrics
+    from bpsim.render.summary import observations
+
+    s = scenario(**ONE_PLACE, downstream={"capacity": 1, "timeout": 1.5})
+    result = run(s)
+    assert (
+        "Wasted work: the service spent 500 ms on calls whose client had given up (1); "
+        "cancel_abandoned drops them (docs/downstream.md)." in observations(result)
+    )
+    [wasted] = parse_metrics("wasted")
+    assert (wasted.value(result), wasted.better, wasted.optional) == (0.5, "lower", True)
+    assert wasted.value(run(scenario(**ONE_PLACE))) is None  # no service: nothing to show
