@@ -146,6 +146,9 @@ def observations(result: RunResult) -> list[str]:
         lines.append(
             t("summary.says_call_timeout", count=counts.timed_out_downstream, timeout=scenario.downstream.timeout)
         )
+    if result.service is not None and result.service.wasted_calls:
+        wasted = result.service
+        lines.append(t("summary.says_wasted", count=wasted.wasted_calls, seconds=seconds(wasted.wasted_seconds)))
     if counts.failed:
         lines.append(t("summary.says_failed", count=counts.failed, reasons=reason_parts(counts, FAILED)))
     lines += _resilience_says(result)
