@@ -1,0 +1,109 @@
+"""The retry-storm lessons tell the truth: every claim their text makes is checked on the run.
+
+retry-storm: a service of 100 calls/s (capacity 10, 0.1 s each) at 90 calls/s, a 10 s burst to
+2x, 1 s timeouts, 3 attempts and no budget; retry-storm-budget and retry-storm-breaker are the
+same traffic with one cure each. "Recovered" below means: from that second on, every one of the
+next five seconds has at least 70% of the 90 items/s handled within the slo.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from bpsim.engine import RunResult
+from bpsim.events import ItemHandled
+from bpsim.loader import load_scenario
+from bpsim.variants import shares_traffic
+from tests.helpers import of_type, run_recording
+
+BURST_ENDS = 20
+
+
+@cache
+def storm(name: str, *overrides: str) -> tuple[RunResult, tuple[int, ...]]:
+    """The run, and the items handled within the slo in each second from 0 to 60."""
+    result, events = run_recording(load_scenario(name, overrides))
+    slo = result.scenario.slo
+    assert slo is not None
+    good = [0] * 60
+    for event in of_type(events, ItemHandled):
+        if event.latency <= slo and event.at < 60:
+            good[int(event.at)] += 1
+    return result, tuple(good)
+
+
+def recovered_at(good: tuple[int, ...]) -> int | None:
+    """The first second after the burst from which five seconds in a row have good throughput."""
+    return next((s for s in range(BURST_ENDS, 56) if all(n >= 0.7 * 90 for n in good[s : s + 5])), None)
+
+
+def test_the_service_runs_at_90_percent_of_its_capacity_with_a_burst_to_twice_that():
+    scenario = load_scenario("retry-storm")
+    capacity = scenario.downstream.capacity / scenario.workers.service.mean  # type: ignore[operator]
+    assert capacity == pytest.approx(100.0)
+    assert scenario.producer.rate == 90.0
+    assert [(b.at, b.duration, b.rate) for b in scenario.producer.bursts] == [(10.0, 10.0, 180.0)]
+    assert scenario.downstream.timeout == 1.0 and scenario.retry is not None and scenario.retry.attempts == 3
+    assert scenario.retry.budget is None
+
+
+def test_without_a_budget_the_service_stays_saturated_and_goodput_near_zero_after_the_burst():
+    result, good = storm("retry-storm")
+    assert recovered_at(good) is None
+    assert sum(good[25:60]) < 0.01 * 90 * 35  # under 1% of what arrives
+    # Saturated with wasted work: from 20 s to 60 s the service has 10 × 40 = 400 s of capacity;
+    # over 400 s of work went to calls whose client had already left.
+    assert result.service is not None and result.service.wasted_seconds > 400
+    assert result.retry is not None and result.retry.retries > 3000
+
+
+def test_without_retries_the_same_traffic_recovers_on_its_own():
+    _, good = storm("retry-storm", "retry.attempts=1")
+    at = recovered_at(good)
+    assert at is not None and at <= BURST_ENDS + 10
+
+
+def test_a_budget_under_the_headroom_ends_the_storm_about_10_s_after_the_burst():
+    result, good = storm("retry-storm-budget")
+    at = recovered_at(good)
+    assert at is not None and BURST_ENDS + 5 <= at <= BURST_ENDS + 12
+    assert result.scenario.retry is not None and result.scenario.retry.budget is not None
+    assert result.scenario.retry.budget.ratio == 0.05  # under the 10% of headroom
+    _, without_retries = storm("retry-storm", "retry.attempts=1")
+    assert at - recovered_at(without_retries) <= 4  # type: ignore[operator]  # "nearly as soon"
+    assert result.retry is not None and result.retry.refused_by_budget > 1000
+
+
+def test_a_budget_over_the_headroom_takes_about_twice_as_long():
+    _, good = storm("retry-storm-budget", "retry.budget.ratio=0.2")
+    _, under = storm("retry-storm-budget")
+    at, at_under = recovered_at(good), recovered_at(under)
+    assert at is not None and at_under is not None
+    assert 1.5 <= (at - BURST_ENDS) / (at_under - BURST_ENDS) <= 2.5
+
+
+def test_a_breaker_keeps_some_goodput_in_the_burst_and_recovers_within_2_s_of_its_end():
+    result, good = storm("retry-storm-breaker")
+    at = recovered_at(good)
+    assert at is not None and at <= BURST_ENDS + 2
+    # From 13 s to the end of the burst: useful work between the openings, none without a cure.
+    assert sum(good[13:20]) > 300 and sum(storm("retry-storm")[1][13:20]) == 0
+    assert result.breaker is not None and result.breaker.opened >= 2
+    assert result.counts.failed_circuit_open == result.breaker.refused > 0
+
+
+def test_a_breaker_open_longer_than_the_service_needs_makes_goodput_wait():
+    _, good = storm("retry-storm-breaker", "breaker.cooldown=5")
+    _, quick = storm("retry-storm-breaker")
+    assert recovered_at(good) > recovered_at(quick)  # type: ignore[operator]
+
+
+def test_compare_puts_the_storm_and_its_cures_side_by_side_on_the_same_traffic():
+    names = ("retry-storm", "retry-storm-budget", "retry-storm-breaker")
+    for name in names:
+        assert "bpsim compare retry-storm retry-storm-budget retry-storm-breaker" in load_scenario(name).lesson
+    assert shares_traffic([load_scenario(name) for name in names])
+    goodput = [storm(name)[0].goodput for name in names]
+    assert goodput[0] < 20 < 60 < goodput[1] < goodput[2]  # items/s within the slo over the run
