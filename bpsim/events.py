@@ -319,5 +319,7 @@ class Snapshot:
     """None, "graceful" or "immediate" once queue.shutdown() was called."""
     breaker: str | None = None
     """The circuit breaker's state ("closed", "open", "half-open"); None without `[breaker]`."""
+    retries: int | None = None
+    """Retries sent so far; None without `[retry]`."""
     service: ServiceState | None = None
     """The service behind the call, when one is modelled."""

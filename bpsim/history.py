@@ -16,7 +16,10 @@ from typing import Any
 
 from bpsim.events import Event
 
-__all__ = ["Bins", "History"]
+__all__ = ["Bins", "History", "BREAKER_LEVELS"]
+
+BREAKER_LEVELS = {"closed": 0, "half-open": 1, "open": 2}
+"""The breaker's states as numbers for `History.breaker`: the highest in a bin is the worst."""
 
 RawEvent = tuple[Any, ...]
 """An event as the pipeline sends it, `(event_type, at, *fields)`: `event_type(at, *fields)`."""
@@ -76,6 +79,12 @@ class History:
         self.handled = Bins(seconds_per_bin, bins)
         """Items handled so far (a count that only grows)."""
         self.failed = Bins(seconds_per_bin, bins)
+        self.first_attempts = Bins(seconds_per_bin, bins)
+        """Calls made that were an item's first (a count that only grows)."""
+        self.retries = Bins(seconds_per_bin, bins)
+        """Calls made that were retries (a count that only grows)."""
+        self.breaker = Bins(seconds_per_bin, bins)
+        """The circuit breaker's state, as `BREAKER_LEVELS`: the worst in each bin."""
         """Items failed so far: calls the service answered with a failure."""
         self._raw: deque[RawEvent] = deque(maxlen=events)
         self.record = self._raw.append

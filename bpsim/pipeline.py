@@ -45,11 +45,11 @@ from bpsim.events import (
     WorkerState,
     WorkWasted,
 )
-from bpsim.history import History, RawEvent
+from bpsim.history import BREAKER_LEVELS, History, RawEvent
 from bpsim.ledger import Ledger
 from bpsim.limits import Limits, LimitReached
 from bpsim.outcomes import REJECTED_AT_SHUTDOWN
-from bpsim.resilience import Backoff, CircuitBreaker, Jitter, RetryBudget, RetryCounts, Throttle
+from bpsim.resilience import Backoff, BreakerState, CircuitBreaker, Jitter, RetryBudget, RetryCounts, Throttle
 from bpsim.scenario import BackoffSettings, Scenario
 from bpsim.service import CallFailed, Service, models_a_service
 from bpsim.workload import Draws, Item, items, service_time_at
@@ -126,7 +126,7 @@ class Pipeline:
             else None
         )
         if self.breaker is not None:
-            self.breaker.on_change = lambda state, now: self._emit((BreakerChanged, now, state.value))
+            self.breaker.on_change = self._breaker_changed
         throttle = scenario.throttle
         self.throttle = Throttle(throttle.rate, throttle.burst) if throttle is not None else None
 
@@ -402,6 +402,11 @@ class Pipeline:
         else:
             self.failed(item, FailReason(failure), worker)
 
+    def _breaker_changed(self, state: BreakerState, now: float) -> None:
+        if self.history is not None:
+            self.history.breaker.changed(now, BREAKER_LEVELS[state.value])
+        self._emit((BreakerChanged, now, state.value))
+
     def _retried(self, item: Item, attempt: int) -> Item:
         """Item `item` as its `attempt`-th call sees it: the same item with that call's own work."""
         u = self._service_draws.uniform(item.number, attempt)
@@ -455,6 +460,10 @@ class Pipeline:
             now = self.now
             if self.history is not None:
                 self.history.in_flight.changed(now, self.in_flight)
+                if attempt:
+                    self.history.retries.changed(now, self.retry_counts.retries)
+                else:
+                    self.history.first_attempts.changed(now, self.retry_counts.attempts - self.retry_counts.retries)
             self._emit((CallStarted, now, item.number, name, self.in_flight))
 
     def _handled(self, name: str, item: Item, now: float) -> None:
@@ -519,7 +528,8 @@ class Pipeline:
             latency_p99=ledger.latency.percentile(99),
             latency_max=ledger.latency.max,
             shutdown=self.shutdown_mode,
-            breaker=self.breaker.state(now).value if self.breaker is not None else None,
+            breaker=self.breaker.looks(now).value if self.breaker is not None else None,
+            retries=self.retry_counts.retries if self.scenario.retry is not None else None,
             service=self._service_state(now),
         )
 

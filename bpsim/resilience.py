@@ -161,6 +161,12 @@ class CircuitBreaker:
     def counts(self) -> BreakerCounts:
         return BreakerCounts(self.opened, self.refused)
 
+    def looks(self, now: float) -> BreakerState:
+        """The state at `now`, for a display: like `state` without changing anything."""
+        if self._state is BreakerState.OPEN and now >= self._since + self.cooldown:
+            return BreakerState.HALF_OPEN
+        return self._state
+
     def state(self, now: float) -> BreakerState:
         if self._state is BreakerState.OPEN and now >= self._since + self.cooldown:
             self._state, self._since = BreakerState.HALF_OPEN, self._since + self.cooldown

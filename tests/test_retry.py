@@ -17,12 +17,14 @@ from bpsim.events import (
     RetryScheduled,
 )
 from bpsim.i18n import set_language
-from bpsim.loader import scenario_from_text
+from bpsim.loader import load_scenario, scenario_from_text
 from bpsim.metrics import METRICS
 from bpsim.render.summary import summary
 from bpsim.render.trace import describe
+from bpsim.resilience import BreakerState, CircuitBreaker
 from tests.helpers import of_type, run_recording, scenario
 from tests.render import render
+from tests.test_dashboard import assert_fits, frame_at
 
 BACK_TO_BACK = {"rate": "unlimited"}
 
@@ -301,3 +303,29 @@ def test_with_errors_p_and_n_attempts_p_to_the_n_give_up_and_calls_per_item_foll
     assert result.retry is not None
     assert result.retry.attempts / 10_000 == pytest.approx((1 - 0.3**3) / (1 - 0.3), abs=0.026)
     assert result.retry.attempts - result.retry.retries == 10_000  # one first attempt per item
+
+
+# -- the dashboard -------------------------------------------------------------------------------
+
+
+def test_the_dashboard_charts_retries_against_first_attempts_and_the_breaker_over_time():
+    storm = frame_at(load_scenario("retry-storm"), 30.0)
+    assert "first/s" in storm and "retries/s" in storm and "backing off" in storm
+    assert_fits(storm, 80, 23)
+    breaker = frame_at(load_scenario("retry-storm-breaker"), 12.5)
+    assert "breaker" in breaker and "█ OPEN" in breaker
+    assert_fits(breaker, 80, 23)
+    # Without the tables, none of these rows.
+    plain = frame_at(slow_calls(3), 0.6)
+    assert "retries/s" not in plain and "breaker" not in plain
+
+
+def test_a_snapshot_does_not_move_the_breaker_on_its_own():
+    # The display asks for the state at every frame; only calls may turn open into half-open (and
+    # say so in an event), or a live run would not be the run a headless one is.
+    breaker = CircuitBreaker(failures=1, window=1.0, cooldown=1.0, probes=1)
+    breaker.failed(breaker.admit(0.0), 0.0)  # type: ignore[arg-type]
+    changes: list[str] = []
+    breaker.on_change = lambda state, now: changes.append(state.value)
+    assert breaker.looks(5.0) is BreakerState.HALF_OPEN and changes == []
+    assert breaker.state(5.0) is BreakerState.HALF_OPEN and changes == ["half-open"]

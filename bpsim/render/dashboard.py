@@ -102,6 +102,12 @@ class Trend:
     """Items handled in each bin."""
     failed: Sequence[int] = ()
     """Items whose call the service failed, in each bin (with a service modelled)."""
+    first_attempts: Sequence[int] = ()
+    """Calls made in each bin that were an item's first (with `[retry]`)."""
+    retries: Sequence[int] = ()
+    """Calls made in each bin that were retries (with `[retry]`)."""
+    breaker: Sequence[int] = ()
+    """The circuit breaker's worst state in each bin, as `history.BREAKER_LEVELS` (with `[breaker]`)."""
 
 
 def dashboard(
@@ -430,6 +436,10 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
     table.add_row(Text(t("dashboard.chart_in_flight"), style="bold"), f_row, str(f_top))
     if snapshot.service is not None:
         _answer_rows(table, trend, columns)
+    if snapshot.retries is not None:
+        _retry_rows(table, trend, columns)
+    if snapshot.breaker is not None:
+        _breaker_row(table, trend, columns, snapshot.breaker)
     span = Text(" " * label_width + t("dashboard.chart_span", seconds=seconds(columns * trend.seconds_per_bin)), style="dim")
     latency = Text(t("dashboard.latency"), style="bold")
     if snapshot.counts.handled:
@@ -445,17 +455,25 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
     for line in (span, rates, latency, blocked):
         line.no_wrap = True
         line.overflow = "ellipsis"
-    if snapshot.service is not None:  # two more chart rows take the blank line's place
+    if _extra_chart_rows(snapshot):  # more chart rows take the blank line's place
         return Group(table, span, *([] if header_slo is None else [rates]), latency, blocked)
     return Group(table, span, rates, latency, blocked)
 
 
+def _extra_chart_rows(snapshot: Snapshot) -> int:
+    """The chart rows beyond qsize and in-flight: the service's answers (2), the retries against
+    the first attempts (2), the breaker's state (1)."""
+    return 2 * (snapshot.service is not None) + 2 * (snapshot.retries is not None) + (snapshot.breaker is not None)
+
+
 def _chart_rows(snapshot: Snapshot, slo: float | None) -> int:
-    """The lines `_chart` draws: qsize (2) and in-flight, the service's two, then the span, the
-    rates line (or a blank one without a service), latency and blocked."""
-    if snapshot.service is None:
+    """The lines `_chart` draws: qsize (2) and in-flight, the extra rows (the service's, the
+    retries', the breaker's), then the span, the rates line (or a blank one without extra rows),
+    latency and blocked."""
+    extra = _extra_chart_rows(snapshot)
+    if not extra:
         return 3 + 4
-    return 3 + 2 + 3 + (slo is not None)
+    return 3 + extra + 3 + (slo is not None)
 
 
 def _rates(snapshot: Snapshot, slo: float) -> Text:
@@ -487,6 +505,35 @@ def _answer_rows(table: Table, trend: Trend, columns: int) -> None:
     label = number(round(top * per_second, 1))
     table.add_row(Text(t("dashboard.chart_answers"), style="bold"), a_row, label)
     table.add_row(Text(t("dashboard.chart_good"), style="bold"), g_row, label)
+
+
+def _retry_rows(table: Table, trend: Trend, columns: int) -> None:
+    """First attempts per second against retries per second, on one scale: a retry storm is the
+    second row outgrowing the first."""
+    first = list(trend.first_attempts[-columns:])
+    retries = list(trend.retries[-columns:])
+    retries += [0] * (len(first) - len(retries))
+    top = max(first + retries + [1])
+    label = number(round(top / trend.seconds_per_bin, 1))
+    f_row = bars(first, top, 1)[0]
+    f_row.stylize("white")
+    r_row = bars(retries, top, 1)[0]
+    r_row.stylize("magenta")
+    table.add_row(Text(t("dashboard.chart_first_attempts"), style="bold"), f_row, label)
+    table.add_row(Text(t("dashboard.chart_retries"), style="bold"), r_row, label)
+
+
+_BREAKER_GLYPHS = ((" ", ""), ("▄", "yellow"), ("█", "red"))  # closed, half-open, open
+
+
+def _breaker_row(table: Table, trend: Trend, columns: int, state: str) -> None:
+    """The circuit breaker over time: blank while closed, half a block half-open, a block open."""
+    row = Text()
+    for level in trend.breaker[-columns:]:
+        glyph, style = _BREAKER_GLYPHS[level]
+        row.append(glyph, style=style)
+    style = {"open": "bold red", "half-open": "bold yellow"}.get(state, "dim")
+    table.add_row(Text(t("dashboard.chart_breaker"), style="bold"), row, Text(t(f"dashboard.breaker_{state.replace('-', '_')}"), style=style))
 
 
 # -- event log -------------------------------------------------------------------------------------

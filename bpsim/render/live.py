@@ -95,6 +95,9 @@ class Recent:
             history.in_flight.values(now),
             handled=history.handled.increments(now),
             failed=history.failed.increments(now),
+            first_attempts=history.first_attempts.increments(now),
+            retries=history.retries.increments(now),
+            breaker=history.breaker.values(now),
         )
 
 
