@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import sys
-from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -456,12 +455,8 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
-    """`RunResult.to_json()` plus the `theory` object when a formula applies."""
-    data = result.to_json()
-    theory = theory_for(result.scenario)
-    if theory.applies:
-        data["theory"] = asdict(theory)
-    return data
+    """`RunResult.to_json()` plus the `theory` object: the formula's numbers, or why none applies."""
+    return result.to_json() | {"theory": theory_for(result.scenario).to_json()}
 
 
 @app.command()
