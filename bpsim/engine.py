@@ -86,7 +86,7 @@ class RunResult:
         return self.counts.handled / self.duration if self.duration > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """The documented JSON result (README, "JSON output")."""
+        """The documented JSON result (docs/json.md)."""
         c = self.counts
         scenario = self.scenario
         data: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """The scenario model: what a TOML scenario file may say, with its defaults and ranges.
 
 Every model is frozen and forbids unknown keys, so a typo is an error, never a silent default.
-The key names are bpsim's public interface (README, "Scenario files"); `loader.py` turns a TOML
+The key names are bpsim's public interface (docs/scenarios.md); `loader.py` turns a TOML
 file into these models and maps validation errors back to file lines.
 """
 
