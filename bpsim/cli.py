@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from enum import StrEnum
@@ -20,10 +19,10 @@ from bpsim.errors import BpsimError, OutputError, ScenarioError
 from bpsim.explain import check_topic
 from bpsim.i18n import detect_language, set_language, t
 from bpsim.limits import Limits, LimitReached
-from bpsim.loader import bundled_scenarios, load_scenario, scenario_from_text, scenario_problems
+from bpsim.loader import bundled_scenarios, find_scenario, load_scenario, scenario_from_text, scenario_problems
 from bpsim.metrics import METRICS, parse_metrics
 from bpsim.new import Kind, ask, defaults, scenario_toml
-from bpsim.output import write_text
+from bpsim.output import check_writable, strict_json, write_text
 from bpsim.scenario import Scenario
 from bpsim.render import explain as explain_render
 from bpsim.render.comparison import comparison, sweep_chart, sweep_table
@@ -196,6 +195,14 @@ def _keys_fd() -> int | None:
     return fd if os.tcgetpgrp(fd) == os.getpgrp() else None
 
 
+def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
+    """Refuse, before a long run, result paths that could not be written or are a scenario file."""
+    protected = [find_scenario(source) for source in scenarios]
+    for path in paths:
+        if path is not None:
+            check_writable(path, protected)
+
+
 def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tuple[list[RunResult], int | None]:
     """Run `simulation`; return its results and the exit code to end with, if it was interrupted.
 
@@ -239,6 +246,7 @@ def run(
     console = Console()
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
+        _check_outputs([json_path, svg, html], [scenario])
         view = None
         if live and console.is_terminal and not trace and json_path != "-":
             view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd())
@@ -255,7 +263,7 @@ def run(
         results, exit_code = _run_to_the_end(simulation, view)
         result = results[0]
         if json_path is not None:
-            write_text(json_path, json.dumps(result_json(result), indent=2) + "\n")
+            write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
             picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
             for path, kind in ((svg, "svg"), (html, "html")):
@@ -357,6 +365,7 @@ def compare(
     try:
         variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
         loaded = [v.scenario for v in variants]
+        _check_outputs([json_path, svg_path], scenarios)
         view = None
         if live and console.is_terminal and json_path != "-":
             keys = list(dict.fromkeys(key for v in variants for key, _ in v.settings))
@@ -372,7 +381,7 @@ def compare(
             view.watch(simulation)
         results, exit_code = _run_to_the_end(simulation, view)
         if json_path is not None:
-            write_text(json_path, json.dumps([result_json(r) for r in results], indent=2) + "\n")
+            write_text(json_path, strict_json([result_json(r) for r in results]))
         table = comparison(variants, results)
         if svg_path is not None:
             write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
@@ -418,6 +427,7 @@ def sweep(
     try:
         metrics = parse_metrics(metric_names)
         axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
+        _check_outputs([csv_path, json_path], [scenario])
         total = len(variants)
         variants, results, exit_code = _sweep_to_the_end(variants, jobs)
         if csv_path is not None:

@@ -12,7 +12,7 @@ import math
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bpsim.i18n import t
@@ -114,15 +114,39 @@ class _Model(BaseModel):
 
 
 
-PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+# The scale a scenario may have. Simulated seconds below the virtual clock's resolution (1 ns)
+# cannot be told apart, and above about 31 years sums of them head for infinity (a service mean
+# of 1e308 made the clock reach inf and spin); a rate's gaps are seconds too. With every time and
+# rate inside these bounds every product the engine and the theory compute stays finite.
+MIN_SECONDS, MAX_SECONDS = 1e-9, 1e9
+MIN_RATE, MAX_RATE = 1e-9, 1e9  # a gap between arrivals is within the same range of seconds
+
+
+def _seconds_in_range(seconds: float) -> float:
+    if seconds != 0 and not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        raise _error("seconds_range", value=f"{seconds:g}", low=f"{MIN_SECONDS:g}", high=f"{MAX_SECONDS:g}")
+    return seconds
+
+
+def _rate_in_range(rate: float) -> float:
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise _error("rate_range", value=f"{rate:g}", low=f"{MIN_RATE:g}", high=f"{MAX_RATE:g}")
+    return rate
+
+
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_seconds_in_range)]
+"""A time from 0 (the start), else between MIN_SECONDS and MAX_SECONDS."""
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False), AfterValidator(_seconds_in_range)]
+Rate = Annotated[float, Field(gt=0, allow_inf_nan=False), AfterValidator(_rate_in_range)]
+"""Items per second, between MIN_RATE and MAX_RATE."""
 
 
 class Burst(_Model):
     """A time window in which the producer's rate changes."""
 
-    at: float = Field(ge=0, allow_inf_nan=False, description="start of the burst, seconds")
+    at: Seconds = Field(description="start of the burst, seconds")
     duration: PositiveSeconds = Field(description="length of the burst, seconds")
-    rate: float = Field(gt=0, allow_inf_nan=False, description="items per second during the burst")
+    rate: Rate = Field(description="items per second during the burst")
 
 
 class Producer(_Model):
@@ -139,7 +163,7 @@ class Producer(_Model):
     def _positive_rate(cls, rate: float | str) -> float | str:
         if isinstance(rate, float | int) and not (rate > 0 and math.isfinite(rate)):
             raise _error("positive_rate", rate=rate)
-        return rate
+        return _rate_in_range(rate) if isinstance(rate, float | int) else rate
 
     @model_validator(mode="after")
     def _bursts_do_not_overlap(self) -> Producer:
@@ -189,7 +213,7 @@ class ExponentialService(_Model):
 
 class UniformService(_Model):
     distribution: Literal["uniform"]
-    low: float = Field(ge=0, allow_inf_nan=False)
+    low: Seconds
     high: PositiveSeconds
 
     @model_validator(mode="after")

@@ -156,6 +156,9 @@ class Stationary:
     """How many states lie beyond m: capacity - m, math.inf without a capacity, 0 for none."""
     log_top: float
     """log P(n = capacity); -inf without a capacity."""
+    accepted: float
+    """P(n < capacity), summed rather than taken as 1 - P(top): at a huge offered load P(top)
+    rounds to 1.0 and 1 - P(top) to 0, which the throughput would then divide by."""
 
     @property
     def last(self) -> int:
@@ -225,7 +228,8 @@ def birth_death(birth_rate: float, death_rates: list[float], capacity: int | Non
         raise NoSteadyState(
             f"arrivals {birth_rate} >= departures {death_rates[-1]}: no steady state, the queue grows without limit"
         )
-    if 0 < tail < math.inf and log_ratio > 0:
+    climbing = 0 < tail < math.inf and log_ratio > 0
+    if climbing:
         # Overload with a capacity: the top state weighs the most. Weigh every state against it,
         # so that the r^T of a billion states cancels in the formula rather than in floating
         # point, and P(top), the share lost, keeps its digits.
@@ -240,14 +244,21 @@ def birth_death(birth_rate: float, death_rates: list[float], capacity: int | Non
         math.fsum(math.exp(value - largest) for value in weights) + math.exp(log_tail - largest)
     )
     log_last = weights[-1] - log_total
+    head = tuple(math.exp(value - log_total) for value in weights)
     if math.isinf(tail):
-        log_top = -math.inf
-    elif ref:
-        log_top = -log_total
+        log_top, accepted = -math.inf, 1.0
+    elif tail == 0:
+        log_top, accepted = log_last, math.fsum(head[:-1])
+    elif climbing:
+        # Every state below the top: the head, and the T - 1 tail states under it (ratio 1/r).
+        below = math.fsum(math.exp(value) for value in weights)
+        if tail > 1:
+            below += math.exp(_log_geometric_sum(-log_ratio, tail - 1))
+        log_top, accepted = -log_total, math.exp(math.log(below) - log_total)
     else:
         log_top = log_last + log_ratio * tail
-    head = tuple(math.exp(value - log_total) for value in weights)
-    return Stationary(head, log_last, log_ratio, tail, log_top)
+        accepted = 1 - math.exp(log_top)  # the top is the lightest tail state: no rounding to 0
+    return Stationary(head, log_last, log_ratio, tail, log_top, accepted)
 
 
 def _steady_state_of(
@@ -256,14 +267,15 @@ def _steady_state_of(
     """A chain's averages, for `servers` calls at once and a queue holding the items past
     `waiting_from` (the servers, or the workers when a semaphore or capacity is smaller)."""
     blocking = chain.top()
-    throughput = arrival_rate * (1 - blocking)
+    throughput = arrival_rate * chain.accepted
     mean_in_system = chain.mean()
     mean_in_queue = chain.mean_above(waiting_from)
     return SteadyState(
         rho=rho,
         throughput=throughput,
         blocking_probability=blocking,
-        wait_probability=min(1.0, (chain.at_least(servers) - blocking) / (1 - blocking)),
+        # Admitted arrivals that find every server busy: all but those finding one free.
+        wait_probability=max(0.0, 1 - math.fsum(chain.head[:servers]) / chain.accepted),
         mean_in_system=mean_in_system,
         mean_in_queue=mean_in_queue,
         mean_in_service=chain.mean_below(servers),
