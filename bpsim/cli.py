@@ -279,11 +279,12 @@ def run(
 
 @app.command()
 def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption = None) -> None:
-    """Compare a run with queueing theory: M/M/c, M/M/c/K, M/D/1 and Little's law.
+    """Compare a run with queueing theory: M/M/c, M/M/c/K, M/D/1, the USL service and Little's law.
 
     When the scenario is a textbook queue (Poisson arrivals, exponential or constant service, no
-    bursts, timeouts or max_age) the formula's values are shown beside the simulated ones;
-    otherwise one line says why no formula applies. Little's law is checked on every run.
+    bursts, timeouts or max_age; a contended service too) or a closed loop (rate = "unlimited"),
+    the formula's values are shown beside the simulated ones; otherwise one line says why no
+    formula applies. Little's law is checked on every run.
     """
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
