@@ -15,6 +15,7 @@ from bpsim.clock import Pacing, VirtualTimeLoop
 from bpsim.errors import Stalled
 from bpsim.events import Counts, Observer, ProducerState, WorkerState
 from bpsim.limits import LimitReached, Limits
+from bpsim.outcomes import OUTCOMES, UNFINISHED
 from bpsim.pipeline import Pipeline
 from bpsim.scenario import Scenario
 from bpsim.stats import LatencyStats
@@ -87,7 +88,6 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON result (docs/json.md)."""
-        c = self.counts
         scenario = self.scenario
         data: dict[str, Any] = {}
         if self.variant is not None:
@@ -99,22 +99,7 @@ class RunResult:
             "completed": self.completed,
             "stopped_by": self.stopped_by,
             "duration": self.duration,
-            "items": {
-                "produced": c.produced,
-                "handled": c.handled,
-                "dropped": c.dropped,
-                "timed_out": c.timed_out,
-                "rejected_at_shutdown": c.rejected_at_shutdown,
-                "abandoned": c.abandoned,
-                "unfinished": c.in_progress,
-                "dropped_by_reason": {
-                    "queue-full": c.dropped_queue_full,
-                    "evicted": c.dropped_evicted,
-                    "stale": c.dropped_stale,
-                },
-                "timed_out_by_place": {"put": c.timed_out_put, "downstream": c.timed_out_downstream},
-                "abandoned_by_place": {"queued": c.abandoned_queued, "in-worker": c.abandoned_in_worker},
-            },
+            "items": items_json(self.counts),
             "queue": {
                 "maxsize": scenario.queue.maxsize,
                 "max_qsize": self.max_qsize,
@@ -129,6 +114,17 @@ class RunResult:
             "throughput": self.throughput,
         }
         return data
+
+
+def items_json(counts: Counts) -> dict[str, Any]:
+    """The JSON's `items`: produced, each outcome's total, unfinished, then each breakdown by reason."""
+    items: dict[str, Any] = {"produced": counts.produced}
+    items |= {outcome.name: counts.of(outcome) for outcome in OUTCOMES}
+    items[UNFINISHED] = counts.unfinished
+    for outcome in OUTCOMES:
+        if outcome.breakdown is not None:
+            items[outcome.breakdown] = {reason.value: counts.of(reason) for reason in outcome.reasons}
+    return items
 
 
 class Simulation:

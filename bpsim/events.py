@@ -11,9 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+# The outcomes' reasons and counts are part of this contract; they live with the table of outcomes.
+from bpsim.outcomes import AbandonPlace, Counts, DropReason, FailReason, TimeoutPlace
+
 __all__ = [
     "DropReason",
     "TimeoutPlace",
+    "FailReason",
     "AbandonPlace",
     "ItemProduced",
     "ItemEnqueued",
@@ -22,6 +26,7 @@ __all__ = [
     "ProducerFinished",
     "ItemDropped",
     "ItemTimedOut",
+    "ItemFailed",
     "ItemRejected",
     "ItemAbandoned",
     "ItemDequeued",
@@ -37,27 +42,6 @@ __all__ = [
     "Counts",
     "Snapshot",
 ]
-
-
-class DropReason(StrEnum):
-    QUEUE_FULL = "queue-full"
-    """drop-newest: the arriving item met a full queue."""
-    EVICTED = "evicted"
-    """drop-oldest: the oldest queued item made room for an arriving one."""
-    STALE = "stale"
-    """max_age: a worker took the item after it was already too old."""
-
-
-class TimeoutPlace(StrEnum):
-    PUT = "put"
-    """put_timeout: the producer gave up waiting for room."""
-    DOWNSTREAM = "downstream"
-    """downstream.timeout: the call took too long."""
-
-
-class AbandonPlace(StrEnum):
-    QUEUED = "queued"
-    IN_WORKER = "in-worker"
 
 
 # Events are read-only by convention, not frozen: a frozen dataclass sets each field through
@@ -114,6 +98,16 @@ class ItemTimedOut:
     at: float
     item: int
     place: TimeoutPlace
+    worker: str | None = None
+
+
+@dataclass(slots=True)
+class ItemFailed:
+    """The downstream call failed (an error, a 429, an outage) or was refused before it was made."""
+
+    at: float
+    item: int
+    reason: FailReason
     worker: str | None = None
 
 
@@ -188,6 +182,7 @@ Event = (
     | ProducerFinished
     | ItemDropped
     | ItemTimedOut
+    | ItemFailed
     | ItemRejected
     | ItemAbandoned
     | ItemDequeued
@@ -220,43 +215,6 @@ class ProducerState(StrEnum):
     DONE = "done"
     STOPPED = "stopped"
     """Its put raised QueueShutDown."""
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """The item ledger: every produced item is in exactly one of these, or still in progress."""
-
-    produced: int = 0
-    handled: int = 0
-    dropped_queue_full: int = 0
-    dropped_evicted: int = 0
-    dropped_stale: int = 0
-    timed_out_put: int = 0
-    timed_out_downstream: int = 0
-    rejected_at_shutdown: int = 0
-    abandoned_queued: int = 0
-    abandoned_in_worker: int = 0
-
-    @property
-    def dropped(self) -> int:
-        return self.dropped_queue_full + self.dropped_evicted + self.dropped_stale
-
-    @property
-    def timed_out(self) -> int:
-        return self.timed_out_put + self.timed_out_downstream
-
-    @property
-    def abandoned(self) -> int:
-        return self.abandoned_queued + self.abandoned_in_worker
-
-    @property
-    def finished(self) -> int:
-        return self.handled + self.dropped + self.timed_out + self.rejected_at_shutdown + self.abandoned
-
-    @property
-    def in_progress(self) -> int:
-        """Produced but not yet in an end state (queued, in a worker, or being put)."""
-        return self.produced - self.finished
 
 
 @dataclass(frozen=True, slots=True)

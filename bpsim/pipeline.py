@@ -18,10 +18,12 @@ from bpsim.events import (
     AbandonPlace,
     CallStarted,
     DropReason,
+    FailReason,
     ItemAbandoned,
     ItemDequeued,
     ItemDropped,
     ItemEnqueued,
+    ItemFailed,
     ItemHandled,
     ItemProduced,
     ItemRejected,
@@ -41,6 +43,7 @@ from bpsim.events import (
 from bpsim.history import History, RawEvent
 from bpsim.ledger import Ledger
 from bpsim.limits import Limits, LimitReached
+from bpsim.outcomes import REJECTED_AT_SHUTDOWN
 from bpsim.scenario import Scenario
 from bpsim.workload import Item, items
 
@@ -231,7 +234,7 @@ class Pipeline:
         while not self.queue.empty():
             item = self.queue.get_nowait()
             self.queue.task_done()
-            self.ledger.abandoned[AbandonPlace.QUEUED] += 1
+            self.ledger.ended[AbandonPlace.QUEUED] += 1
             self.ledger.left_queue(self.now)
             self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.QUEUED))
         self.ledger.qsize_changed(self.now, 0)
@@ -269,7 +272,7 @@ class Pipeline:
         self.ledger.producer_unblocked(self.now)
 
     def dropped(self, item: Item, reason: DropReason, admitted: Item | None = None) -> None:
-        self.ledger.dropped[reason] += 1
+        self.ledger.ended[reason] += 1
         if reason is DropReason.EVICTED:
             self.ledger.left_queue(self.now)
         if self.watched:
@@ -278,18 +281,23 @@ class Pipeline:
             self._emit((ItemDropped, now, item.number, reason, admitted_number, now - item.arrival))
 
     def timed_out(self, item: Item, place: TimeoutPlace, worker: str | None = None) -> None:
-        self.ledger.timed_out[place] += 1
+        self.ledger.ended[place] += 1
         self._emit((ItemTimedOut, self.now, item.number, place, worker))
 
+    def failed(self, item: Item, reason: FailReason, worker: str | None = None) -> None:
+        """The item's downstream call failed, or was refused, for `reason`: it ends as failed."""
+        self.ledger.failed(reason)
+        self._emit((ItemFailed, self.now, item.number, reason, worker))
+
     def rejected(self, item: Item) -> None:
-        self.ledger.rejected_at_shutdown += 1
+        self.ledger.end(REJECTED_AT_SHUTDOWN.name)
         self._emit((ItemRejected, self.now, item.number))
 
     def _abandon_in_worker(self, name: str, item: Item) -> None:
         # Cancelled by an immediate shutdown: the item is abandoned. Cancelled because the whole
         # run was interrupted (Ctrl-C): the item simply never finished.
         if self._stopping_now:
-            self.ledger.abandoned[AbandonPlace.IN_WORKER] += 1
+            self.ledger.ended[AbandonPlace.IN_WORKER] += 1
             self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name))
 
     def _call_started(self, name: str, item: Item) -> None:

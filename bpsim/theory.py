@@ -27,6 +27,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from bpsim.outcomes import FULL_QUEUE
 from bpsim.scenario import ConstantService, ExponentialService, Policy, Scenario, UniformService
 
 if TYPE_CHECKING:
@@ -690,7 +691,7 @@ class Simulated:
 def simulated(result: RunResult) -> Simulated:
     """Pick the numbers of `result` that `Theory` predicts, under the same names."""
     counts = result.counts
-    lost = counts.dropped_queue_full + counts.dropped_evicted
+    lost = sum(counts.of(reason) for reason in FULL_QUEUE)
     return Simulated(
         throughput=result.throughput,
         blocking_probability=lost / counts.produced if counts.produced else None,

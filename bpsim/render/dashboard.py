@@ -37,8 +37,9 @@ from bpsim.events import (
     WorkerState,
 )
 from bpsim.i18n import t
-from bpsim.render.format import nonzero_parts, number, seconds
-from bpsim.render.summary import setup_line
+from bpsim.outcomes import OUTCOMES, UNFINISHED
+from bpsim.render.format import number, seconds
+from bpsim.render.summary import reason_parts, setup_line
 from bpsim.render.trace import describe, is_shutdown_event
 from bpsim.render.widgets import WORKER_GLYPHS, Gauge, bars, slots, worker_line
 from bpsim.scenario import Scenario
@@ -53,6 +54,7 @@ __all__ = [
     "growth",
     "event_line",
     "pick_events",
+    "ledger_rows",
 ]
 
 Status = Literal["running", "paused", "finished", "stopped"]
@@ -60,7 +62,7 @@ Status = Literal["running", "paused", "finished", "stopped"]
 # The handbook's routine steps: shown dimmed, and the first to give way to notable events.
 _ROUTINE = (ItemProduced, ItemEnqueued, ItemDequeued, CallStarted, ItemHandled)
 
-_FIXED_ROWS = 2 + 2 + 8 + 1  # header, panel borders, figures, events rule
+_FIXED_ROWS = 2 + 2 + 1  # header, panel borders, events rule; the figures are as tall as the ledger
 _PANEL_ROWS = 4  # the fewest lines inside a pipeline panel
 _MAX_WORKER_ROWS = 10
 
@@ -104,13 +106,15 @@ def dashboard(
 ) -> RenderableType:
     """One frame, at most `width` columns and `height` lines."""
     workers = len(snapshot.workers)
-    panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - _FIXED_ROWS - 4) // 2))
-    footer = header.controls and height > _FIXED_ROWS + panel_rows + 1  # the key help goes last
-    log_rows = max(0, height - _FIXED_ROWS - panel_rows - footer)
+    ledger = ledger_rows(snapshot.counts, header.scenario)
+    fixed = _FIXED_ROWS + len(ledger) + 2  # the ledger's rows, produced and the check
+    panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - fixed - 4) // 2))
+    footer = header.controls and height > fixed + panel_rows + 1  # the key help goes last
+    log_rows = max(0, height - fixed - panel_rows - footer)
     parts: list[RenderableType] = [
         _header(header, width),
         _pipeline(snapshot, trend, header, panel_rows, width),
-        _figures(snapshot, trend, width),
+        _figures(snapshot, ledger, trend, width),
     ]
     if log_rows:
         parts.append(_event_log(events, log_rows, width))
@@ -298,35 +302,40 @@ def _downstream(snapshot: Snapshot, rows: int) -> Panel:
 # -- figures: ledger, chart, latency ---------------------------------------------------------------
 
 
-def _figures(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
+_LedgerRow = tuple[str, int, str, str]
+
+
+def _figures(snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int) -> RenderableType:
     grid = Table.grid(expand=True, padding=(0, 2))
     grid.add_column(width=34, no_wrap=True)
     grid.add_column(ratio=1, no_wrap=True)
-    grid.add_row(_ledger(snapshot.counts), _chart(snapshot, trend, max(10, width - 36)))
+    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36)))
     return grid
 
 
-def _ledger(counts: Counts) -> RenderableType:
+_TONES = {"good": "green", "loss": "yellow", "shutdown": "magenta"}
+
+
+def ledger_rows(counts: Counts, scenario: Scenario) -> list[_LedgerRow]:
+    """(label, count, detail, style): the summary's rows in short words, and unfinished, always."""
+    rows = [
+        (t(outcome.short_words), counts.of(outcome), reason_parts(counts, outcome), _TONES[outcome.tone])
+        for outcome in OUTCOMES
+        if outcome.listed(counts, scenario)
+    ]
+    rows.append((t(f"outcome.short.{UNFINISHED}"), counts.unfinished, "", "cyan"))
+    return rows
+
+
+def _ledger(rows: list[_LedgerRow], counts: Counts) -> RenderableType:
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column(justify="right", min_width=6, no_wrap=True)
-    table.add_column(style="dim", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_row(Text(t("summary.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
-    dropped = nonzero_parts(
-        ("full", counts.dropped_queue_full), ("evicted", counts.dropped_evicted), ("stale", counts.dropped_stale)
-    )
-    timed_out = nonzero_parts(("put", counts.timed_out_put), ("call", counts.timed_out_downstream))
-    rows = [
-        (t("summary.handled"), counts.handled, "", "green"),
-        (t("summary.dropped"), counts.dropped, dropped, "yellow"),
-        (t("summary.timed_out"), counts.timed_out, timed_out, "yellow"),
-        (t("dashboard.rejected"), counts.rejected_at_shutdown, "", "magenta"),
-        (t("dashboard.abandoned"), counts.abandoned, "", "magenta"),
-        (t("dashboard.in_progress"), counts.in_progress, "", "cyan"),
-    ]
+    table.add_column(style="dim", no_wrap=True, overflow="ellipsis", max_width=14)
+    table.add_row(Text(t("outcome.label.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
     for label, value, detail, style in rows:
         table.add_row(f"  {label}", Text(number(value), style=style if value else "dim"), detail)
-    total = counts.finished + counts.in_progress
+    total = counts.finished + counts.unfinished
     ok = total == counts.produced
     check = Text(
         t("dashboard.check_ok" if ok else "dashboard.check_bad", total=number(total), produced=number(counts.produced)),

@@ -17,6 +17,7 @@ from bpsim.events import (
     ItemDequeued,
     ItemDropped,
     ItemEnqueued,
+    ItemFailed,
     ItemHandled,
     ItemProduced,
     ItemRejected,
@@ -65,6 +66,8 @@ def describe(event: Event) -> str:
             return t("trace.put_timeout", item=item)
         case ItemTimedOut(item=item, worker=worker):
             return t("trace.call_timeout", item=item, worker=worker)
+        case ItemFailed(item=item, reason=reason, worker=worker):
+            return t(f"trace.failed.{reason}", item=item, worker=worker)
         case ItemRejected(item=item):
             return t("trace.rejected", item=item)
         case ItemAbandoned(item=item, place=AbandonPlace.QUEUED):
