@@ -52,7 +52,11 @@ NO_LIMITS = Limits(max_items=None, max_queued=None, max_duration=None)
 
 
 class LimitReached(BpsimError):
-    """A run hit one of its `Limits` and was stopped; `results` has what it did until then."""
+    """A run hit one of its `Limits` and was stopped; `results` has what it did until then.
+
+    Its exit code is 3, not 2: the scenario is fine, the run was longer than the guard allows."""
+
+    exit_code = 3
 
     def __init__(self, limit: str, value: float, at: float) -> None:
         self.limit = limit

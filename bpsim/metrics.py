@@ -10,11 +10,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bpsim.engine import RunResult
 from bpsim.errors import BpsimError
 from bpsim.outcomes import HANDLED, OUTCOMES, UNFINISHED, Outcome, Reason, reason_words
+
+if TYPE_CHECKING:
+    from bpsim.engine import RunResult
 
 __all__ = ["Metric", "METRICS", "parse_metrics", "best"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -20,6 +21,7 @@ from bpsim.i18n import t
 __all__ = [
     "Policy",
     "parse_policy",
+    "policy_suggestion",
     "Burst",
     "Producer",
     "QueueSettings",
@@ -46,60 +48,106 @@ class Policy(StrEnum):
     """The oldest queued item is evicted to admit the arriving one."""
 
 
-# Names other ecosystems use for the same behaviour, spelled exactly as they do. Matching is exact
-# on purpose: case-folding would turn .NET's `DropNewest` (which evicts the newest *queued* item)
-# into our `drop-newest` (which discards the *arriving* item).
+# Names other ecosystems use for the same behaviour, as they spell them. Case and separators do
+# not matter (`BLOCK`, `Drop_Head`, `dropOldest` are accepted) except where they carry meaning:
+# see AMBIGUOUS_POLICY_NAMES.
 POLICY_ALIASES: dict[str, Policy] = {
     # wait for room
     "backpressure": Policy.BLOCK,  # Akka
     "SUSPEND": Policy.BLOCK,  # Kotlin
     "Wait": Policy.BLOCK,  # .NET BoundedChannelFullMode
-    "wait": Policy.BLOCK,
     # discard the arriving item
     "reject": Policy.DROP_NEWEST,
     "reject-publish": Policy.DROP_NEWEST,  # RabbitMQ
     "dropNew": Policy.DROP_NEWEST,  # Akka
-    "drop-new": Policy.DROP_NEWEST,
     "drop-incoming": Policy.DROP_NEWEST,
     "drop_newest": Policy.DROP_NEWEST,  # Vector
     "DropWrite": Policy.DROP_NEWEST,  # .NET
     "onBackpressureDrop": Policy.DROP_NEWEST,  # RxJava / Reactor
     "dropping-buffer": Policy.DROP_NEWEST,  # Clojure core.async
     # evict the oldest queued item
-    "dropHead": Policy.DROP_OLDEST,  # Akka
-    "drop-head": Policy.DROP_OLDEST,  # RabbitMQ
-    "DROP_OLDEST": Policy.DROP_OLDEST,  # Kotlin, RxJava, Reactor
-    "DropOldest": Policy.DROP_OLDEST,  # .NET
-    "drop_oldest": Policy.DROP_OLDEST,  # Vector (proposed)
+    "dropHead": Policy.DROP_OLDEST,  # Akka, RabbitMQ (drop-head)
+    "DROP_OLDEST": Policy.DROP_OLDEST,  # Kotlin, RxJava, Reactor, .NET (DropOldest), Vector
+    "drop-old": Policy.DROP_OLDEST,
     "sliding": Policy.DROP_OLDEST,
     "sliding-buffer": Policy.DROP_OLDEST,  # Clojure core.async
 }
 
-# Names that mean opposite things in different libraries: refuse them and say why (the why is
-# in the errors catalogue, errors.policy.why.<name>).
-AMBIGUOUS_POLICY_NAMES = frozenset({"drop_latest", "dropnewest", "droptail"})
+# Names that mean opposite things in different libraries, however they are spelled: refuse them
+# and say why (the why is in the errors catalogue, errors.policy.why.<key>). Only bpsim's own
+# lowercase `drop-newest` and Vector's `drop_newest` pass, exactly as written: `DropNewest` is
+# .NET's, and .NET's evicts the newest *queued* item.
+AMBIGUOUS_POLICY_NAMES: dict[str, str] = {"droplatest": "drop_latest", "dropnewest": "dropnewest", "droptail": "droptail"}
+
+# Words whose meaning a suggestion must keep: "drop-old" must never be answered with drop-newest.
+# None: the word means different things in different libraries, so no suggestion is safe.
+_MEANINGS: dict[str, Policy | None] = {
+    "old": Policy.DROP_OLDEST,
+    "head": Policy.DROP_OLDEST,
+    "slid": Policy.DROP_OLDEST,
+    "new": Policy.DROP_NEWEST,
+    "incoming": Policy.DROP_NEWEST,
+    "reject": Policy.DROP_NEWEST,
+    "write": Policy.DROP_NEWEST,
+    "newest": None,  # .NET's DropNewest evicts the newest queued item; bpsim's drop-newest, the arriving one
+    "latest": None,
+    "tail": None,
+    "recent": None,
+    "block": Policy.BLOCK,
+    "wait": Policy.BLOCK,
+    "suspend": Policy.BLOCK,
+}
 
 
-def _ambiguity_key(name: str) -> str:
-    return name.replace("-", "_").lower()
+def _folded(name: str) -> str:
+    """`name` without case or separators: "Drop_Head", "drop-head" and "dropHead" -> "drophead"."""
+    return re.sub(r"[-_\s]", "", name).lower()
+
+
+def _all_names() -> dict[str, Policy]:
+    return {**{p.value: p for p in Policy}, **POLICY_ALIASES}
+
+
+_FOLDED: dict[str, Policy] = {_folded(name): policy for name, policy in _all_names().items()}
+"""Every name, folded, with its policy: what suggestions are chosen from."""
+_SPELLING: dict[str, str] = {_folded(name): name for name in [*POLICY_ALIASES, *(p.value for p in Policy)]}
+"""How to write each folded name in a suggestion: bpsim's own spelling where it has one."""
+_ACCEPTED: dict[str, Policy] = {name: p for name, p in _FOLDED.items() if name not in AMBIGUOUS_POLICY_NAMES}
+"""What a folded name may be: all but the ambiguous ones ("dropnewest" passes only as written)."""
 
 
 def parse_policy(name: str) -> Policy:
-    """Return the policy called `name` (a bpsim name or an unambiguous alias).
+    """Return the policy called `name` (a bpsim name or an unambiguous alias, in any case).
 
-    Raises ValueError with a message a user can act on for an ambiguous or unknown name.
+    Raises ValueError with a message a user can act on for an ambiguous or unknown name; its
+    did-you-mean never names a policy that does something other than what `name` says.
     """
-    if name in Policy._value2member_map_:
-        return Policy(name)
-    if name in POLICY_ALIASES:
-        return POLICY_ALIASES[name]
-    trap = _ambiguity_key(name)
-    if trap in AMBIGUOUS_POLICY_NAMES:
-        raise ValueError(t("errors.policy.ambiguous", name=name, why=t(f"errors.policy.why.{trap}")))
-    known = [p.value for p in Policy] + list(POLICY_ALIASES)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = t("errors.did_you_mean", name=close[0]) if close else ""
+    exact = _all_names().get(name)
+    if exact is not None:
+        return exact
+    folded = _folded(name)
+    if folded in AMBIGUOUS_POLICY_NAMES:
+        why = t(f"errors.policy.why.{AMBIGUOUS_POLICY_NAMES[folded]}")
+        raise ValueError(t("errors.policy.ambiguous", name=name, why=why))
+    if folded in _ACCEPTED:
+        return _ACCEPTED[folded]
+    close = policy_suggestion(name)
+    hint = t("errors.did_you_mean", name=close) if close is not None else ""
     raise ValueError(t("errors.policy.unknown", name=name, hint=hint))
+
+
+def policy_suggestion(name: str) -> str | None:
+    """The name a misspelt `name` surely meant ("dropp-oldest" -> "drop-oldest"), or None when
+    the close names disagree or `name` says something else ("drop-newst" is never drop-oldest)."""
+    folded = _folded(name)
+    meant = {policy for word, policy in _MEANINGS.items() if word in folded}
+    if len(meant) > 1 or None in meant:
+        return None  # "drop-old-or-new", "latest": no name is safe
+    names = [n for n, policy in _FOLDED.items() if not meant or policy in meant]
+    close = difflib.get_close_matches(folded, names, n=3, cutoff=0.7)
+    if len({_FOLDED[c] for c in close}) != 1:
+        return None
+    return _SPELLING[close[0]]
 
 
 def _error(kind: str, **context: object) -> PydanticCustomError:

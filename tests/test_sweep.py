@@ -191,7 +191,7 @@ def test_ctrl_c_outside_the_runs_still_prints_the_summary_line(overload: str, mo
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # as if Ctrl-C arrived while the progress bar was being set up
 
-    monkeypatch.setattr("bpsim.cli.run_sweep", interrupted)
+    monkeypatch.setattr("bpsim.sweep.run_sweep", interrupted)
     result = bpsim("sweep", overload, "--param", "queue.maxsize=1..3")
     assert result.exit_code == 130
     assert result.stderr.strip() .startswith("interrupted: 0 of 3 runs finished")

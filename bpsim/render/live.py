@@ -17,8 +17,6 @@ import contextlib
 import math
 import os
 import signal
-import termios
-import tty
 from types import TracebackType
 
 from rich.console import Console, RenderableType
@@ -225,6 +223,9 @@ class LiveView:
     def __enter__(self) -> LiveView:
         fd = self._keys_fd
         if fd is not None and os.isatty(fd):
+            import termios  # Unix only: imported here, so that headless runs work on Windows too
+            import tty
+
             self._saved_tty = termios.tcgetattr(fd)
             tty.setcbreak(fd)  # keys arrive one by one, unechoed; Ctrl-C still sends SIGINT
         try:
@@ -249,6 +250,8 @@ class LiveView:
         with contextlib.suppress(Exception):
             self.console.show_cursor(True)
         if self._saved_tty is not None and self._keys_fd is not None:
+            import termios
+
             termios.tcsetattr(self._keys_fd, termios.TCSADRAIN, self._saved_tty)
             self._saved_tty = None
 

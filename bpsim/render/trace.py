@@ -6,6 +6,7 @@ text is exactly the handbook's, so `bpsim run handbook --trace` can be read besi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from bpsim.events import (
@@ -102,12 +103,13 @@ def is_shutdown_event(event: Event) -> bool:
 class TraceWriter:
     """An observer that writes one `trace_line` per event to `file`.
 
-    When the reader goes away (`bpsim run X --trace | head`) it stops writing instead of breaking
-    the run: the pipe is closed, so nothing more can be shown anyway.
+    When the reader goes away (`bpsim run X --trace | head`) it stops writing, and calls
+    `on_reader_gone` (the CLI stops the run there: nothing more can be shown anyway).
     """
 
-    def __init__(self, file: TextIO) -> None:
+    def __init__(self, file: TextIO, on_reader_gone: Callable[[], None] | None = None) -> None:
         self.file = file
+        self.on_reader_gone = on_reader_gone
         self.reader_gone = False
 
     def __call__(self, event: Event) -> None:
@@ -117,3 +119,5 @@ class TraceWriter:
             self.file.write(trace_line(event) + "\n")
         except BrokenPipeError:
             self.reader_gone = True
+            if self.on_reader_gone is not None:
+                self.on_reader_gone()
