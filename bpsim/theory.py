@@ -517,18 +517,14 @@ class _Service:
         return self.completion_rate(usl_peak(self.calls, self.contention, self.coherency))
 
 
-def _key(scenario: Scenario, name: str, default: Any) -> Any:
-    return getattr(scenario.downstream, name, default)  # until the service's keys land
-
-
 def _service(scenario: Scenario) -> _Service:
     downstream = scenario.downstream
-    limits = [scenario.workers.count, downstream.concurrency, _key(scenario, "capacity", None)]
+    limits = [scenario.workers.count, downstream.concurrency, downstream.capacity]
     return _Service(
         rate=1 / scenario.workers.service.mean,
         calls=min(limit for limit in limits if limit is not None),
-        contention=_key(scenario, "contention", 0.0),
-        coherency=_key(scenario, "coherency", 0.0),
+        contention=downstream.contention,
+        coherency=downstream.coherency,
     )
 
 
@@ -542,9 +538,9 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
         ("constant_arrivals", producer.arrivals == "constant"),
         ("downstream_timeout", downstream.timeout is not None),
         ("max_age", queue.max_age is not None),
-        ("errors", _key(scenario, "errors", 0.0) > 0),
-        ("rate_limit", _key(scenario, "rate_limit", None) is not None),
-        ("outages", bool(_key(scenario, "outages", ()))),
+        ("errors", downstream.errors > 0),
+        ("rate_limit", downstream.rate_limit is not None),
+        ("outages", bool(downstream.outages)),
         # Unbounded, put never waits, so put_timeout never fires: no reason of its own.
         ("block_bounded", bounded and queue.policy is Policy.BLOCK),
         ("await_producer", not scenario.shutdown.await_producer),
@@ -650,6 +646,8 @@ def theory_for(scenario: Scenario) -> Theory:
         notes.append("near_saturation")
     if scenario.shutdown.at is not None:
         notes.append("deadline")
+    if rho >= 1 and arrival_rate < service.peak_throughput:
+        notes.append("metastable")
     evicting = bounded and scenario.queue.policy is Policy.DROP_OLDEST
     if evicting:
         notes.append("drop_oldest")

@@ -17,6 +17,7 @@ from rich.text import Text
 from bpsim.errors import BpsimError
 from bpsim.explain import POLICY_NAMES, TOPIC_FIELDS, TOPICS, TRAPS, UnknownTopic, check_topic, closest_topic
 from bpsim.i18n import LANGUAGES, set_language, t
+from bpsim.library import bundled_names
 from bpsim.render.explain import policy_table, topic, topic_list
 from bpsim.render.usl import usl_chart
 from bpsim.scenario import Policy, parse_policy
@@ -222,3 +223,11 @@ def test_without_coherency_the_chart_has_no_knee_and_nothing_red() -> None:
     chart = usl_chart(0.1, 0.0, (1, 10, 100))
     assert "n*" not in render(chart, 80)
     assert all("red" not in str(span.style) for line in chart.renderables for span in getattr(line, "spans", []))
+
+
+@pytest.mark.parametrize("name", TOPICS)
+def test_every_scenario_a_topic_suggests_is_bundled(name: str) -> None:
+    for line in t(f"explain.{name}.try").splitlines():
+        words = line.split()
+        if len(words) > 2 and words[1] in ("run", "compare", "theory"):
+            assert words[2] in bundled_names(), line
