@@ -80,6 +80,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("p99", _latency("p99"), "lower", "seconds"),
     Metric("max-latency", _latency("max"), "lower", "seconds"),
     Metric("throughput", lambda r: r.throughput, "higher", "rate"),
+    # The service's work on calls whose client had left: shown only when a service wasted some.
+    Metric("wasted", lambda r: r.service.wasted_seconds if r.service else None, "lower", "seconds", optional=True),
     Metric(UNFINISHED, lambda r: r.counts.unfinished, "lower", "count", words=f"outcome.label.{UNFINISHED}"),
 )
 """Every metric, in the order the comparison table shows them: the outcomes' first, from the table."""

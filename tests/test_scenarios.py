@@ -17,6 +17,7 @@ from bpsim.engine import RunResult, run as run_engine
 from bpsim.events import CallStarted, Event, ItemDequeued, ItemDropped, ItemEnqueued, ItemHandled, ItemRejected
 from bpsim.events import ProducerBlocked, QueueJoined, ShutdownCalled
 from bpsim.loader import bundled_scenarios, load_scenario
+from bpsim.metrics import parse_metrics
 from bpsim.outcomes import FailReason
 from bpsim.theory import littles_law, theory_for
 from tests.helpers import of_type, run_recording
@@ -292,6 +293,7 @@ def test_wasted_work_timeouts_free_the_worker_not_the_server():
     assert 450 < counts.timed_out < 600 and counts.produced == 1077  # "513 of 1077"
     assert service.wasted_calls == counts.timed_out
     assert 120 < service.wasted_seconds < 150  # "135 s"
+    assert parse_metrics("wasted")[0].value(run) == service.wasted_seconds  # a row of the compare table
     cured = result("wasted-work", "downstream.cancel_abandoned=true")
     assert cured.service is not None
     assert cured.counts.timed_out < counts.timed_out / 2 and cured.counts.handled > counts.handled * 1.5
