@@ -41,6 +41,9 @@ TOPICS: tuple[str, ...] = (
     "semaphore",
     "timeout",
     "downstream",
+    "retries",
+    "breaker",
+    "throttle",
     "shutdown",
     "little",
 )
