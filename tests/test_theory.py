@@ -512,3 +512,40 @@ No formula (ρ = 0.88): block policy with a bounded queue: the producer waits,
 arrivals are no longer Poisson
 """
     assert render(theory_table(theory)) == expected
+
+
+def test_theory_table_of_a_contended_service_shows_calls_in_service_and_the_knee() -> None:
+    theory = theory_for(load_scenario("congestion-collapse", ["producer.bursts=[]", "downstream.concurrency=14"]))
+    expected = """\
+Theory vs simulation: M/M/14/340 + USL
+
+                             formula
+ ────────────────────────────────────
+  utilisation ρ                0.775
+  P(block): share dropped      0.00%
+  throughput                50.000/s
+  L: items in system           8.024
+  Lq: items in queue           0.000
+  calls in service             7.653
+  W: response time           0.160 s
+  Wq: queue wait             0.000 s
+
+a finite run lands near the formula, not on it; the share dropped, a rare event,
+needs the most items to settle
+USL: past n* = 14.0 calls in service the service slows down; at best it
+completes 64.52 calls/s (this scenario allows 14 at once)
+"""
+    assert render(theory_table(theory)) == expected
+
+
+def test_theory_says_congestion_collapse_when_fewer_calls_would_keep_up() -> None:
+    # 40 calls in service complete 10 X(40) = 41.8/s < 50/s; 14 would complete 64.5/s.
+    theory = theory_for(load_scenario("congestion-collapse", ["producer.bursts=[]", "queue.maxsize=0"]))
+    assert (theory.applies, theory.reason, theory.unstable) == (False, "collapse", True)
+    assert theory.rho == pytest.approx(50 / (10 * 40 / 9.58))
+    text = render(theory_table(theory))
+    assert text.startswith("No formula (ρ = 1.20): congestion collapse:")
+    assert "this scenario allows 40 at once" in text
+    # Past what even the knee could do, it is plain instability.
+    hopeless = theory_for(load_scenario("congestion-collapse", ["producer.bursts=[]", "queue.maxsize=0", "producer.rate=70"]))
+    assert hopeless.reason == "unstable"
