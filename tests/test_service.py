@@ -382,6 +382,7 @@ def test_outage_failures_in_the_pipeline():
 
 # -- the default is today's ideal downstream -----------------------------------------------------
 
+# The bundled scenarios from before the service; the lessons about it (and about retries) model one.
 SCENARIOS_BEFORE_THE_SERVICE = (
     "api-fanout", "background-jobs", "burst", "graceful-vs-immediate", "handbook", "handbook-race",
     "ingest-burst", "realtime-latest", "slow-downstream", "textbook", "unbounded", "webhooks",
@@ -391,7 +392,6 @@ SCENARIOS_BEFORE_THE_SERVICE = (
 def test_bundled_scenarios_model_no_service_and_their_json_has_no_service_keys():
     # Without the service keys the call is `await asyncio.sleep(item.service)`, as before the
     # service existed (main's JSON for every bundled scenario was compared byte for byte).
-    # The scenarios that came before it; the lessons about the service (and retries) model one.
     before = [path for path in bundled_scenarios() if path.stem in SCENARIOS_BEFORE_THE_SERVICE]
     assert len(before) == len(SCENARIOS_BEFORE_THE_SERVICE)
     assert not any(models_a_service(load_scenario(path).downstream) for path in before)
