@@ -371,8 +371,11 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
     dashboard, which is a normal way to end a demo (no exit code). A run that hits one of its
     limits stops too: the limit's message goes to stderr and the exit code is 3.
     """
-    from bpsim.limits import LimitReached
+    from bpsim.limits import LimitReached, check_expected_items
 
+    # A runaway scenario (1e9 items/s) is refused now, not after a minute of work with nothing shown.
+    scenarios = [pipeline.scenario for pipeline in simulation.pipelines]
+    check_expected_items(scenarios, simulation.limits, simulation.labels or [None] * len(scenarios))
     with _signals_handled() as interruption:
         try:
             with view if view is not None else contextlib.nullcontext():

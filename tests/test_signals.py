@@ -86,7 +86,7 @@ def test_a_long_headless_run_stops_within_a_second_with_its_summary(sent: signal
     # burst.toml for 100,000 s is about 2 million items: a minute of work. --trace tells us when
     # the simulation (and so the signal handling) has started: its first line is the first event.
     process = subprocess.Popen(
-        [sys.executable, "-m", "bpsim", "run", "burst", "--no-live", "--trace", "--set", "duration=100000"],
+        [sys.executable, "-m", "bpsim", "run", "burst", "--no-live", "--trace", "--set", "duration=100000", "--max-items", "10000000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -189,7 +189,7 @@ def test_two_signals_in_quick_succession_still_give_the_summary(gap: float, seco
     # Once: a false "every task waits and no timer is pending" (exit 2), a KeyboardInterrupt
     # traceback, or exit 130 with nothing printed, depending on where the second one landed.
     process = subprocess.Popen(
-        [sys.executable, "-m", "bpsim", "run", "burst", "--no-live", "--trace", "--set", "duration=100000"],
+        [sys.executable, "-m", "bpsim", "run", "burst", "--no-live", "--trace", "--set", "duration=100000", "--max-items", "10000000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
