@@ -835,7 +835,7 @@ def new(
             raise OutputError(t("new.exists", path=path))
         chosen = Kind(kind) if kind is not None else None
         answers = defaults(chosen or Kind.WEBHOOKS) if yes else ask(chosen)
-        text = scenario_toml(answers, path)
+        text = scenario_toml(answers, path if path != "-" else _stdout_file())
         scenario_from_text(text, path)  # what bpsim writes must load; never leave a broken file behind
         write_text(path, text)
     except BpsimError as error:
@@ -843,6 +843,18 @@ def new(
     if path != "-":
         for line in (t("new.wrote", path=path, kind=answers.kind), t("new.next", path=path)):
             _print_line(line)
+
+
+def _stdout_file() -> str | None:
+    """The file stdout was redirected to (`bpsim new - > my.toml`), as a path from here; else None."""
+    try:
+        if not os.path.isfile("/dev/stdout"):
+            return None  # a terminal or a pipe
+        target = os.readlink(f"/proc/self/fd/{sys.stdout.fileno()}")
+    except (OSError, ValueError):
+        return None
+    relative = os.path.relpath(target)
+    return relative if not relative.startswith("..") else target
 
 
 if __name__ == "__main__":  # pragma: no cover
