@@ -284,7 +284,20 @@ SetOption = Annotated[
         help="Override a scenario key, e.g. --set queue.maxsize=50 --set producer.rate=40 (repeatable).",
     ),
 ]
-SeedOption = Annotated[int | None, typer.Option(help="Override the scenario's random seed.")]
+def _parse_seed(value: str | None) -> int | None:
+    """--seed as a whole number, with a line that says so (not the parser's own words)."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter(t("errors.seed.whole_number", shown=value[:40])) from None
+
+
+SeedOption = Annotated[
+    int | None,
+    typer.Option(metavar="INTEGER", parser=_parse_seed, help="Override the scenario's random seed."),
+]
 JsonOption = Annotated[
     str | None, typer.Option("--json", metavar="PATH", help="Write the results as JSON to PATH (- for stdout).")
 ]

@@ -42,7 +42,8 @@ class Problem:
     """For syntax errors: the offending source line, shown under the message with a caret."""
 
     def __str__(self) -> str:
-        where = self.source
+        # A --set of a 5000-digit number is its own source: name it, but not in full.
+        where = self.source if len(self.source) <= 80 else f"{self.source[:79]}…"
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:

@@ -246,6 +246,9 @@ class QueueSettings(_Model):
                 return parse_policy(value)
             except ValueError as error:
                 raise PydanticCustomError("policy", str(error)) from None
+        if not isinstance(value, Policy):  # `policy = 3`: pydantic would say "an instance of Policy"
+            shown = ("true" if value else "false") if isinstance(value, bool) else repr(value)
+            raise PydanticCustomError("policy", t("errors.policy.not_a_name", shown=shown))
         return value
 
     @model_validator(mode="after")
