@@ -42,8 +42,9 @@ class Problem:
     """For syntax errors: the offending source line, shown under the message with a caret."""
 
     def __str__(self) -> str:
-        # A --set of a 5000-digit number is its own source: name it, but not in full.
-        where = self.source if len(self.source) <= 80 else f"{self.source[:79]}…"
+        # An option is its own source (a --set of a 5000-digit number): name it, but not in full.
+        long_option = self.source.startswith("--") and len(self.source) > 80
+        where = f"{self.source[:79]}…" if long_option else self.source
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
