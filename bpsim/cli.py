@@ -335,6 +335,10 @@ SpeedOption = Annotated[
     ),
 ]
 LiveOption = Annotated[bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")]
+HoldOption = Annotated[
+    bool,
+    typer.Option("--hold/--no-hold", help="Keep the dashboard's final frame on the screen until a key, then print the summary."),
+]
 EXPORT_WIDTH, EXPORT_HEIGHT = 110, 32
 
 
@@ -455,6 +459,7 @@ def run(
     ] = False,
     live: LiveOption = True,
     speed: SpeedOption = None,
+    hold: HoldOption = True,
     svg: Annotated[
         str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture (- for stdout).")
     ] = None,
@@ -479,7 +484,7 @@ def run(
         if live and _interactive(console) and not trace and json_path != "-":
             from bpsim.render.live import LiveView
 
-            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd())
+            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd(), hold=hold)
         limits = Limits(max_items, max_queued, max_duration)
         simulation = Simulation([loaded], pacing=view.pacing if view is not None else None, limits=limits)
         recent = None
@@ -622,6 +627,7 @@ def compare(
     svg_path: SvgOption = None,
     live: LiveOption = True,
     speed: SpeedOption = None,
+    hold: HoldOption = True,
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
@@ -645,7 +651,7 @@ def compare(
 
             keys = list(dict.fromkeys(key for v in variants for key, _ in v.settings))
             varied = varied_line(loaded, keys)
-            view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd())
+            view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd(), hold=hold)
         simulation = Simulation(
             loaded,
             labels=[v.label for v in variants],
