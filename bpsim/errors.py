@@ -43,7 +43,7 @@ class Problem:
 
     def __str__(self) -> str:
         # An option is its own source (a --set of a 5000-digit number): name it, but not in full.
-        long_option = self.source.startswith("--") and len(self.source) > 80
+        long_option = self.source.startswith("--") and len(self.source) > 200
         where = f"{self.source[:79]}…" if long_option else self.source
         if self.line is not None:
             where += f":{self.line}"
