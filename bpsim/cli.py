@@ -284,7 +284,20 @@ SetOption = Annotated[
         help="Override a scenario key, e.g. --set queue.maxsize=50 --set producer.rate=40 (repeatable).",
     ),
 ]
-SeedOption = Annotated[int | None, typer.Option(help="Override the scenario's random seed.")]
+def _parse_seed(value: str | None) -> int | None:
+    """--seed as a whole number, with a line that says so (not the parser's own words)."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter(t("errors.seed.whole_number", shown=value[:40])) from None
+
+
+SeedOption = Annotated[
+    int | None,
+    typer.Option(metavar="INTEGER", parser=_parse_seed, help="Override the scenario's random seed."),
+]
 JsonOption = Annotated[
     str | None, typer.Option("--json", metavar="PATH", help="Write the results as JSON to PATH (- for stdout).")
 ]
@@ -384,8 +397,11 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
     dashboard, which is a normal way to end a demo (no exit code). A run that hits one of its
     limits stops too: the limit's message goes to stderr and the exit code is 3.
     """
-    from bpsim.limits import LimitReached
+    from bpsim.limits import LimitReached, check_expected_items
 
+    # A runaway scenario (1e9 items/s) is refused now, not after a minute of work with nothing shown.
+    scenarios = [pipeline.scenario for pipeline in simulation.pipelines]
+    check_expected_items(scenarios, simulation.limits, simulation.labels or [None] * len(scenarios))
     with _signals_handled() as interruption:
         try:
             with view if view is not None else contextlib.nullcontext():
@@ -519,11 +535,12 @@ def run(
 
 @app.command()
 def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption = None) -> None:
-    """Compare a run with queueing theory: M/M/c, M/M/c/K, M/D/1 and Little's law.
+    """Compare a run with queueing theory: M/M/c, M/M/c/K, M/D/1, the USL service and Little's law.
 
     When the scenario is a textbook queue (Poisson arrivals, exponential or constant service, no
-    bursts, timeouts or max_age) the formula's values are shown beside the simulated ones;
-    otherwise one line says why no formula applies. Little's law is checked on every run.
+    bursts, timeouts or max_age; a contended service too) or a closed loop (rate = "unlimited"),
+    the formula's values are shown beside the simulated ones; otherwise one line says why no
+    formula applies. Little's law is checked on every run.
     """
     from bpsim.engine import Simulation
     from bpsim.loader import load_scenario
@@ -758,16 +775,10 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
-    """`RunResult.to_json()` plus the `theory` object when a formula applies."""
-    from dataclasses import asdict
-
+    """`RunResult.to_json()` plus the `theory` object: the formula's numbers, or why none applies."""
     from bpsim.theory import theory_for
 
-    data = result.to_json()
-    theory = theory_for(result.scenario)
-    if theory.applies:
-        data["theory"] = asdict(theory)
-    return data
+    return result.to_json() | {"theory": theory_for(result.scenario).to_json()}
 
 
 @app.command()
@@ -849,7 +860,7 @@ def new(
             raise OutputError(t("new.exists", path=path))
         chosen = Kind(kind) if kind is not None else None
         answers = defaults(chosen or Kind.WEBHOOKS) if yes else ask(chosen)
-        text = scenario_toml(answers, path)
+        text = scenario_toml(answers, path if path != "-" else _stdout_file())
         scenario_from_text(text, path)  # what bpsim writes must load; never leave a broken file behind
         write_text(path, text)
     except BpsimError as error:
@@ -857,6 +868,18 @@ def new(
     if path != "-":
         for line in (t("new.wrote", path=path, kind=answers.kind), t("new.next", path=path)):
             _print_line(line)
+
+
+def _stdout_file() -> str | None:
+    """The file stdout was redirected to (`bpsim new - > my.toml`), as a path from here; else None."""
+    try:
+        if not os.path.isfile("/dev/stdout"):
+            return None  # a terminal or a pipe
+        target = os.readlink(f"/proc/self/fd/{sys.stdout.fileno()}")
+    except (OSError, ValueError):
+        return None
+    relative = os.path.relpath(target)
+    return relative if not relative.startswith("..") else target
 
 
 if __name__ == "__main__":  # pragma: no cover
