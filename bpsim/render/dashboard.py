@@ -100,6 +100,8 @@ class Trend:
     in_flight: Sequence[int]
     handled: Sequence[int] = ()
     """Items handled in each bin."""
+    late: Sequence[int] = ()
+    """Of those, the ones slower than the scenario's slo."""
     failed: Sequence[int] = ()
     """Items whose call the service failed, in each bin (with a service modelled)."""
     first_attempts: Sequence[int] = ()
@@ -491,28 +493,35 @@ def _rates(snapshot: Snapshot, slo: float) -> Text:
 
 def _answer_rows(table: Table, trend: Trend, columns: int) -> None:
     """Throughput against goodput: answers per second (handled or failed) and the good ones
-    (handled), on one scale, so the gap between the two rows is the failures."""
+    (handled, and on time if there is an slo), on one scale: the gap between the rows is the
+    failures and the late answers."""
     handled = list(trend.handled[-columns:])
-    failed = list(trend.failed[-columns:])
-    failed += [0] * (len(handled) - len(failed))
+    failed = _aligned(trend.failed, len(handled))
+    late = _aligned(trend.late, len(handled))
     answers = [h + f for h, f in zip(handled, failed)]
+    good = [h - lost for h, lost in zip(handled, late)]
     per_second = 1 / trend.seconds_per_bin
     top = max(answers + [1])
     a_row = bars(answers, top, 1)[0]
     a_row.stylize("white")
-    g_row = bars(handled, top, 1)[0]
+    g_row = bars(good, top, 1)[0]
     g_row.stylize("green")
     label = number(round(top * per_second, 1))
     table.add_row(Text(t("dashboard.chart_answers"), style="bold"), a_row, label)
     table.add_row(Text(t("dashboard.chart_good"), style="bold"), g_row, label)
 
 
+def _aligned(counts: Sequence[int], length: int) -> list[int]:
+    """The last `length` of `counts`, zeros in front where it is shorter (it began later)."""
+    tail = list(counts[-length:]) if length else []
+    return [0] * (length - len(tail)) + tail
+
+
 def _retry_rows(table: Table, trend: Trend, columns: int) -> None:
     """First attempts per second against retries per second, on one scale: a retry storm is the
     second row outgrowing the first."""
-    first = list(trend.first_attempts[-columns:])
-    retries = list(trend.retries[-columns:])
-    retries += [0] * (len(first) - len(retries))
+    length = len(trend.qsize[-columns:])  # the chart's width so far: the rows line up with qsize's
+    first, retries = _aligned(trend.first_attempts, length), _aligned(trend.retries, length)
     top = max(first + retries + [1])
     label = number(round(top / trend.seconds_per_bin, 1))
     f_row = bars(first, top, 1)[0]
@@ -529,7 +538,7 @@ _BREAKER_GLYPHS = ((" ", ""), ("▄", "yellow"), ("█", "red"))  # closed, half
 def _breaker_row(table: Table, trend: Trend, columns: int, state: str) -> None:
     """The circuit breaker over time: blank while closed, half a block half-open, a block open."""
     row = Text()
-    for level in trend.breaker[-columns:]:
+    for level in _aligned(trend.breaker, len(trend.qsize[-columns:])):
         glyph, style = _BREAKER_GLYPHS[level]
         row.append(glyph, style=style)
     style = {"open": "bold red", "half-open": "bold yellow"}.get(state, "dim")
