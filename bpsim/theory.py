@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from bpsim.i18n import t
 from bpsim.outcomes import FULL_QUEUE
-from bpsim.scenario import ConstantService, ExponentialService, Policy, Scenario, UniformService
+from bpsim.scenario import AdaptiveConcurrency, ConstantService, ExponentialService, Policy, Scenario, UniformService
 
 if TYPE_CHECKING:
     from bpsim.engine import RunResult
@@ -202,9 +202,9 @@ class Theory:
 
 
 def _servers(scenario: Scenario) -> int:
-    concurrency = scenario.downstream.concurrency
+    most = scenario.downstream.most_in_flight
     workers = scenario.workers.count
-    return workers if concurrency is None else min(workers, concurrency)
+    return workers if most is None else min(workers, most)
 
 
 def _not_modelled(scenario: Scenario, servers: int) -> str | None:
@@ -213,6 +213,7 @@ def _not_modelled(scenario: Scenario, servers: int) -> str | None:
     bounded = queue.maxsize > 0
     checks = [
         ("bursts", bool(producer.bursts)),
+        ("adaptive", isinstance(scenario.downstream.concurrency, AdaptiveConcurrency)),
         ("constant_arrivals", producer.arrivals == "constant"),
         ("downstream_timeout", scenario.downstream.timeout is not None),
         ("max_age", queue.max_age is not None),

@@ -50,7 +50,7 @@ def expected_duration(scenario: Scenario) -> float:
     else:
         assert scenario.items is not None
         service = scenario.workers.service.mean
-        parallel = min(scenario.workers.count, scenario.downstream.concurrency or scenario.workers.count)
+        parallel = min(scenario.workers.count, scenario.downstream.most_in_flight or scenario.workers.count)
         length = scenario.items * service / parallel
         if scenario.producer.rate != "unlimited":
             length = max(length, scenario.items / scenario.producer.rate)
@@ -95,6 +95,7 @@ class Recent:
             history.in_flight.values(now),
             handled=history.handled.increments(now),
             failed=history.failed.increments(now),
+            limit=history.limit.values(now) if history.limit is not None else (),
         )
 
 
