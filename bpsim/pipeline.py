@@ -533,7 +533,7 @@ class Pipeline:
             blocked_seconds=ledger.blocked_so_far(now),
             workers=tuple(self.worker_states),
             in_flight=self.in_flight,
-            concurrency=self.adaptive.limit if self.adaptive is not None else self.scenario.downstream.concurrency,
+            concurrency=self._concurrency_now(),
             counts=ledger.counts(),
             latency_p50=ledger.latency.percentile(50),
             latency_p95=ledger.latency.percentile(95),
@@ -543,6 +543,13 @@ class Pipeline:
             breaker=self.breaker.state(now).value if self.breaker is not None else None,
             service=self._service_state(now),
         )
+
+    def _concurrency_now(self) -> int | None:
+        """The limit on calls in flight now: the semaphore's size, or an adaptive limit's now."""
+        if self.adaptive is not None:
+            return self.adaptive.limit
+        concurrency = self.scenario.downstream.concurrency
+        return concurrency if isinstance(concurrency, int) else None
 
     def _service_state(self, now: float) -> ServiceState | None:
         service = self.service

@@ -102,7 +102,7 @@ def _figures(result: RunResult) -> RenderableType:
     table.add_row(t("summary.in_flight"), t("summary.in_flight_value", max=result.max_in_flight))
     if result.limit is not None:
         limit = result.limit
-        table.add_row(t("summary.limit"), t("summary.limit_value", min=limit.min, mean=number(round(limit.mean, 1)), final=limit.final))
+        table.add_row(t("summary.limit"), t("summary.limit_value", min=limit.min, mean=number(limit.mean), final=limit.final))
     table.add_row(t("summary.throughput"), t("summary.throughput_value", rate=number(result.throughput)))
     if result.goodput is not None:
         slo = seconds(result.scenario.slo or 0.0)
