@@ -245,3 +245,15 @@ def test_textbook_lands_near_its_formulas_and_each_suggestion_does_what_the_less
     unbounded = result("textbook", "queue.maxsize=0")
     assert unbounded.counts.dropped == 0 and unbounded.queue_wait.mean > run.queue_wait.mean
     assert theory_for(unbounded.scenario).model == "M/M/4"
+
+
+def test_every_bundled_lesson_names_its_moments_in_english_and_korean():
+    from bpsim.loader import bundled_scenarios, load_scenario
+    from bpsim.render.live import expected_duration
+
+    for path in bundled_scenarios():
+        s = load_scenario(path)
+        assert s.moments, f"{path.stem}: a lesson names at least one moment"
+        assert s.ko.moments is not None and len(s.ko.moments) == len(s.moments), f"{path.stem}: every moment in Korean"
+        times = [moment.at for moment in s.moments]
+        assert times == sorted(times) and times[-1] <= expected_duration(s) + 10, f"{path.stem}: moments in order, within the run"
