@@ -106,6 +106,8 @@ class Trend:
     in_flight: Sequence[int]
     handled: Sequence[int] = ()
     """Items handled in each bin."""
+    late: Sequence[int] = ()
+    """Of those, the ones slower than the scenario's slo."""
     failed: Sequence[int] = ()
     """Items whose call the service failed, in each bin (with a service modelled)."""
 
@@ -496,20 +498,28 @@ def _rates(snapshot: Snapshot, slo: float) -> Text:
 
 def _answer_rows(table: Table, trend: Trend, columns: int) -> None:
     """Throughput against goodput: answers per second (handled or failed) and the good ones
-    (handled), on one scale, so the gap between the two rows is the failures."""
+    (handled, and on time if there is an slo), on one scale: the gap between the rows is the
+    failures and the late answers."""
     handled = list(trend.handled[-columns:])
-    failed = list(trend.failed[-columns:])
-    failed += [0] * (len(handled) - len(failed))
+    failed = _aligned(trend.failed, len(handled))
+    late = _aligned(trend.late, len(handled))
     answers = [h + f for h, f in zip(handled, failed)]
+    good = [h - lost for h, lost in zip(handled, late)]
     per_second = 1 / trend.seconds_per_bin
     top = max(answers + [1])
     a_row = bars(answers, top, 1)[0]
     a_row.stylize("white")
-    g_row = bars(handled, top, 1)[0]
+    g_row = bars(good, top, 1)[0]
     g_row.stylize("green")
     label = number(round(top * per_second, 1))
     table.add_row(Text(t("dashboard.chart_answers"), style="bold"), a_row, label)
     table.add_row(Text(t("dashboard.chart_good"), style="bold"), g_row, label)
+
+
+def _aligned(counts: Sequence[int], length: int) -> list[int]:
+    """The last `length` of `counts`, zeros in front where it is shorter (it began later)."""
+    tail = list(counts[-length:]) if length else []
+    return [0] * (length - len(tail)) + tail
 
 
 # -- event log -------------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ class Recent:
             history.qsize.values(now),
             history.in_flight.values(now),
             handled=history.handled.increments(now),
+            late=history.late.increments(now),
             failed=history.failed.increments(now),
         )
 
