@@ -22,6 +22,7 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 
 from bpsim.events import (
@@ -51,6 +52,7 @@ __all__ = [
     "dashboard",
     "header_lines",
     "footer_line",
+    "lesson_lines",
     "producer_state",
     "queue_count",
     "growth",
@@ -89,6 +91,10 @@ class Header:
     """Shown instead of the scenario's name and description (several scenarios side by side)."""
     hint: str | None = None
     """A line in place of the key help when there are no keys to show (`press any key for the summary`)."""
+    lesson: str | None = None
+    """One line under the header: what to watch, or the moment of the lesson just reached."""
+    flash: bool = False
+    """Highlight the lesson line: a moment has just come."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +127,15 @@ def dashboard(
     ledger = ledger_rows(snapshot.counts, header.scenario)
     # The figures are as tall as the taller of the ledger (its rows, produced, the check) and the chart.
     fixed = _FIXED_ROWS + max(len(ledger) + 2, _chart_rows(snapshot, trend, header.scenario.slo))
+    lesson = lesson_lines(header.lesson, header.flash, width) if header.lesson is not None else []
+    fixed += len(lesson)  # the lesson's lines under the header
     panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - fixed - 4) // 2))
     last = footer_line(header)
     footer = last is not None and height > fixed + panel_rows + 1  # the key help goes last
     log_rows = max(0, height - fixed - panel_rows - footer)
     parts: list[RenderableType] = [
         _header(header, width),
+        *lesson,
         _pipeline(snapshot, trend, header, panel_rows, width),
         _figures(snapshot, ledger, trend, width, header.scenario.slo),
     ]
@@ -135,6 +144,20 @@ def dashboard(
     if last is not None and footer:
         parts.append(last)
     return Group(*parts)
+
+
+def lesson_lines(lesson: str, flash: bool, width: int, most: int = 2) -> list[Text]:
+    """`▸ Watch the queue gauge during the burst …`, wrapped at spaces into at most `most` lines
+    of `width` cells (the last one cut with …); highlighted when a moment has just come."""
+    lines = [""]
+    for word in ["▸", *lesson.split()]:
+        joined = f"{lines[-1]} {word}" if lines[-1] else word
+        if cell_len(joined) <= width or len(lines) == most or not lines[-1].strip():
+            lines[-1] = joined
+        else:
+            lines.append(f"  {word}")
+    style = "bold black on yellow" if flash else "bold cyan"
+    return [Text(line, style=style, no_wrap=True, overflow="ellipsis") for line in lines]
 
 
 def footer_line(header: Header) -> Text | None:
