@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import heapq
 import itertools
 import math
@@ -29,9 +30,9 @@ from asyncio import format_helpers
 from collections.abc import Callable
 from typing import Any
 
-from bpsim.errors import Stalled
+from bpsim.errors import Stalled, UnsupportedPython
 
-__all__ = ["VirtualTimeLoop", "Pacing", "SPEEDS", "MAX_SPEED_FRAME_SHARE", "UnsupportedPython"]
+__all__ = ["VirtualTimeLoop", "Pacing", "SPEEDS", "MAX_SPEED_FRAME_SHARE", "PRIVATE_NAMES"]
 
 # The real file descriptors are polled on every this many clock jumps (and before a stall), so
 # Ctrl-C and key presses are seen within milliseconds while a run goes at full speed.
@@ -201,10 +202,6 @@ def missing_private_names(loop: asyncio.AbstractEventLoop) -> list[str]:
     return missing
 
 
-class UnsupportedPython(RuntimeError):
-    """This Python's asyncio lacks a private name the virtual clock relies on."""
-
-
 # -- handles ---------------------------------------------------------------------------------------
 #
 # Outside debug mode the loop builds its handles itself: `call_soon` and `call_at` create them with
@@ -300,16 +297,21 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         return self._now
 
     def set_debug(self, enabled: bool) -> None:
-        """`BaseEventLoop.set_debug`; outside debug mode `get_debug` becomes a C callable.
+        """`BaseEventLoop.set_debug`; outside debug mode `get_debug` and `create_future` are C calls.
 
-        The C `Future.__init__` calls `loop.get_debug()` for every future (and task) it creates;
-        a method defined in Python costs a frame each time. An instance attribute answers first.
+        The C `Future.__init__` calls `loop.get_debug()` for every future (and task) it creates,
+        and every `asyncio.sleep` and `Queue.get` that waits calls `loop.create_future()`, which is
+        `Future(loop=self)`: as methods defined in Python they cost a frame each time. Instance
+        attributes answer first: a C callable that returns False, and `functools.partial`, which
+        makes the very same call.
         """
         super().set_debug(enabled)
         if enabled:
             self.__dict__.pop("get_debug", None)
+            self.__dict__.pop("create_future", None)
         else:
             self.get_debug = _FALSE  # type: ignore[method-assign]
+            self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
 
     def call_soon(self, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None) -> asyncio.Handle:
         """`BaseEventLoop.call_soon`, with a `_Callback` outside debug mode."""
@@ -329,7 +331,16 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         """`BaseEventLoop.call_later` without its detour (every `asyncio.sleep` comes here)."""
         if self._debug:
             return super().call_later(delay, callback, *args, context=context)
-        return self.call_at(self._now + delay, callback, *args, context=context)
+        # `call_at(self._now + delay, ...)` outside debug mode, inlined: a frame less per sleep.
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        when = self._now + delay
+        timer = _new_handle(_SleepTimer if callback is _set_result_unless_cancelled else _Timer)
+        timer._context = contextvars.copy_context() if context is None else context
+        timer._loop, timer._callback, timer._args, timer._when = self, callback, args, when
+        timer._cancelled, timer._repr, timer._source_traceback, timer._scheduled = False, None, None, True
+        heapq.heappush(self._scheduled, (when, next(self._timer_seq), timer))
+        return timer
 
     def call_at(self, when: float, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         """Like `BaseEventLoop.call_at`, but ties between equal `when` fire first-scheduled first."""
@@ -346,7 +357,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             timer._context = contextvars.copy_context() if context is None else context
             timer._loop, timer._callback, timer._args, timer._when = self, callback, args, when
             timer._cancelled, timer._repr, timer._source_traceback = False, None, None
-        timer._scheduled = True
+        timer._scheduled = True  # after the callback checks, as in the stock loop
         heapq.heappush(self._scheduled, (when, next(self._timer_seq), timer))
         return timer
 
@@ -367,7 +378,16 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         ready = self._ready
         popleft = ready.popleft
         while True:
-            scheduled = self._drop_cancelled_timers()
+            # The stock loop's rule for cancelled timers, inlined (its common case runs per instant):
+            # rebuild the heap when most of it is cancelled (timeouts that were not needed), else
+            # pop cancelled timers off its head.
+            scheduled = self._scheduled
+            cancelled = self._timer_cancelled_count  # > 50 first: a check cheaper than len()
+            if cancelled > 50 and len(scheduled) > 100 and cancelled > len(scheduled) / 2:
+                scheduled = self._drop_cancelled_timers()
+            while scheduled and scheduled[0][2]._cancelled:
+                self._timer_cancelled_count -= 1
+                heapq.heappop(scheduled)[2]._scheduled = False
             if not ready and not self._stopping:
                 self._jumps_unpolled += 1
                 if scheduled and self._jumps_unpolled < _POLL_EVERY and self.pacing is None:
@@ -432,26 +452,16 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self.call_exception_handler(context)
 
     def _drop_cancelled_timers(self) -> list[tuple[float, int, asyncio.TimerHandle]]:
-        """Drop cancelled timers, by the stock loop's rule; returns the heap (it may be a new list).
-
-        The rule: rebuild the heap when most of it is cancelled (timeouts that were not needed),
-        else pop cancelled timers off its head.
-        """
-        scheduled = self._scheduled
-        if len(scheduled) > 100 and self._timer_cancelled_count > len(scheduled) / 2:
-            kept = []
-            for entry in scheduled:
-                if entry[2]._cancelled:
-                    entry[2]._scheduled = False
-                else:
-                    kept.append(entry)
-            heapq.heapify(kept)
-            self._scheduled, self._timer_cancelled_count = kept, 0
-            return kept
-        while scheduled and scheduled[0][2]._cancelled:
-            self._timer_cancelled_count -= 1
-            heapq.heappop(scheduled)[2]._scheduled = False
-        return scheduled
+        """Rebuild the timer heap without its cancelled timers; returns the new heap."""
+        kept = []
+        for entry in self._scheduled:
+            if entry[2]._cancelled:
+                entry[2]._scheduled = False
+            else:
+                kept.append(entry)
+        heapq.heapify(kept)
+        self._scheduled, self._timer_cancelled_count = kept, 0
+        return kept
 
     def _next_instant(self) -> list[Any]:
         """Nothing is ready: jump the clock to the next timer, or return the real events first.
