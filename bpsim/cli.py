@@ -1,45 +1,39 @@
-"""The `bpsim` command: parses, calls the engine, hands results to a renderer, picks the exit code."""
+"""The `bpsim` command: parses, calls the engine, hands results to a renderer, picks the exit code.
+
+Start-up time is part of the interface: `bpsim --help` should feel instant, so this module imports
+only Typer and bpsim's small modules at the top. Each command imports the engine, pydantic and the
+renderers it needs when it runs (`benchmarks/startup.py` measures it).
+
+Exit codes: 0 done, 2 a problem with the input (scenario, option, output file), 3 a run stopped by
+a limit (--max-items...), 130 Ctrl-C, 143 SIGTERM, 141 the reader of stdout went away.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import re
+import signal
 import sys
-from dataclasses import asdict
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
-from rich.console import Console
 
 from bpsim import __version__
-from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError, OutputError, ScenarioError
-from bpsim.explain import check_topic
-from bpsim.i18n import detect_language, set_language, t
-from bpsim.limits import Limits, LimitReached
-from bpsim.loader import bundled_scenarios, load_scenario, scenario_from_text, scenario_problems
-from bpsim.metrics import METRICS, parse_metrics
-from bpsim.new import Kind, ask, defaults, scenario_toml
-from bpsim.output import write_text
-from bpsim.scenario import Scenario
-from bpsim.render import explain as explain_render
-from bpsim.render.comparison import comparison, sweep_chart, sweep_table
-from bpsim.render.export import export
-from bpsim.render.compare_live import varied_line
-from bpsim.render.live import CompareView, LiveView, Recent, demo_speed, final_dashboard, watch
-from bpsim.render.progress import sweep_progress
-from bpsim.render.scenarios import scenario_list
-from bpsim.render.summary import summary
-from bpsim.render.theory import theory_table
-from bpsim.render.trace import TraceWriter
-from bpsim.signals import handle_signals
-from bpsim.sweep import SweepInterrupted, csv_text, json_text, run_sweep, sweep_variants
-from bpsim.theory import theory_for
-from bpsim.variants import Variant, compare_variants
+from bpsim.i18n import LANGUAGES, detect_language, language, language_code, set_language, t
+from bpsim.limits import Limits
+from bpsim.metrics import METRICS
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from bpsim.engine import RunResult, Simulation
+    from bpsim.render.live import LiveView
+    from bpsim.scenario import Scenario
+    from bpsim.variants import Variant
 
 POLICIES = """\
 Overload policies (queue.policy) — what the producer does when the queue is full:
@@ -56,7 +50,11 @@ Watch asyncio queues and backpressure work: a producer, an asyncio.Queue(maxsize
 workers and a Semaphore-limited downstream, running as real asyncio code on a virtual clock.
 
 {POLICIES}
-Start with:  bpsim run scenarios/burst.toml   (or: bpsim explain backpressure)
+Start with:  bpsim run burst   (or: bpsim scenarios, bpsim explain backpressure)
+
+\b
+--lang en|ko   the language of lessons, labels and explanations, anywhere on the line
+               (default: BPSIM_LANG, else LC_ALL / LC_MESSAGES / LANG): bpsim run burst --lang ko
 """
 
 RUN_HELP = f"""\
@@ -65,13 +63,101 @@ Run a scenario and summarise what happened to every item.
 In a terminal it shows a live dashboard (keys: space pause, + / - speed, s step, q quit);
 piped, in CI, with --no-live, --trace or --json - it runs at full speed and prints the
 summary. Results are the same either way. Ctrl-C stops early (exit code 130, 143 for SIGTERM),
-q too (exit 0); the summary then counts the unfinished items.
+q too (exit 0); the summary then counts the unfinished items. A run stopped by --max-items,
+--max-queued or --max-duration exits with code 3.
 
 {POLICIES}"""
 
+READER_GONE = 141
+"""The exit code when stdout's reader went away (`bpsim run X --trace | head`): 128 + SIGPIPE (13),
+as a shell reports a program killed by SIGPIPE (written out: Windows has no signal.SIGPIPE)."""
 
-class _TeachingOrder(typer.core.TyperGroup):
-    """Lists the commands in the order a learner meets them, not in the order they are defined."""
+
+# -- names for shell completion ----------------------------------------------------------------------
+
+
+def _matching(names: list[str], incomplete: str) -> list[str]:
+    return [name for name in names if name.startswith(incomplete)]
+
+
+def _complete_scenario(incomplete: str) -> list[str]:
+    from bpsim.library import bundled_names
+
+    files = sorted(str(p) for p in _glob_toml(incomplete))
+    return files + _matching(bundled_names(), incomplete)
+
+
+def _glob_toml(incomplete: str) -> Iterator[Any]:
+    from pathlib import Path
+
+    folder, _, start = incomplete.rpartition("/")
+    base = Path(folder or ".")
+    if base.is_dir():
+        for path in base.iterdir():
+            if path.name.startswith(start) and (path.suffix == ".toml" or path.is_dir()):
+                yield path if folder else Path(path.name)
+
+
+def _complete_policy(incomplete: str) -> list[str]:
+    from bpsim.scenario import Policy
+
+    return _matching([p.value for p in Policy], incomplete)
+
+
+def _complete_topic(incomplete: str) -> list[str]:
+    from bpsim.explain import topic_names
+
+    return _matching(list(topic_names()), incomplete)
+
+
+def _complete_metrics(incomplete: str) -> list[str]:
+    """Metric names, for the last name of a comma-separated list: `p99,dro` -> `p99,dropped`..."""
+    done, _, last = incomplete.rpartition(",")
+    prefix = f"{done}," if done else ""
+    return [prefix + m.name for m in METRICS if m.name.startswith(last)]
+
+
+def _complete_key(incomplete: str) -> list[str]:
+    """Scenario keys for --set / --vary / --param: `queue.` -> `queue.maxsize=`, `queue.policy=`..."""
+    from bpsim.loader import key_paths
+
+    return _matching([f"{key}=" for key in key_paths()], incomplete)
+
+
+# -- the command group ---------------------------------------------------------------------------------
+
+
+def _take_lang(args: list[str]) -> tuple[str | None, list[str]]:
+    """The value of the last `--lang X` (or `--lang=X`) anywhere in `args`, and `args` without them,
+    so that it may come after the command too (`bpsim run burst --lang ko`). Nothing after `--`
+    counts. (An ordinary Typer option would also make every command import pydantic to read it.)"""
+    lang: str | None = None
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg == "--lang":
+            if index + 1 == len(args):
+                raise typer.BadParameter(_LANG_CHOICE, param_hint="'--lang'")
+            lang = args[index + 1]
+            index += 2
+            continue
+        if arg.startswith("--lang="):
+            lang = arg.removeprefix("--lang=")
+        else:
+            rest.append(arg)
+        index += 1
+    return lang, rest
+
+
+_LANG_CHOICE = f"choose {' or '.join(LANGUAGES)}"
+
+
+class _Bpsim(typer.core.TyperGroup):
+    """Lists the commands in the order a learner meets them, and reads --lang wherever it is."""
 
     ORDER = ("scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate")
 
@@ -81,31 +167,72 @@ class _TeachingOrder(typer.core.TyperGroup):
 
         return sorted(super().list_commands(ctx), key=place)
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        lang, args = _take_lang(args)
+        if lang is not None:
+            code = language_code(lang)
+            if code is None:
+                raise typer.BadParameter(f"{lang!r} is not a language bpsim speaks; {_LANG_CHOICE}", param_hint="'--lang'")
+            set_language(code)
+        else:
+            try:
+                set_language(detect_language())
+            except ValueError as error:
+                _fail(BpsimError(str(error)))
+        return super().parse_args(ctx, args)
+
 
 app = typer.Typer(
-    cls=_TeachingOrder,
+    cls=_Bpsim,
     help=HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-class Language(StrEnum):
-    en = "en"
-    ko = "ko"
-
-
 def _report(error: BpsimError) -> None:
-    err = Console(stderr=True)
     for line in error.lines():
-        err.print(line, markup=False, highlight=False, soft_wrap=True)
+        _print_line(line, err=True)
+
+
+def _print_line(line: str, *, err: bool = False) -> None:
+    """One plain line, no markup: a message may quote a user's text such as [queue]."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(line + "\n")
+    stream.flush()
 
 
 def _fail(error: BpsimError) -> NoReturn:
     _report(error)
     raise typer.Exit(error.exit_code)
+
+
+def _console(*, stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+_TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+def _show(console: Console, renderable: RenderableType) -> None:
+    """Print `renderable`; into a file or a pipe without the spaces Rich pads lines with."""
+    if sys.stdout.isatty():
+        console.print(renderable)
+        return
+    with console.capture() as captured:
+        console.print(renderable)
+    sys.stdout.write(_TRAILING_SPACE.sub(r"\1", captured.get()))
+    sys.stdout.flush()
+
+
+def _interactive(console: Console) -> bool:
+    """True when a live view can be drawn: stdout is a real terminal. FORCE_COLOR makes Rich treat
+    a file as a terminal for colours; a dashboard of cursor codes in a log file helps nobody."""
+    return sys.stdout.isatty() and console.is_terminal
 
 
 def _version(value: bool) -> None:
@@ -116,26 +243,29 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    lang: Annotated[
-        Language | None,
-        typer.Option(help="Language of lessons, labels and explanations (default: from LANG / LC_ALL)."),
-    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Watch asyncio queues and backpressure work."""
-    set_language(lang.value if lang is not None else detect_language())
 
+
+# -- options shared by the commands ----------------------------------------------------------------------
 
 ScenarioArg = Annotated[
-    str, typer.Argument(metavar="SCENARIO", help="A scenario file, or the name of a bundled one (see `bpsim scenarios`).")
+    str,
+    typer.Argument(
+        metavar="SCENARIO",
+        autocompletion=_complete_scenario,
+        help="A scenario file, or the name of a bundled one (see `bpsim scenarios`).",
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
         metavar="KEY=VALUE",
+        autocompletion=_complete_key,
         help="Override a scenario key, e.g. --set queue.maxsize=50 --set producer.rate=40 (repeatable).",
     ),
 ]
@@ -157,13 +287,13 @@ def _parse_speed(value: str | None) -> str | None:
 
 
 MaxItemsOption = Annotated[
-    int, typer.Option(min=1, help="Stop a run after this many items produced (a guard for the machine).")
+    int, typer.Option(min=1, help="Stop a run after this many items produced (a guard for the machine; exit code 3).")
 ]
 MaxQueuedOption = Annotated[
-    int, typer.Option(min=1, help="Stop a run when this many items wait in the queue (unbounded queues).")
+    int, typer.Option(min=1, help="Stop a run when this many items wait in the queue (unbounded queues; exit code 3).")
 ]
 MaxDurationOption = Annotated[
-    float | None, typer.Option(min=0.001, help="Stop a run at this simulated second.")
+    float | None, typer.Option(min=0.001, help="Stop a run at this simulated second (exit code 3).")
 ]
 _DEFAULT = Limits()
 
@@ -180,8 +310,30 @@ LiveOption = Annotated[bool, typer.Option("--live/--no-live", help="Show the liv
 EXPORT_WIDTH, EXPORT_HEIGHT = 110, 32
 
 
+def _one_stdout(**outputs: bool) -> None:
+    """Refuse two outputs on stdout at once (`--json - --trace`): the result would be neither.
+
+    `outputs` maps each option as the user wrote it to whether it writes to stdout."""
+    on_stdout = [option for option, used in outputs.items() if used]
+    if len(on_stdout) > 1:
+        raise BpsimError(t("errors.stdout.twice", first=on_stdout[0], second=on_stdout[1]))
+
+
+def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
+    """Refuse, before a long run, result paths that could not be written or are a scenario file."""
+    from bpsim.loader import find_scenario
+    from bpsim.output import check_writable
+
+    protected = [find_scenario(source) for source in scenarios]
+    for path in paths:
+        if path is not None:
+            check_writable(path, protected)
+
+
 def _pace(speed: str | None, *scenarios: Scenario) -> float | None:
     """The dashboard's speed: --speed X, None for max, or a demo of about 20 wall seconds."""
+    from bpsim.render.live import demo_speed
+
     return demo_speed(*scenarios) if speed is None else None if speed == "max" else float(speed)
 
 
@@ -191,7 +343,7 @@ def _keys_fd() -> int | None:
     A background process (`timeout`, `cmd &`) that changes the terminal's modes is stopped by
     the kernel (SIGTTOU): then the dashboard still draws, without keys (Ctrl-C still works).
     """
-    if not sys.stdin.isatty():
+    if not sys.stdin.isatty() or not hasattr(os, "tcgetpgrp"):  # Windows: no keys, no job control
         return None
     fd = sys.stdin.fileno()
     return fd if os.tcgetpgrp(fd) == os.getpgrp() else None
@@ -202,8 +354,11 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
 
     Ctrl-C (130) and SIGTERM (143) stop the run early with partial results; so does `q` in the
     dashboard, which is a normal way to end a demo (no exit code). A run that hits one of its
-    limits stops too: the limit's message goes to stderr and the exit code is 2.
+    limits stops too: the limit's message goes to stderr and the exit code is 3.
     """
+    from bpsim.limits import LimitReached
+    from bpsim.signals import handle_signals
+
     with handle_signals() as interruption:
         try:
             with view if view is not None else contextlib.nullcontext():
@@ -214,6 +369,25 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
         except KeyboardInterrupt:
             quit_by_key = view is not None and view.quit_requested
             return simulation.results(), None if quit_by_key else interruption.exit_code
+
+
+def _interrupt_run() -> None:
+    """Stop the running simulation the way Ctrl-C does (asyncio's handler cancels it)."""
+    on_sigint = signal.getsignal(signal.SIGINT)
+    if callable(on_sigint):
+        on_sigint(signal.SIGINT, None)
+    else:
+        raise KeyboardInterrupt
+
+
+def _reader_gone() -> NoReturn:
+    """stdout's reader has gone (`| head`): end quietly. Python would complain when it flushes
+    stdout at exit, so stdout now points at /dev/null."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise typer.Exit(READER_GONE)
+
+
+# -- the commands ------------------------------------------------------------------------------------------
 
 
 @app.command(help=RUN_HELP)
@@ -228,44 +402,65 @@ def run(
     live: LiveOption = True,
     speed: SpeedOption = None,
     svg: Annotated[
-        str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture.")
+        str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture (- for stdout).")
     ] = None,
     html: Annotated[
-        str | None, typer.Option("--html", metavar="PATH", help="Save the final dashboard as an HTML page.")
+        str | None, typer.Option("--html", metavar="PATH", help="Save the final dashboard as an HTML page (- for stdout).")
     ] = None,
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
 ) -> None:
-    console = Console()
+    console = _console()
+    trace_writer = None
     try:
+        _one_stdout(**{"--trace": trace, "--json -": json_path == "-", "--svg -": svg == "-", "--html -": html == "-"})
+        from bpsim.engine import Simulation
+        from bpsim.loader import load_scenario
+        from bpsim.output import strict_json, write_text
+
         loaded = load_scenario(scenario, overrides or [], seed)
+        _check_outputs([json_path, svg, html], [scenario])
         view = None
-        if live and console.is_terminal and not trace and json_path != "-":
+        if live and _interactive(console) and not trace and json_path != "-":
+            from bpsim.render.live import LiveView
+
             view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd())
         limits = Limits(max_items, max_queued, max_duration)
         simulation = Simulation([loaded], pacing=view.pacing if view is not None else None, limits=limits)
-        recent: Recent | None = None
+        recent = None
         if view is not None:
             view.watch(simulation)
             recent = view.recent
         elif svg is not None or html is not None:
+            from bpsim.render.live import watch
+
             recent = watch(simulation)
         if trace:
-            simulation.subscribe(TraceWriter(sys.stdout))
+            from bpsim.render.trace import TraceWriter
+
+            trace_writer = TraceWriter(sys.stdout, on_reader_gone=_interrupt_run)
+            simulation.subscribe(trace_writer)
         results, exit_code = _run_to_the_end(simulation, view)
+        if trace_writer is not None and trace_writer.reader_gone:
+            _reader_gone()
         result = results[0]
         if json_path is not None:
-            write_text(json_path, json.dumps(result_json(result), indent=2) + "\n")
+            write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
+            from bpsim.render.export import export
+            from bpsim.render.live import final_dashboard
+
             picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
             for path, kind in ((svg, "svg"), (html, "html")):
                 if path is not None:
                     write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {loaded.name}"))
     except BpsimError as error:
         _fail(error)
-    if json_path != "-":
-        console.print(summary(result))
+    if "-" not in (json_path, svg, html):
+        from bpsim.render.summary import summary
+
+        _show(console, summary(result))
     if exit_code is not None:
         raise typer.Exit(exit_code)
 
@@ -278,18 +473,27 @@ def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption 
     bursts, timeouts or max_age) the formula's values are shown beside the simulated ones;
     otherwise one line says why no formula applies. Little's law is checked on every run.
     """
+    from bpsim.engine import Simulation
+    from bpsim.loader import load_scenario
+    from bpsim.render.theory import theory_table
+    from bpsim.theory import theory_for
+
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
         result = Simulation([loaded]).run()[0]
     except BpsimError as error:
         _fail(error)
-    Console().print(theory_table(theory_for(loaded), result))
+    _show(_console(), theory_table(theory_for(loaded), result))
 
 
 @app.command()
 def explain(
     topic: Annotated[
-        str | None, typer.Argument(help="A topic, e.g. backpressure, drop-oldest, shutdown, little, policies.")
+        str | None,
+        typer.Argument(
+            autocompletion=_complete_topic,
+            help="A topic, e.g. backpressure, drop-oldest, shutdown, little, policies.",
+        ),
     ] = None,
 ) -> None:
     """Teach one concept: what it is, when to use it, its asyncio code, and a scenario to run.
@@ -297,11 +501,14 @@ def explain(
     Without a topic, list them. `bpsim explain policies` maps bpsim's policy names to the names
     Akka, Kotlin, .NET, RxJava and RabbitMQ use, including the names that mean opposite things.
     """
+    from bpsim.explain import check_topic
+    from bpsim.render import explain as explain_render
+
     try:
         renderable = explain_render.topic_list() if topic is None else explain_render.topic(check_topic(topic))
     except BpsimError as error:
         _fail(error)
-    Console().print(renderable)
+    _show(_console(), renderable)
 
 
 COMPARE_HELP = f"""\
@@ -325,15 +532,25 @@ Results are the same either way. Ctrl-C stops early (exit code 130, 143 for SIGT
 
 PolicyOption = Annotated[
     list[str] | None,
-    typer.Option("--policy", metavar="POLICY", help="A policy to compare (repeatable): block, drop-newest, drop-oldest."),
+    typer.Option(
+        "--policy",
+        metavar="POLICY",
+        autocompletion=_complete_policy,
+        help="A policy to compare (repeatable): block, drop-newest, drop-oldest.",
+    ),
 ]
-SvgOption = Annotated[str | None, typer.Option("--svg", metavar="PATH", help="Save the final table as an SVG picture.")]
+SvgOption = Annotated[
+    str | None, typer.Option("--svg", metavar="PATH", help="Save the final table as an SVG picture (- for stdout).")
+]
 
 
 @app.command(help=COMPARE_HELP)
 def compare(
     scenarios: Annotated[
-        list[str], typer.Argument(metavar="SCENARIO", help="One or more scenario files or bundled names.")
+        list[str],
+        typer.Argument(
+            metavar="SCENARIO", autocompletion=_complete_scenario, help="One or more scenario files or bundled names."
+        ),
     ],
     policies: PolicyOption = None,
     vary: Annotated[
@@ -341,6 +558,7 @@ def compare(
         typer.Option(
             "--vary",
             metavar="KEY=V1,V2,...",
+            autocompletion=_complete_key,
             help="Compare values of any key, written like --set, e.g. --vary queue.maxsize=2,10,0.",
         ),
     ] = None,
@@ -354,12 +572,23 @@ def compare(
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
 ) -> None:
-    console = Console()
+    console = _console()
     try:
+        _one_stdout(**{"--json -": json_path == "-", "--svg -": svg_path == "-"})
+        from bpsim.engine import Simulation
+        from bpsim.output import strict_json, write_text
+        from bpsim.render.comparison import comparison
+        from bpsim.render.export import export
+        from bpsim.variants import compare_variants
+
         variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
         loaded = [v.scenario for v in variants]
+        _check_outputs([json_path, svg_path], scenarios)
         view = None
-        if live and console.is_terminal and json_path != "-":
+        if live and _interactive(console) and json_path != "-":
+            from bpsim.render.compare_live import varied_line
+            from bpsim.render.live import CompareView
+
             keys = list(dict.fromkeys(key for v in variants for key, _ in v.settings))
             varied = varied_line(loaded, keys)
             view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd())
@@ -373,14 +602,14 @@ def compare(
             view.watch(simulation)
         results, exit_code = _run_to_the_end(simulation, view)
         if json_path is not None:
-            write_text(json_path, json.dumps([result_json(r) for r in results], indent=2) + "\n")
+            write_text(json_path, strict_json([result_json(r) for r in results]))
         table = comparison(variants, results)
         if svg_path is not None:
             write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
     except BpsimError as error:
         _fail(error)
-    if json_path != "-":
-        console.print(table)
+    if "-" not in (json_path, svg_path):
+        _show(console, table)
     if exit_code is not None:
         raise typer.Exit(exit_code)
 
@@ -393,19 +622,28 @@ def sweep(
         typer.Option(
             "--param",
             metavar="KEY=FROM..TO[:STEP]",
+            autocompletion=_complete_key,
             help="A key and its values: a range (1..50, 1..50:5) or a list (a,b,c). Once or twice.",
         ),
     ] = None,
     policies: PolicyOption = None,
     metric_names: Annotated[
-        str, typer.Option("--metric", metavar="NAMES", help=f"Metrics to show, comma-separated: {', '.join(m.name for m in METRICS)}.")
+        str,
+        typer.Option(
+            "--metric",
+            metavar="NAMES",
+            autocompletion=_complete_metrics,
+            help=f"Metrics to show, comma-separated: {', '.join(m.name for m in METRICS)}.",
+        ),
     ] = "dropped,p99,blocked",
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Processes to run in (default: one per core). Results do not depend on it.")
     ] = None,
     overrides: SetOption = None,
     seed: SeedOption = None,
-    csv_path: Annotated[str | None, typer.Option("--csv", metavar="PATH", help="Write one CSV row per run to PATH (- for stdout).")] = None,
+    csv_path: Annotated[
+        str | None, typer.Option("--csv", metavar="PATH", help="Write one CSV row per run to PATH (- for stdout).")
+    ] = None,
     json_path: JsonOption = None,
 ) -> None:
     """Run a scenario for every combination of values, headless, and chart how metrics change.
@@ -417,8 +655,14 @@ def sweep(
     Runs spread over --jobs processes with results identical to one process.
     """
     try:
+        _one_stdout(**{"--csv -": csv_path == "-", "--json -": json_path == "-"})
+        from bpsim.metrics import parse_metrics
+        from bpsim.output import write_text
+        from bpsim.sweep import csv_text, json_text, sweep_variants
+
         metrics = parse_metrics(metric_names)
         axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
+        _check_outputs([csv_path, json_path], [scenario])
         total = len(variants)
         variants, results, exit_code = _sweep_to_the_end(variants, jobs)
         if csv_path is not None:
@@ -428,13 +672,14 @@ def sweep(
     except BpsimError as error:
         _fail(error)
     if "-" not in (csv_path, json_path) and results:
-        console = Console()
-        console.print(sweep_table(axes, variants, results, metrics))
-        console.print()
-        console.print(sweep_chart(axes, variants, results, metrics))
+        from rich.console import Group, NewLine
+
+        from bpsim.render.comparison import sweep_chart, sweep_table
+
+        chart = Group(sweep_table(axes, variants, results, metrics), NewLine(), sweep_chart(axes, variants, results, metrics))
+        _show(_console(), chart)
     if exit_code is not None:
-        message = t("sweep.interrupted", done=len(results), total=total)
-        Console(stderr=True).print(message, markup=False, highlight=False, soft_wrap=True)
+        _print_line(t("sweep.interrupted", done=len(results), total=total), err=True)
         raise typer.Exit(exit_code)
 
 
@@ -444,19 +689,27 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
     Ctrl-C (130) and SIGTERM (143) stop the worker processes at once; the runs that had
     finished are kept.
     """
+    from bpsim import sweep as sweeping
+    from bpsim.render.progress import sweep_progress
+    from bpsim.signals import handle_signals
+
     with handle_signals() as interruption:
         try:
             with sweep_progress(len(variants)) as advance:
-                return variants, run_sweep(variants, jobs, advance), None
+                return variants, sweeping.run_sweep(variants, jobs, advance), None
         except KeyboardInterrupt as stopped:
             # Ctrl-C can also land in the progress bar, outside the sweep: then nothing finished.
-            finished = stopped.finished if isinstance(stopped, SweepInterrupted) else {}
+            finished = stopped.finished if isinstance(stopped, sweeping.SweepInterrupted) else {}
             order = sorted(finished)
             return [variants[index] for index in order], [finished[index] for index in order], interruption.exit_code
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
     """`RunResult.to_json()` plus the `theory` object when a formula applies."""
+    from dataclasses import asdict
+
+    from bpsim.theory import theory_for
+
     data = result.to_json()
     theory = theory_for(result.scenario)
     if theory.applies:
@@ -467,38 +720,63 @@ def result_json(result: RunResult) -> dict[str, Any]:
 @app.command()
 def scenarios() -> None:
     """List the bundled scenarios: the name to run (bpsim run NAME) and what each one shows."""
-    try:
-        bundled = [(path.stem, load_scenario(path)) for path in bundled_scenarios()]
-    except BpsimError as error:
-        _fail(error)
-    Console().print(scenario_list(bundled))
+    from bpsim.library import bundled_scenarios, description
+    from bpsim.render.scenarios import scenario_list
+
+    lang = language()
+    _show(_console(), scenario_list([(path.stem, description(path, lang)) for path in bundled_scenarios()]))
 
 
 @app.command()
 def validate(
-    files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Scenario files (or bundled names) to check.")],
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE...", autocompletion=_complete_scenario, help="Scenario files (or bundled names) to check."
+        ),
+    ],
     overrides: SetOption = None,
 ) -> None:
     """Check scenario files without running them: every problem on its own line, ✓ for a valid file.
 
     Exit code 2 if any file has a problem. --set checks the files with those overrides applied.
     """
-    console = Console()
+    from bpsim.loader import scenario_problems
+
     failed = False
     for file in files:
         problems = scenario_problems(file, overrides or [])
         lines = ScenarioError(problems).lines() if problems else [t("scenarios.valid", path=file)]
         for line in lines:
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
+            _print_line(line)
         failed = failed or bool(problems)
     if failed:
         raise typer.Exit(ScenarioError.exit_code)
 
 
+KINDS = ("webhooks", "api-fanout", "background-jobs", "ingest-burst", "realtime-latest")
+"""The kinds of system `bpsim new` knows (`bpsim.new.Kind`, checked equal by a test), spelled out
+here so that `--help` need not import the scenario model."""
+
+
+def _kind(value: str | None) -> str | None:
+    if value is not None and value not in KINDS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(KINDS)}")
+    return value
+
+
 @app.command()
 def new(
     path: Annotated[str, typer.Argument(help="Where to write the scenario (- for stdout).")] = "scenario.toml",
-    kind: Annotated[Kind | None, typer.Option(help="The kind of system; asked when not given.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            metavar="|".join(KINDS),
+            callback=_kind,
+            autocompletion=lambda incomplete: _matching(list(KINDS), incomplete),
+            help="The kind of system; asked when not given.",
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Take every default without asking.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it already exists.")] = False,
 ) -> None:
@@ -507,19 +785,25 @@ def new(
     The kinds of system (webhooks, api-fanout, background-jobs, ingest-burst, realtime-latest) take
     their defaults from the bundled scenario of the same name. --yes asks nothing.
     """
+    from pathlib import Path
+
+    from bpsim.loader import scenario_from_text
+    from bpsim.new import Kind, ask, defaults, scenario_toml
+    from bpsim.output import write_text
+
     try:
         if Path(path).exists() and not force:
             raise OutputError(t("new.exists", path=path))
-        answers = defaults(kind or Kind.WEBHOOKS) if yes else ask(kind)
+        chosen = Kind(kind) if kind is not None else None
+        answers = defaults(chosen or Kind.WEBHOOKS) if yes else ask(chosen)
         text = scenario_toml(answers, path)
         scenario_from_text(text, path)  # what bpsim writes must load; never leave a broken file behind
         write_text(path, text)
     except BpsimError as error:
         _fail(error)
     if path != "-":
-        console = Console()
         for line in (t("new.wrote", path=path, kind=answers.kind), t("new.next", path=path)):
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
+            _print_line(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

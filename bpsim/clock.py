@@ -3,7 +3,7 @@
 When no callback is ready, the loop does not sleep: its clock jumps to the next timer. Everything
 that reads `loop.time()` (`asyncio.sleep`, `asyncio.timeout`, `call_later`) follows the virtual
 clock unchanged, so the pipeline is ordinary asyncio code. The details below were each measured
-(see the README, "How bpsim keeps time"):
+(see docs/architecture.md, "How bpsim keeps time"):
 
 * Timers due at the same instant fire in the order they were scheduled (FIFO ties). The stock
   heap breaks ties by heap shape, which is deterministic but unexplainable.

@@ -15,8 +15,10 @@ from bpsim.clock import Pacing, VirtualTimeLoop
 from bpsim.errors import Stalled
 from bpsim.events import Counts, Observer, ProducerState, WorkerState
 from bpsim.limits import LimitReached, Limits
+from bpsim.outcomes import OUTCOMES, UNFINISHED
 from bpsim.pipeline import Pipeline
 from bpsim.scenario import Scenario
+from bpsim.service import ServiceTotals
 from bpsim.stats import LatencyStats
 
 __all__ = ["Distribution", "RunResult", "Simulation", "run"]
@@ -74,6 +76,8 @@ class RunResult:
     variant: str | None = None
     stopped_by: str | None = None
     """The limit that stopped the run ("max_items", "max_queued", "max_duration"), if one did."""
+    service: ServiceTotals | None = None
+    """What the service behind the call did, when `[downstream]` models one."""
 
     @property
     def mean_time_in_queue(self) -> float:
@@ -86,8 +90,7 @@ class RunResult:
         return self.counts.handled / self.duration if self.duration > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """The documented JSON result (README, "JSON output")."""
-        c = self.counts
+        """The documented JSON result (docs/json.md)."""
         scenario = self.scenario
         data: dict[str, Any] = {}
         if self.variant is not None:
@@ -99,22 +102,7 @@ class RunResult:
             "completed": self.completed,
             "stopped_by": self.stopped_by,
             "duration": self.duration,
-            "items": {
-                "produced": c.produced,
-                "handled": c.handled,
-                "dropped": c.dropped,
-                "timed_out": c.timed_out,
-                "rejected_at_shutdown": c.rejected_at_shutdown,
-                "abandoned": c.abandoned,
-                "unfinished": c.in_progress,
-                "dropped_by_reason": {
-                    "queue-full": c.dropped_queue_full,
-                    "evicted": c.dropped_evicted,
-                    "stale": c.dropped_stale,
-                },
-                "timed_out_by_place": {"put": c.timed_out_put, "downstream": c.timed_out_downstream},
-                "abandoned_by_place": {"queued": c.abandoned_queued, "in-worker": c.abandoned_in_worker},
-            },
+            "items": items_json(self.counts),
             "queue": {
                 "maxsize": scenario.queue.maxsize,
                 "max_qsize": self.max_qsize,
@@ -123,12 +111,35 @@ class RunResult:
                 "mean_time_in_queue": self.mean_time_in_queue,
             },
             "producer": {"blocked_seconds": self.blocked_seconds},
-            "downstream": {"concurrency": scenario.downstream.concurrency, "max_in_flight": self.max_in_flight},
+            "downstream": self._downstream_json(),
             "latency": self.latency.to_json(),
             "queue_wait": self.queue_wait.to_json(),
             "throughput": self.throughput,
         }
         return data
+
+    def _downstream_json(self) -> dict[str, Any]:
+        downstream = self.scenario.downstream
+        data: dict[str, Any] = {"concurrency": downstream.concurrency, "max_in_flight": self.max_in_flight}
+        if self.service is not None:  # only with a service modelled: without, the JSON is as it was
+            data |= {
+                "capacity": downstream.capacity,
+                "max_in_service": self.service.max_in_service,
+                "wasted_calls": self.service.wasted_calls,
+                "wasted_seconds": self.service.wasted_seconds,
+            }
+        return data
+
+
+def items_json(counts: Counts) -> dict[str, Any]:
+    """The JSON's `items`: produced, each outcome's total, unfinished, then each breakdown by reason."""
+    items: dict[str, Any] = {"produced": counts.produced}
+    items |= {outcome.name: counts.of(outcome) for outcome in OUTCOMES}
+    items[UNFINISHED] = counts.unfinished
+    for outcome in OUTCOMES:
+        if outcome.breakdown is not None:
+            items[outcome.breakdown] = {reason.value: counts.of(reason) for reason in outcome.reasons}
+    return items
 
 
 class Simulation:
@@ -233,6 +244,7 @@ class Simulation:
             time_in_queue=pipeline.ledger.time_in_queue(end),
             variant=self.labels[index] if self.labels is not None else None,
             stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
+            service=pipeline.service.totals(end) if pipeline.service is not None else None,
         )
 
 

@@ -5,7 +5,7 @@ Our exception hierarchy::
     BpsimError                 a user's mistake: one clear line per problem, exit code 2
     ├── ScenarioError          a scenario file or --set override is wrong (every problem at once)
     ├── OutputError            a result file (--json, --csv, --svg) could not be written
-    ├── LimitReached           a run hit --max-items / --max-queued / --max-duration (bpsim.limits)
+    ├── LimitReached           a run hit --max-items / --max-queued / --max-duration (exit code 3)
     ├── Stalled                every task waits and no timer is pending: the run can never end
     └── UnsupportedPython      this Python's asyncio lacks a private name the virtual clock needs
 

@@ -11,9 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+# The outcomes' reasons and counts are part of this contract; they live with the table of outcomes.
+from bpsim.outcomes import AbandonPlace, Counts, DropReason, FailReason, TimeoutPlace
+
 __all__ = [
     "DropReason",
     "TimeoutPlace",
+    "FailReason",
     "AbandonPlace",
     "ItemProduced",
     "ItemEnqueued",
@@ -22,8 +26,10 @@ __all__ = [
     "ProducerFinished",
     "ItemDropped",
     "ItemTimedOut",
+    "ItemFailed",
     "ItemRejected",
     "ItemAbandoned",
+    "WorkWasted",
     "ItemDequeued",
     "CallStarted",
     "ItemHandled",
@@ -35,29 +41,9 @@ __all__ = [
     "WorkerState",
     "ProducerState",
     "Counts",
+    "ServiceState",
     "Snapshot",
 ]
-
-
-class DropReason(StrEnum):
-    QUEUE_FULL = "queue-full"
-    """drop-newest: the arriving item met a full queue."""
-    EVICTED = "evicted"
-    """drop-oldest: the oldest queued item made room for an arriving one."""
-    STALE = "stale"
-    """max_age: a worker took the item after it was already too old."""
-
-
-class TimeoutPlace(StrEnum):
-    PUT = "put"
-    """put_timeout: the producer gave up waiting for room."""
-    DOWNSTREAM = "downstream"
-    """downstream.timeout: the call took too long."""
-
-
-class AbandonPlace(StrEnum):
-    QUEUED = "queued"
-    IN_WORKER = "in-worker"
 
 
 # Events are read-only by convention, not frozen: a frozen dataclass sets each field through
@@ -115,6 +101,20 @@ class ItemTimedOut:
     item: int
     place: TimeoutPlace
     worker: str | None = None
+    after: float | None = None
+    """For a call to a modelled service: how long the client waited (its timeout)."""
+    service: str | None = None
+    """For a call to a modelled service: what became of the call there (service.Left)."""
+
+
+@dataclass(slots=True)
+class ItemFailed:
+    """The downstream call failed (an error, a 429, an outage) or was refused before it was made."""
+
+    at: float
+    item: int
+    reason: FailReason
+    worker: str | None = None
 
 
 @dataclass(slots=True)
@@ -131,6 +131,19 @@ class ItemAbandoned:
     item: int
     place: AbandonPlace
     worker: str | None = None
+    service: str | None = None
+    """For a call to a modelled service cut by the shutdown: what became of it there (service.Left)."""
+
+
+@dataclass(slots=True)
+class WorkWasted:
+    """The service is done with a call whose client had left: it finished it, or dropped it."""
+
+    at: float
+    item: int
+    seconds: float
+    """Work done on it (as a lone call's seconds), all for nothing."""
+    finished: bool
 
 
 @dataclass(slots=True)
@@ -188,8 +201,10 @@ Event = (
     | ProducerFinished
     | ItemDropped
     | ItemTimedOut
+    | ItemFailed
     | ItemRejected
     | ItemAbandoned
+    | WorkWasted
     | ItemDequeued
     | CallStarted
     | ItemHandled
@@ -223,40 +238,17 @@ class ProducerState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Counts:
-    """The item ledger: every produced item is in exactly one of these, or still in progress."""
+class ServiceState:
+    """The service's side of the call, when `[downstream]` models one (service.py)."""
 
-    produced: int = 0
-    handled: int = 0
-    dropped_queue_full: int = 0
-    dropped_evicted: int = 0
-    dropped_stale: int = 0
-    timed_out_put: int = 0
-    timed_out_downstream: int = 0
-    rejected_at_shutdown: int = 0
-    abandoned_queued: int = 0
-    abandoned_in_worker: int = 0
-
-    @property
-    def dropped(self) -> int:
-        return self.dropped_queue_full + self.dropped_evicted + self.dropped_stale
-
-    @property
-    def timed_out(self) -> int:
-        return self.timed_out_put + self.timed_out_downstream
-
-    @property
-    def abandoned(self) -> int:
-        return self.abandoned_queued + self.abandoned_in_worker
-
-    @property
-    def finished(self) -> int:
-        return self.handled + self.dropped + self.timed_out + self.rejected_at_shutdown + self.abandoned
-
-    @property
-    def in_progress(self) -> int:
-        """Produced but not yet in an end state (queued, in a worker, or being put)."""
-        return self.produced - self.finished
+    in_service: int
+    capacity: int | None
+    waiting: int
+    """Calls waiting for a place inside the service: a queue the client cannot see."""
+    wasted_calls: int
+    wasted_seconds: float
+    outage: str | None
+    """The mode of the outage going on ("fail", "hang"), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,3 +274,5 @@ class Snapshot:
     latency_max: float
     shutdown: str | None
     """None, "graceful" or "immediate" once queue.shutdown() was called."""
+    service: ServiceState | None = None
+    """The service behind the call, when one is modelled."""

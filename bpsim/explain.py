@@ -9,6 +9,7 @@ same in every language and stay out of the catalogues.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from bpsim.errors import BpsimError
@@ -125,17 +126,46 @@ def topic_names() -> tuple[str, ...]:
     return (*TOPICS, POLICIES_TOPIC)
 
 
+def _folded(name: str) -> str:
+    return re.sub(r"[-_\s]", "", name).lower()
+
+
 def closest_topic(name: str) -> str | None:
-    """The topic `name` was probably meant to be ("drop_oldest" -> "drop-oldest"), if any."""
-    close = difflib.get_close_matches(name.lower().replace("_", "-"), topic_names(), n=1, cutoff=0.6)
-    return close[0] if close else None
+    """The topic a misspelt `name` was surely meant to be ("semaphor" -> "semaphore"), if any.
+
+    A policy topic is suggested only when the policy names agree (`scenario.policy_suggestion`):
+    "drop-newst" never gets drop-oldest."""
+    from bpsim.scenario import Policy, parse_policy, policy_suggestion
+
+    by_folded = {_folded(topic): topic for topic in topic_names()}
+    close = difflib.get_close_matches(_folded(name), list(by_folded), n=1, cutoff=0.6)
+    if not close:
+        return None
+    topic = by_folded[close[0]]
+    if topic in Policy._value2member_map_:
+        suggestion = policy_suggestion(name)
+        if suggestion is None or parse_policy(suggestion) is not Policy(topic):
+            return None
+    return topic
 
 
 def check_topic(name: str) -> str:
-    """Return `name` if it is a topic; raise UnknownTopic saying which ones there are."""
+    """The topic `name` means: a topic in any case or spelling ("Semaphore", "max_age"), or a
+    policy's name in any ecosystem ("dropHead" -> "drop-oldest"). Raises UnknownTopic saying
+    which topics there are, or why a policy name is ambiguous."""
+    from bpsim.scenario import AMBIGUOUS_POLICY_NAMES, parse_policy
+
     if name in topic_names():
         return name
+    for topic in topic_names():
+        if _folded(topic) == _folded(name) and _folded(name) not in AMBIGUOUS_POLICY_NAMES:
+            return topic
     topics = ", ".join(topic_names())
+    try:
+        return parse_policy(name).value
+    except ValueError as error:
+        if _folded(name) in AMBIGUOUS_POLICY_NAMES:
+            raise UnknownTopic(t("explain.ui.ambiguous", reason=error)) from None
     close = closest_topic(name)
     if close is None:
         raise UnknownTopic(t("explain.ui.unknown", name=name, topics=topics))

@@ -9,24 +9,40 @@ language, falling back to English for a key not translated yet. Technical identi
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LANGUAGES", "detect_language", "set_language", "language", "t"]
+__all__ = ["LANGUAGES", "language_code", "detect_language", "set_language", "language", "t"]
 
 LANGUAGES = ("en", "ko")
 _current = "en"
 
 
+def language_code(value: str) -> str | None:
+    """The language a tag or locale names, if bpsim speaks it: "ko", "KO", "ko-KR", "ko_KR.UTF-8"
+    -> "ko"; "fr_FR" or "C" -> None."""
+    code = re.split(r"[-_.@]", value.strip(), maxsplit=1)[0].lower()
+    return code if code in LANGUAGES else None
+
+
 def detect_language(environ: Mapping[str, str] = os.environ) -> str:
-    """The language the environment's locale asks for (LC_ALL, LC_MESSAGES, LANG), else English."""
+    """The language the environment asks for: BPSIM_LANG, else the locale (LC_ALL, LC_MESSAGES,
+    LANG, the first one set), else English. Raises ValueError for a BPSIM_LANG bpsim does not
+    speak: a setting made for bpsim alone should not be ignored in silence."""
+    wanted = environ.get("BPSIM_LANG", "")
+    if wanted:
+        code = language_code(wanted)
+        if code is None:
+            raise ValueError(f"BPSIM_LANG={wanted!r} is not a language bpsim speaks; use {' or '.join(LANGUAGES)}")
+        return code
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = environ.get(variable, "")
         if value:
-            return "ko" if value.lower().startswith("ko") else "en"
+            return language_code(value) or "en"
     return "en"
 
 

@@ -6,8 +6,8 @@ it). Memory is bounded: counters, running integrals and `LatencyStats`.
 
 from __future__ import annotations
 
-from bpsim.events import AbandonPlace, Counts, DropReason, TimeoutPlace
 from bpsim.history import Bins
+from bpsim.outcomes import HANDLED, KEYS, Counts, FailReason
 from bpsim.stats import LatencyStats
 
 __all__ = ["Ledger"]
@@ -19,10 +19,10 @@ class Ledger:
     def __init__(self) -> None:
         self.produced = 0
         self.handled = 0
-        self.dropped = {reason: 0 for reason in DropReason}
-        self.timed_out = {place: 0 for place in TimeoutPlace}
-        self.rejected_at_shutdown = 0
-        self.abandoned = {place: 0 for place in AbandonPlace}
+        """Counted apart from `ended`: one attribute to add 1 to, for every item that gets through."""
+        self.ended: dict[str, int] = {key: 0 for key in KEYS if key != HANDLED.name}
+        """Items per end reason (`outcomes.KEYS`: a `Reason`, or an outcome without reasons), but
+        handled. The pipeline adds to it directly: `ledger.ended[DropReason.STALE] += 1`."""
         self.latency = LatencyStats()
         """From the item's scheduled arrival to the end of its call: blocked time counts."""
         self.queue_wait = LatencyStats()
@@ -93,16 +93,13 @@ class Ledger:
         ongoing = 0.0 if self._blocked_since is None else now - self._blocked_since
         return self.blocked_seconds + ongoing
 
+    def end(self, key: str) -> None:
+        """One item ended: `key` is its reason, or the name of an outcome without reasons."""
+        self.ended[key] += 1
+
+    def failed(self, reason: FailReason) -> None:
+        """One item's call failed, or was refused, for `reason`."""
+        self.ended[reason] += 1
+
     def counts(self) -> Counts:
-        return Counts(
-            produced=self.produced,
-            handled=self.handled,
-            dropped_queue_full=self.dropped[DropReason.QUEUE_FULL],
-            dropped_evicted=self.dropped[DropReason.EVICTED],
-            dropped_stale=self.dropped[DropReason.STALE],
-            timed_out_put=self.timed_out[TimeoutPlace.PUT],
-            timed_out_downstream=self.timed_out[TimeoutPlace.DOWNSTREAM],
-            rejected_at_shutdown=self.rejected_at_shutdown,
-            abandoned_queued=self.abandoned[AbandonPlace.QUEUED],
-            abandoned_in_worker=self.abandoned[AbandonPlace.IN_WORKER],
-        )
+        return Counts(self.produced, self.ended | {HANDLED.name: self.handled})

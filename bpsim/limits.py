@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from bpsim.errors import BpsimError
 from bpsim.i18n import t
+from bpsim.outcomes import OUTCOMES, UNFINISHED
 
 if TYPE_CHECKING:
     from bpsim.engine import RunResult
@@ -51,7 +52,11 @@ NO_LIMITS = Limits(max_items=None, max_queued=None, max_duration=None)
 
 
 class LimitReached(BpsimError):
-    """A run hit one of its `Limits` and was stopped; `results` has what it did until then."""
+    """A run hit one of its `Limits` and was stopped; `results` has what it did until then.
+
+    Its exit code is 3, not 2: the scenario is fine, the run was longer than the guard allows."""
+
+    exit_code = 3
 
     def __init__(self, limit: str, value: float, at: float) -> None:
         self.limit = limit
@@ -69,18 +74,25 @@ class LimitReached(BpsimError):
     def lines(self) -> list[str]:
         lines = [t(f"limits.{self.limit}", at=self.at, value=self.value, flag=FLAGS[self.limit])]
         for result in self.results:
-            counts = result.counts
-            so_far = t(
-                "limits.so_far",
-                produced=counts.produced,
-                handled=counts.handled,
-                dropped=counts.dropped,
-                timed_out=counts.timed_out,
-                unfinished=counts.in_progress,
-            )
+            so_far = t("limits.so_far", counts=", ".join(_counts(result)))
             lines.append(f"{result.variant}: {so_far}" if result.variant is not None else so_far)
         lines.append(t("limits.raise", flag=FLAGS[self.limit], bigger=_bigger(self.value)))
         return lines
+
+
+def _counts(result: RunResult) -> list[str]:
+    """`4 produced, 4 handled, 0 dropped, 0 timed out, 0 unfinished`: the ledger when the run stopped.
+
+    Outcomes of the shutdown are left out unless some item ended there: the run stopped before it.
+    """
+    counts = result.counts
+    parts = [(t("outcome.label.produced"), counts.produced)]
+    for outcome in OUTCOMES:
+        count = counts.of(outcome)
+        if count or (outcome.tone != "shutdown" and outcome.listed(counts, result.scenario)):
+            parts.append((t(outcome.words), count))
+    parts.append((t(f"outcome.label.{UNFINISHED}"), counts.unfinished))
+    return [t("limits.count", label=label, count=count) for label, count in parts]
 
 
 def _bigger(value: float) -> str:

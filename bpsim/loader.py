@@ -11,7 +11,6 @@ import difflib
 import re
 import tomllib
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from bpsim.errors import Problem, ScenarioError
 from bpsim.i18n import t
+from bpsim.library import bundled_scenarios
 from bpsim.scenario import Scenario
 
 __all__ = ["find_scenario", "bundled_scenarios", "load_scenario", "scenario_problems", "scenario_from_text"]
@@ -51,12 +51,6 @@ _SAID_SHORTER = frozenset({
 
 # Unions that pydantic tries member by member report one error per member: say it once instead.
 _UNION_MESSAGES = {("producer", "rate"): "errors.value.rate"}
-
-
-def bundled_scenarios() -> list[Path]:
-    """The scenarios shipped inside the bpsim package, sorted by name."""
-    folder = _bundled_folder()
-    return sorted(folder.glob("*.toml"), key=lambda p: p.name) if folder.is_dir() else []
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
@@ -139,11 +133,6 @@ def scenario_from_text(
     return scenario
 
 
-def _bundled_folder() -> Path:
-    # bpsim installs as plain files (setuptools, not zipped), so the package folder is a real path.
-    return Path(str(resources.files("bpsim") / "scenarios"))
-
-
 _MAX_BYTES = 1_000_000
 
 
@@ -200,10 +189,21 @@ def _parse_override(override: str) -> tuple[KeyPath, Any]:
     parts = tuple(part.strip() for part in key.split("."))
     if not equals or not all(parts):
         raise ValueError(t("errors.set.usage"))
-    try:
-        return parts, tomllib.loads(f"v = {value}")["v"]
-    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
-        return parts, value.strip()  # unquoted words: --set queue.policy=drop-oldest
+    for text in (value, _BARE_WORD.sub(_quoted, value)):
+        try:
+            return parts, tomllib.loads(f"v = {text}")["v"]
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+            pass
+    return parts, value.strip()  # unquoted words: --set queue.policy=drop-oldest
+
+
+# A bare word as a value inside an inline table: --set 'queue={maxsize=5, policy=drop-oldest}'.
+_BARE_WORD = re.compile(r"(=\s*)([A-Za-z_][A-Za-z0-9_.-]*)(?=\s*[,}])")
+
+
+def _quoted(match: re.Match[str]) -> str:
+    word = match.group(2)
+    return match.group(0) if word in ("true", "false", "inf", "nan") else f'{match.group(1)}"{word}"'
 
 
 def _assign(data: dict[str, Any], key: KeyPath, value: Any) -> None:
@@ -273,7 +273,7 @@ def _message(detail: Any, path: KeyPath, is_union_member: bool) -> str:
         return t(_UNION_MESSAGES.get(path, "errors.value.wrong_type"), shown=shown)
     if kind == "extra_forbidden":
         names = list(dict.fromkeys(f for m in _models_at(path[:-1]) for f in m.model_fields))
-        close = difflib.get_close_matches(str(path[-1]), names, n=1)
+        close = difflib.get_close_matches(str(path[-1]), names, n=1) or _deeper_key(path)
         if close:
             return t("errors.value.unknown_key_close", name=close[0])
         return t("errors.value.unknown_key", names=", ".join(names))
@@ -286,6 +286,17 @@ def _message(detail: Any, path: KeyPath, is_union_member: bool) -> str:
     if kind == "literal_error":  # pydantic joins the choices with an English " or "
         ctx = {**ctx, "expected": ctx["expected"].replace(" or ", f" {t('errors.or')} ")}
     return t(f"errors.value.{kind}", shown=shown, **ctx) if kind in _SAID_SHORTER else detail["msg"]
+
+
+def _deeper_key(path: KeyPath) -> list[str]:
+    """A key of a table inside the one at `path[:-1]` that `path[-1]` is close to: "maxsize" at the
+    top level -> ["queue.maxsize"] (the user forgot the table). At most one: else nothing."""
+    prefix = _dotted(path[:-1]) + "." if len(path) > 1 else ""
+    inside = [key.removeprefix(prefix) for key in key_paths() if key.startswith(prefix)]
+    leaves = {key: key.rsplit(".", 1)[-1] for key in inside if "." in key}
+    close = difflib.get_close_matches(str(path[-1]), list(set(leaves.values())), n=1, cutoff=0.8)
+    found = [key for key, leaf in leaves.items() if close and leaf == close[0]]
+    return found if len(found) == 1 else []
 
 
 def _show(value: Any) -> str:
@@ -366,3 +377,21 @@ def _line_of(path: KeyPath, lines: dict[KeyPath, int]) -> int:
         if path[:depth] in lines:
             return lines[path[:depth]]
     return 1
+
+
+def key_paths() -> list[str]:
+    """Every dotted key a scenario may set ("queue.maxsize", "producer.rate"...), for `--set`
+    completion and for suggesting "queue.maxsize" when someone writes "maxsize"."""
+    paths: list[str] = []
+
+    def walk(models: list[type[BaseModel]], prefix: str) -> None:
+        for name in dict.fromkeys(f for m in models for f in m.model_fields):
+            fields = [m.model_fields[name] for m in models if name in m.model_fields]
+            inner = [m for f in fields for m in _models_in(f.annotation)]
+            if inner and not any(get_origin(f.annotation) is list for f in fields):
+                walk(inner, f"{prefix}{name}.")
+            else:
+                paths.append(prefix + name)
+
+    walk([Scenario], "")
+    return paths

@@ -1,7 +1,8 @@
 """The numbers `bpsim compare` and `bpsim sweep` put side by side, and which direction is better.
 
 Each `Metric` reads one number from a `RunResult`. Its `name` is what `--metric` accepts and the
-CSV column; renderers look its label up in the message catalogue (`compare.metric.<name>`).
+CSV column; renderers look its `label` up in the message catalogue. The outcomes' metrics come
+from the table of outcomes (`bpsim.outcomes`), with the outcomes' own words.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bpsim.engine import RunResult
 from bpsim.errors import BpsimError
+from bpsim.outcomes import HANDLED, OUTCOMES, UNFINISHED, Outcome, Reason, reason_words
+
+if TYPE_CHECKING:
+    from bpsim.engine import RunResult
 
 __all__ = ["Metric", "METRICS", "parse_metrics", "best"]
 
@@ -26,21 +30,48 @@ class Metric:
     unit: Literal["count", "seconds", "rate", "qsize"]
     optional: bool = False
     """Shown in the comparison only when some variant has a non-zero value (a rare end state)."""
+    words: str | None = None
+    """The catalogue key of its label, when it is not `compare.metric.<name>`."""
+    part_of: str | None = None
+    """The metric this one is a part of (`dropped` for `dropped-queue-full`): shown indented under it."""
+
+    @property
+    def words_key(self) -> str:
+        """The catalogue key of its label."""
+        return self.words or f"compare.metric.{self.name}"
 
 
 def _latency(field: str) -> Callable[[RunResult], float | None]:
     return lambda r: getattr(r.latency, field) if r.latency.count else None
 
 
+def _count(end: Outcome | Reason) -> Callable[[RunResult], float | None]:
+    return lambda r: r.counts.of(end)
+
+
+def _outcome_metrics(outcome: Outcome) -> list[Metric]:
+    """An outcome's total and, if it has them, one metric per reason (shown when not zero)."""
+    better: Literal["lower", "higher"] = "higher" if outcome is HANDLED else "lower"
+    total = Metric(outcome.metric, _count(outcome), better, "count", outcome.optional_metric, outcome.words)
+    if not outcome.metric_per_reason:
+        return [total]
+    parts = [
+        Metric(
+            outcome.reason_metric(reason),
+            _count(reason),
+            better,
+            "count",
+            optional=True,
+            words=reason_words(reason),
+            part_of=outcome.metric,
+        )
+        for reason in outcome.reasons
+    ]
+    return [total, *parts]
+
+
 METRICS: tuple[Metric, ...] = (
-    Metric("handled", lambda r: r.counts.handled, "higher", "count"),
-    Metric("dropped", lambda r: r.counts.dropped, "lower", "count"),
-    Metric("dropped-queue-full", lambda r: r.counts.dropped_queue_full, "lower", "count", optional=True),
-    Metric("dropped-evicted", lambda r: r.counts.dropped_evicted, "lower", "count", optional=True),
-    Metric("dropped-stale", lambda r: r.counts.dropped_stale, "lower", "count", optional=True),
-    Metric("timed-out", lambda r: r.counts.timed_out, "lower", "count"),
-    Metric("rejected", lambda r: r.counts.rejected_at_shutdown, "lower", "count", optional=True),
-    Metric("abandoned", lambda r: r.counts.abandoned, "lower", "count", optional=True),
+    *(metric for outcome in OUTCOMES for metric in _outcome_metrics(outcome)),
     Metric("blocked", lambda r: r.blocked_seconds, "lower", "seconds"),
     Metric("max-qsize", lambda r: r.max_qsize, "lower", "qsize"),
     Metric("mean-qsize", lambda r: r.mean_qsize, "lower", "qsize"),
@@ -49,9 +80,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("p99", _latency("p99"), "lower", "seconds"),
     Metric("max-latency", _latency("max"), "lower", "seconds"),
     Metric("throughput", lambda r: r.throughput, "higher", "rate"),
-    Metric("unfinished", lambda r: r.counts.in_progress, "lower", "count"),
+    Metric(UNFINISHED, lambda r: r.counts.unfinished, "lower", "count", words=f"outcome.label.{UNFINISHED}"),
 )
-"""Every metric, in the order the comparison table shows them."""
+"""Every metric, in the order the comparison table shows them: the outcomes' first, from the table."""
 
 _BY_NAME = {metric.name: metric for metric in METRICS}
 

@@ -1,7 +1,7 @@
 """The scenario model: what a TOML scenario file may say, with its defaults and ranges.
 
 Every model is frozen and forbids unknown keys, so a typo is an error, never a silent default.
-The key names are bpsim's public interface (README, "Scenario files"); `loader.py` turns a TOML
+The key names are bpsim's public interface (docs/scenarios.md); `loader.py` turns a TOML
 file into these models and maps validation errors back to file lines.
 """
 
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bpsim.i18n import t
@@ -20,6 +21,7 @@ from bpsim.i18n import t
 __all__ = [
     "Policy",
     "parse_policy",
+    "policy_suggestion",
     "Burst",
     "Producer",
     "QueueSettings",
@@ -28,6 +30,8 @@ __all__ = [
     "UniformService",
     "Service",
     "Workers",
+    "RateLimit",
+    "Outage",
     "Downstream",
     "Shutdown",
     "Translation",
@@ -46,60 +50,106 @@ class Policy(StrEnum):
     """The oldest queued item is evicted to admit the arriving one."""
 
 
-# Names other ecosystems use for the same behaviour, spelled exactly as they do. Matching is exact
-# on purpose: case-folding would turn .NET's `DropNewest` (which evicts the newest *queued* item)
-# into our `drop-newest` (which discards the *arriving* item).
+# Names other ecosystems use for the same behaviour, as they spell them. Case and separators do
+# not matter (`BLOCK`, `Drop_Head`, `dropOldest` are accepted) except where they carry meaning:
+# see AMBIGUOUS_POLICY_NAMES.
 POLICY_ALIASES: dict[str, Policy] = {
     # wait for room
     "backpressure": Policy.BLOCK,  # Akka
     "SUSPEND": Policy.BLOCK,  # Kotlin
     "Wait": Policy.BLOCK,  # .NET BoundedChannelFullMode
-    "wait": Policy.BLOCK,
     # discard the arriving item
     "reject": Policy.DROP_NEWEST,
     "reject-publish": Policy.DROP_NEWEST,  # RabbitMQ
     "dropNew": Policy.DROP_NEWEST,  # Akka
-    "drop-new": Policy.DROP_NEWEST,
     "drop-incoming": Policy.DROP_NEWEST,
     "drop_newest": Policy.DROP_NEWEST,  # Vector
     "DropWrite": Policy.DROP_NEWEST,  # .NET
     "onBackpressureDrop": Policy.DROP_NEWEST,  # RxJava / Reactor
     "dropping-buffer": Policy.DROP_NEWEST,  # Clojure core.async
     # evict the oldest queued item
-    "dropHead": Policy.DROP_OLDEST,  # Akka
-    "drop-head": Policy.DROP_OLDEST,  # RabbitMQ
-    "DROP_OLDEST": Policy.DROP_OLDEST,  # Kotlin, RxJava, Reactor
-    "DropOldest": Policy.DROP_OLDEST,  # .NET
-    "drop_oldest": Policy.DROP_OLDEST,  # Vector (proposed)
+    "dropHead": Policy.DROP_OLDEST,  # Akka, RabbitMQ (drop-head)
+    "DROP_OLDEST": Policy.DROP_OLDEST,  # Kotlin, RxJava, Reactor, .NET (DropOldest), Vector
+    "drop-old": Policy.DROP_OLDEST,
     "sliding": Policy.DROP_OLDEST,
     "sliding-buffer": Policy.DROP_OLDEST,  # Clojure core.async
 }
 
-# Names that mean opposite things in different libraries: refuse them and say why (the why is
-# in the errors catalogue, errors.policy.why.<name>).
-AMBIGUOUS_POLICY_NAMES = frozenset({"drop_latest", "dropnewest", "droptail"})
+# Names that mean opposite things in different libraries, however they are spelled: refuse them
+# and say why (the why is in the errors catalogue, errors.policy.why.<key>). Only bpsim's own
+# lowercase `drop-newest` and Vector's `drop_newest` pass, exactly as written: `DropNewest` is
+# .NET's, and .NET's evicts the newest *queued* item.
+AMBIGUOUS_POLICY_NAMES: dict[str, str] = {"droplatest": "drop_latest", "dropnewest": "dropnewest", "droptail": "droptail"}
+
+# Words whose meaning a suggestion must keep: "drop-old" must never be answered with drop-newest.
+# None: the word means different things in different libraries, so no suggestion is safe.
+_MEANINGS: dict[str, Policy | None] = {
+    "old": Policy.DROP_OLDEST,
+    "head": Policy.DROP_OLDEST,
+    "slid": Policy.DROP_OLDEST,
+    "new": Policy.DROP_NEWEST,
+    "incoming": Policy.DROP_NEWEST,
+    "reject": Policy.DROP_NEWEST,
+    "write": Policy.DROP_NEWEST,
+    "newest": None,  # .NET's DropNewest evicts the newest queued item; bpsim's drop-newest, the arriving one
+    "latest": None,
+    "tail": None,
+    "recent": None,
+    "block": Policy.BLOCK,
+    "wait": Policy.BLOCK,
+    "suspend": Policy.BLOCK,
+}
 
 
-def _ambiguity_key(name: str) -> str:
-    return name.replace("-", "_").lower()
+def _folded(name: str) -> str:
+    """`name` without case or separators: "Drop_Head", "drop-head" and "dropHead" -> "drophead"."""
+    return re.sub(r"[-_\s]", "", name).lower()
+
+
+def _all_names() -> dict[str, Policy]:
+    return {**{p.value: p for p in Policy}, **POLICY_ALIASES}
+
+
+_FOLDED: dict[str, Policy] = {_folded(name): policy for name, policy in _all_names().items()}
+"""Every name, folded, with its policy: what suggestions are chosen from."""
+_SPELLING: dict[str, str] = {_folded(name): name for name in [*POLICY_ALIASES, *(p.value for p in Policy)]}
+"""How to write each folded name in a suggestion: bpsim's own spelling where it has one."""
+_ACCEPTED: dict[str, Policy] = {name: p for name, p in _FOLDED.items() if name not in AMBIGUOUS_POLICY_NAMES}
+"""What a folded name may be: all but the ambiguous ones ("dropnewest" passes only as written)."""
 
 
 def parse_policy(name: str) -> Policy:
-    """Return the policy called `name` (a bpsim name or an unambiguous alias).
+    """Return the policy called `name` (a bpsim name or an unambiguous alias, in any case).
 
-    Raises ValueError with a message a user can act on for an ambiguous or unknown name.
+    Raises ValueError with a message a user can act on for an ambiguous or unknown name; its
+    did-you-mean never names a policy that does something other than what `name` says.
     """
-    if name in Policy._value2member_map_:
-        return Policy(name)
-    if name in POLICY_ALIASES:
-        return POLICY_ALIASES[name]
-    trap = _ambiguity_key(name)
-    if trap in AMBIGUOUS_POLICY_NAMES:
-        raise ValueError(t("errors.policy.ambiguous", name=name, why=t(f"errors.policy.why.{trap}")))
-    known = [p.value for p in Policy] + list(POLICY_ALIASES)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = t("errors.did_you_mean", name=close[0]) if close else ""
+    exact = _all_names().get(name)
+    if exact is not None:
+        return exact
+    folded = _folded(name)
+    if folded in AMBIGUOUS_POLICY_NAMES:
+        why = t(f"errors.policy.why.{AMBIGUOUS_POLICY_NAMES[folded]}")
+        raise ValueError(t("errors.policy.ambiguous", name=name, why=why))
+    if folded in _ACCEPTED:
+        return _ACCEPTED[folded]
+    close = policy_suggestion(name)
+    hint = t("errors.did_you_mean", name=close) if close is not None else ""
     raise ValueError(t("errors.policy.unknown", name=name, hint=hint))
+
+
+def policy_suggestion(name: str) -> str | None:
+    """The name a misspelt `name` surely meant ("dropp-oldest" -> "drop-oldest"), or None when
+    the close names disagree or `name` says something else ("drop-newst" is never drop-oldest)."""
+    folded = _folded(name)
+    meant = {policy for word, policy in _MEANINGS.items() if word in folded}
+    if len(meant) > 1 or None in meant:
+        return None  # "drop-old-or-new", "latest": no name is safe
+    names = [n for n, policy in _FOLDED.items() if not meant or policy in meant]
+    close = difflib.get_close_matches(folded, names, n=3, cutoff=0.7)
+    if len({_FOLDED[c] for c in close}) != 1:
+        return None
+    return _SPELLING[close[0]]
 
 
 def _error(kind: str, **context: object) -> PydanticCustomError:
@@ -114,15 +164,39 @@ class _Model(BaseModel):
 
 
 
-PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+# The scale a scenario may have. Simulated seconds below the virtual clock's resolution (1 ns)
+# cannot be told apart, and above about 31 years sums of them head for infinity (a service mean
+# of 1e308 made the clock reach inf and spin); a rate's gaps are seconds too. With every time and
+# rate inside these bounds every product the engine and the theory compute stays finite.
+MIN_SECONDS, MAX_SECONDS = 1e-9, 1e9
+MIN_RATE, MAX_RATE = 1e-9, 1e9  # a gap between arrivals is within the same range of seconds
+
+
+def _seconds_in_range(seconds: float) -> float:
+    if seconds != 0 and not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        raise _error("seconds_range", value=f"{seconds:g}", low=f"{MIN_SECONDS:g}", high=f"{MAX_SECONDS:g}")
+    return seconds
+
+
+def _rate_in_range(rate: float) -> float:
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise _error("rate_range", value=f"{rate:g}", low=f"{MIN_RATE:g}", high=f"{MAX_RATE:g}")
+    return rate
+
+
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_seconds_in_range)]
+"""A time from 0 (the start), else between MIN_SECONDS and MAX_SECONDS."""
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False), AfterValidator(_seconds_in_range)]
+Rate = Annotated[float, Field(gt=0, allow_inf_nan=False), AfterValidator(_rate_in_range)]
+"""Items per second, between MIN_RATE and MAX_RATE."""
 
 
 class Burst(_Model):
     """A time window in which the producer's rate changes."""
 
-    at: float = Field(ge=0, allow_inf_nan=False, description="start of the burst, seconds")
+    at: Seconds = Field(description="start of the burst, seconds")
     duration: PositiveSeconds = Field(description="length of the burst, seconds")
-    rate: float = Field(gt=0, allow_inf_nan=False, description="items per second during the burst")
+    rate: Rate = Field(description="items per second during the burst")
 
 
 class Producer(_Model):
@@ -139,7 +213,7 @@ class Producer(_Model):
     def _positive_rate(cls, rate: float | str) -> float | str:
         if isinstance(rate, float | int) and not (rate > 0 and math.isfinite(rate)):
             raise _error("positive_rate", rate=rate)
-        return rate
+        return _rate_in_range(rate) if isinstance(rate, float | int) else rate
 
     @model_validator(mode="after")
     def _bursts_do_not_overlap(self) -> Producer:
@@ -189,7 +263,7 @@ class ExponentialService(_Model):
 
 class UniformService(_Model):
     distribution: Literal["uniform"]
-    low: float = Field(ge=0, allow_inf_nan=False)
+    low: Seconds
     high: PositiveSeconds
 
     @model_validator(mode="after")
@@ -215,11 +289,66 @@ class Workers(_Model):
     service: Service = ConstantService(distribution="constant", mean=0.1)
 
 
+class RateLimit(_Model):
+    """The service's token bucket: `rate` calls per second, `burst` at once; the rest get a 429."""
+
+    rate: Rate = Field(description="tokens (calls) per second")
+    burst: float | None = Field(
+        default=None, ge=1, le=MAX_RATE, allow_inf_nan=False, description="the bucket's depth; default: one second's worth"
+    )
+
+    @property
+    def depth(self) -> float:
+        """The bucket's depth: `burst`, or one second's worth of tokens (at least one)."""
+        return self.burst if self.burst is not None else max(1.0, self.rate)
+
+
+class Outage(_Model):
+    """A window in which the service is down."""
+
+    at: Seconds = Field(description="start of the outage, seconds")
+    duration: PositiveSeconds = Field(description="length of the outage, seconds")
+    mode: Literal["fail", "hang"] = Field(
+        default="fail", description='"fail": refused at once; "hang": no answer until the outage ends'
+    )
+
+
 class Downstream(_Model):
-    """The downstream call: `async with limiter:` and `asyncio.timeout` around it."""
+    """The downstream call (`async with limiter:` and `asyncio.timeout` around it) and the service
+    behind it (bpsim/service.py, docs/downstream.md). Without the service keys the call simply
+    takes the item's service time, as an ideal server would."""
 
     concurrency: int | None = Field(default=None, ge=1, description="asyncio.Semaphore size; none = no limit")
     timeout: PositiveSeconds | None = None
+    capacity: int | None = Field(
+        default=None, le=1_000_000, description="calls the service works on at once; none = no limit"
+    )
+    # σ is a share, 0 to 1. κ = 1 already has two calls together do less than one alone
+    # (X(2) = 2/3), so 1 bounds it too, which keeps 1 + σ(n−1) + κ·n(n−1) far from overflowing.
+    contention: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False, description="USL σ: the serialised share")
+    coherency: float = Field(
+        default=0.0, ge=0, le=1, allow_inf_nan=False, description="USL κ: the cost of keeping calls consistent"
+    )
+    cancel_abandoned: bool = Field(default=False, description="the service drops a call once its client has left")
+    errors: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False, description="share of calls that fail (500)")
+    rate_limit: RateLimit | None = None
+    outages: list[Outage] = []
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity_at_least_one(cls, capacity: int | None) -> int | None:
+        if capacity is not None and capacity < 1:
+            raise _error("capacity", capacity=capacity)
+        return capacity
+
+    @field_validator("outages")
+    @classmethod
+    def _outages_do_not_overlap(cls, outages: list[Outage]) -> list[Outage]:
+        ordered = sorted(outages, key=lambda o: o.at)
+        for before, after in zip(ordered, ordered[1:]):
+            if after.at < before.at + before.duration:
+                raise _error("overlapping_outages", a=before.at, b=after.at)
+        return outages
 
 
 class Shutdown(_Model):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
 import signal
@@ -22,6 +21,7 @@ from typing import Any
 from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError, Problem, ScenarioError
 from bpsim.i18n import t
+from bpsim import output
 from bpsim.metrics import METRICS
 from bpsim.scenario import Scenario
 from bpsim.signals import signals_held
@@ -29,6 +29,7 @@ from bpsim.variants import Axis, Variant, build_variants, parse_vary, policy_axi
 
 __all__ = [
     "MAX_PARAMS",
+    "MAX_RUNS",
     "SweepInterrupted",
     "sweep_variants",
     "parse_param",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 MAX_PARAMS = 2
+MAX_RUNS = 10_000
+"""The most runs one sweep makes (as many as one --param may have values)."""
 _RANGE = re.compile(r"^\s*([^.:]+(?:\.\d+)?)\s*\.\.\s*([^:]+?)\s*(?::\s*(.+?))?\s*$")
 
 
@@ -56,7 +59,7 @@ def sweep_variants(
     if not 1 <= len(params) <= MAX_PARAMS:
         raise BpsimError(t("errors.param.count"))
     axes = ([policy_axis(policies)] if policies else []) + [parse_param(text) for text in params]
-    return axes, build_variants([source], axes, overrides, seed)
+    return axes, build_variants([source], axes, overrides, seed, most=MAX_RUNS)
 
 
 def parse_param(text: str, option: str = "--param") -> Axis:
@@ -78,11 +81,14 @@ def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, .
         by = Decimal(step) if step is not None else Decimal(1)
     except InvalidOperation:
         raise ScenarioError([Problem(where, t("errors.param.numbers"))]) from None
+    if not all(bound.is_finite() for bound in (low, high, by)):  # nan and inf are Decimals too
+        raise ScenarioError([Problem(where, t("errors.param.numbers"))])
     if by <= 0 or high < low:
         raise ScenarioError([Problem(where, t("errors.param.goes_up"))])
     count = int((high - low) / by) + 1
-    if count > 10_000:
-        raise ScenarioError([Problem(where, t("errors.param.too_many", count=count))])
+    if count > MAX_RUNS:
+        shown = str(count) if count < 10**6 else f"{Decimal(count):.1e}"
+        raise ScenarioError([Problem(where, t("errors.param.too_many", count=shown))])
     return tuple(str(low + index * by) for index in range(count))
 
 
@@ -205,7 +211,7 @@ def json_text(variants: Sequence[Variant], results: Sequence[RunResult]) -> str:
         data = result.scenario.model_dump(mode="json")
         params = {key: _lookup(data, key, value) for key, value in variant.settings}
         runs.append({"params": params} | result.to_json())
-    return json.dumps(runs, indent=2) + "\n"
+    return output.strict_json(runs)
 
 
 def _lookup(data: Any, key: str, fallback: str) -> Any:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bpsim.i18n import t
+from bpsim.outcomes import FULL_QUEUE
 from bpsim.scenario import ConstantService, ExponentialService, Policy, Scenario, UniformService
 
 if TYPE_CHECKING:
@@ -125,14 +126,17 @@ def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) 
     total = math.fsum(weights)
     p = [weight / total for weight in weights]
     blocking = p[capacity]
-    throughput = arrival_rate * (1 - blocking)
+    # Summed rather than 1 - blocking: at a huge offered load blocking rounds to 1.0 and
+    # 1 - blocking to 0, a division by zero below (issue #17); the sum keeps its tiny value.
+    accepted = math.fsum(p[:capacity])
+    throughput = arrival_rate * accepted
     mean_in_system = math.fsum(n * p_n for n, p_n in enumerate(p))
     mean_in_queue = math.fsum((n - servers) * p[n] for n in range(servers + 1, capacity + 1))
     return SteadyState(
         rho=offered / servers,
         throughput=throughput,
         blocking_probability=blocking,
-        wait_probability=math.fsum(p[servers:capacity]) / (1 - blocking),
+        wait_probability=math.fsum(p[servers:capacity]) / accepted,
         mean_in_system=mean_in_system,
         mean_in_queue=mean_in_queue,
         mean_response=mean_in_system / throughput,
@@ -313,7 +317,7 @@ class Simulated:
 def simulated(result: RunResult) -> Simulated:
     """Pick the numbers of `result` that `Theory` predicts, under the same names."""
     counts = result.counts
-    lost = counts.dropped_queue_full + counts.dropped_evicted
+    lost = sum(counts.of(reason) for reason in FULL_QUEUE)
     return Simulated(
         throughput=result.throughput,
         blocking_probability=lost / counts.produced if counts.produced else None,

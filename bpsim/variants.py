@@ -14,6 +14,7 @@ service time in each (common random numbers) unless the traffic itself is what w
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +27,13 @@ from bpsim.scenario import Policy, Scenario, parse_policy
 __all__ = [
     "Axis",
     "Variant",
+    "MAX_COMPARED",
     "compare_variants", "policy_axis", "parse_vary", "split_assignment", "split_values", "build_variants", "shares_traffic"]
 
 POLICY_KEY = "queue.policy"
+
+MAX_COMPARED = 16
+"""The most variants `bpsim compare` runs side by side: more columns than fit a screen are unreadable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,21 +146,30 @@ def compare_variants(
     Raises BpsimError when that makes fewer than two variants, ScenarioError for bad options or values.
     """
     axes = ([policy_axis(policies)] if policies else []) + [parse_vary(text) for text in vary]
-    variants = build_variants(sources, axes, overrides, seed)
+    variants = build_variants(sources, axes, overrides, seed, most=MAX_COMPARED)
     if len(variants) < 2:
         raise BpsimError(t("errors.compare.nothing"))
     return variants
 
 
 def build_variants(
-    sources: Sequence[str], axes: Sequence[Axis] = (), overrides: Sequence[str] = (), seed: int | None = None
+    sources: Sequence[str],
+    axes: Sequence[Axis] = (),
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    most: int | None = None,
 ) -> list[Variant]:
     """Every combination of the axes' values for every scenario in `sources`, in a fixed order.
 
     The order is source first, then the axes as given, the last one changing fastest. A policy
     other than block drops the scenario's put_timeout (it only applies to block), and the variant
-    says so. Raises ScenarioError with every problem in every variant at once.
+    says so. Raises ScenarioError with every problem in every variant at once, or, before loading
+    any, with one problem naming the options when they make more than `most` variants.
     """
+    count = len(sources) * math.prod(len(axis.values) for axis in axes)
+    if most is not None and count > most:
+        options = " ".join(axis.option for axis in axes) or " ".join(sources)
+        raise ScenarioError([Problem(options, t("errors.variants.too_many", count=count, most=most))])
     variants: list[Variant] = []
     problems: list[Problem] = []
     for source in sources:

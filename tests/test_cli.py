@@ -140,7 +140,7 @@ def test_trace_stops_quietly_when_the_reader_goes_away():
 
 def test_a_run_that_hits_a_limit_says_which_and_still_prints_the_summary():
     result = bpsim("run", "unbounded", "--no-live", "--max-queued", "50")
-    assert result.exit_code == 2
+    assert result.exit_code == 3, "a limit has its own exit code: 2 means a bad scenario"
     assert "(--max-queued)" in result.stderr.splitlines()[0]
     assert "e.g. --max-queued 500" in result.stderr
     assert "INTERRUPTED" in result.stdout and "every item accounted for" in result.stdout

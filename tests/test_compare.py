@@ -176,6 +176,9 @@ def test_compare_saves_the_table_as_svg(tmp_path: Path):
     assert path.read_text().startswith("<svg") and "drop-newest" in path.read_text()
 
 
+TEN = ",".join(str(n) for n in range(1, 11))
+
+
 @pytest.mark.parametrize(
     "args, line",
     [
@@ -184,6 +187,11 @@ def test_compare_saves_the_table_as_svg(tmp_path: Path):
         (["--vary", "queue.maxsiz=1,2"], "--vary queue.maxsiz=1,2: queue.maxsiz: unknown key; did you mean 'maxsize'?"),
         (["--policy", "yolo", "--policy", "block"], "--policy yolo: 'yolo' is not a policy; choose block"),
         (["--policy", "block"], "nothing to compare: give --policy twice or more"),
+        (  # three --vary of ten values once ran 1,000 variants for 204 s
+            [f"--vary=queue.maxsize={TEN}", f"--vary=workers.count={TEN}", f"--vary=producer.rate={TEN}"],
+            f"--vary queue.maxsize={TEN} --vary workers.count={TEN} --vary producer.rate={TEN}: "
+            "1000 variants is too many to run (at most 16); give fewer values",
+        ),
     ],
 )
 def test_a_bad_compare_option_gives_one_clear_line_and_exit_code_2(args: list[str], line: str):

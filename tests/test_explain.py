@@ -14,7 +14,7 @@ from rich.cells import cell_len
 from rich.console import Console, RenderableType
 
 from bpsim.errors import BpsimError
-from bpsim.explain import POLICY_NAMES, TOPIC_FIELDS, TOPICS, TRAPS, UnknownTopic, closest_topic
+from bpsim.explain import POLICY_NAMES, TOPIC_FIELDS, TOPICS, TRAPS, UnknownTopic, check_topic, closest_topic
 from bpsim.i18n import LANGUAGES, set_language, t
 from bpsim.render.explain import policy_table, topic, topic_list
 from bpsim.scenario import Policy, parse_policy
@@ -155,9 +155,9 @@ def test_closest_topic_forgives_typos(typed: str, meant: str) -> None:
 
 def test_an_unknown_topic_is_a_user_error_naming_the_closest_topic() -> None:
     with pytest.raises(UnknownTopic) as caught:
-        topic("drop_oldest")
+        check_topic("semaphor")
     assert isinstance(caught.value, BpsimError) and isinstance(caught.value, ValueError)
-    assert "'drop-oldest'" in str(caught.value) and "little" in str(caught.value)
+    assert "'semaphore'" in str(caught.value) and "little" in str(caught.value)
     assert closest_topic("zzz") is None
     with pytest.raises(UnknownTopic, match="choose one of: backpressure, block"):
         topic("zzz")

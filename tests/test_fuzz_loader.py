@@ -12,6 +12,7 @@ Inputs that once broke the contract live in tests/data/nasty/ and are checked on
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -31,6 +32,8 @@ from typer.testing import CliRunner
 from bpsim.cli import app
 from bpsim.errors import ScenarioError
 from bpsim.loader import bundled_scenarios, load_scenario
+from bpsim.scenario import MAX_RATE, MAX_SECONDS, MIN_RATE, MIN_SECONDS
+from bpsim.theory import theory_for
 
 NASTY = Path(__file__).parent / "data" / "nasty"
 
@@ -313,3 +316,19 @@ def corpus() -> list[Any]:
 @pytest.mark.parametrize("path", corpus())
 def test_nasty_corpus_files_are_explained(path: Path):
     assert_cli_explains(path)
+    # A file whose first line is `# expect: TEXT` must be refused with TEXT in its first line.
+    first = path.read_bytes().split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    if first.startswith("# expect: "):
+        assert first.removeprefix("# expect: ") in cli_error("run", str(path), "--no-live")
+
+
+@pytest.mark.parametrize("rate", [MIN_RATE, 3.5, MAX_RATE])
+@pytest.mark.parametrize("mean", [MIN_SECONDS, 1.0, MAX_SECONDS])
+@pytest.mark.parametrize("workers", [1, 4])
+@pytest.mark.parametrize("maxsize", [0, 1, 1000])
+def test_theory_at_the_corners_of_the_accepted_ranges_is_finite(rate: float, mean: float, workers: int, maxsize: int):
+    # A rate of 1e308 or a mean of 5e-324 are refused by the loader; everything it accepts must
+    # give theory numbers that JSON can hold (issue #17: ZeroDivisionError, math domain error).
+    settings = [f"producer.rate={rate!r}", f'workers.service={{ distribution = "exponential", mean = {mean!r} }}']
+    scenario = load_scenario("textbook", [*settings, f"workers.count={workers}", f"queue.maxsize={maxsize}"])
+    json.dumps(dataclasses.asdict(theory_for(scenario)), allow_nan=False)

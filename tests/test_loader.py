@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bpsim import loader
+from bpsim import library, loader
 from bpsim.errors import Problem, ScenarioError
 from bpsim.loader import (
     bundled_scenarios,
@@ -44,7 +44,7 @@ def bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     (folder / "handbook.toml").write_text("items = 3\n", encoding="utf-8")
     (folder / "burst.toml").write_text(VALID, encoding="utf-8")
-    monkeypatch.setattr(loader, "_bundled_folder", lambda: folder)
+    monkeypatch.setattr(library, "bundled_folder", lambda: folder)
     return folder
 
 
@@ -302,7 +302,7 @@ def test_bundled_scenarios_are_sorted_by_name(bundled: Path) -> None:
 
 
 def test_bundled_scenarios_live_in_the_package() -> None:
-    assert loader._bundled_folder() == Path(loader.__file__).parent / "scenarios"
+    assert library.bundled_folder() == Path(loader.__file__).parent / "scenarios"
 
 
 def test_unknown_name_suggests_a_bundled_scenario(bundled: Path) -> None:

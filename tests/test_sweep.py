@@ -55,7 +55,11 @@ def test_a_param_is_a_range_with_both_ends_or_a_list(text: str, values: tuple[st
         ("queue.maxsize", "expected KEY=FROM..TO[:STEP] or KEY=a,b,c"),
         ("queue.maxsize=50..1", "a range goes up"),
         ("queue.maxsize=1..9:0", "a range goes up"),
-        ("queue.maxsize=a..z", "a range needs numbers"),
+        ("queue.maxsize=a..z", "a range needs finite numbers"),
+        ("producer.rate=nan..5", "a range needs finite numbers"),  # once a decimal traceback
+        ("producer.rate=1..inf", "a range needs finite numbers"),  # once an OverflowError
+        ("producer.rate=1..5:nan", "a range needs finite numbers"),
+        ("producer.rate=1..2:1e-30", "1.0e+30 values is too many"),
         ("queue.maxsize=7", "give two or more values"),
     ],
 )
@@ -130,6 +134,10 @@ def test_sweep_writes_csv_and_json(overload: str, tmp_path: Path):
         (["--param", "queue.maxsize=5..1"], "--param queue.maxsize=5..1: a range goes up"),
         (["--param", "queue.maxsize=-1..1"], "--param queue.maxsize=-1..1: queue.maxsize: must be 0 or more, not -1"),
         ([], "give one or two --param"),
+        (
+            ["--param", "queue.maxsize=1..200", "--param", "workers.count=1..100"],
+            "--param queue.maxsize=1..200 --param workers.count=1..100: 20000 variants is too many to run (at most 10000)",
+        ),
         (["--param", "queue.maxsize=1,2", "--metric", "p98"], "--metric p98: 'p98' is not a metric; did you mean 'p99'?"),
     ],
 )
@@ -183,7 +191,7 @@ def test_ctrl_c_outside_the_runs_still_prints_the_summary_line(overload: str, mo
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # as if Ctrl-C arrived while the progress bar was being set up
 
-    monkeypatch.setattr("bpsim.cli.run_sweep", interrupted)
+    monkeypatch.setattr("bpsim.sweep.run_sweep", interrupted)
     result = bpsim("sweep", overload, "--param", "queue.maxsize=1..3")
     assert result.exit_code == 130
     assert result.stderr.strip() .startswith("interrupted: 0 of 3 runs finished")

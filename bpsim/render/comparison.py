@@ -19,7 +19,6 @@ __all__ = ["comparison", "tradeoffs", "sweep_table", "sweep_chart"]
 BEST = "*"
 _BARS = "▁▂▃▄▅▆▇█"
 _MAX_TRADEOFFS = 4
-_DROPPED = "dropped-"  # the prefix of the by-reason metrics: dropped-queue-full, ...
 _ARROWS = {"lower": "↓", "higher": "↑"}
 
 
@@ -57,8 +56,8 @@ def _table(variants: Sequence[Variant], results: Sequence[RunResult]) -> Table:
         marked = best(metric, values)
         cells = [_cell(metric, value, index in marked) for index, value in enumerate(values)]
         # The by-reason rows ("dropped-evicted") sit under their total, indented.
-        indent = "  " if metric.name.startswith(_DROPPED) else ""
-        table.add_row(indent + t(f"compare.metric.{metric.name}"), _ARROWS[metric.better], *cells)
+        indent = "  " if metric.part_of is not None else ""
+        table.add_row(indent + t(metric.words_key), _ARROWS[metric.better], *cells)
     return table
 
 
@@ -100,9 +99,9 @@ def _tradeoff(label: str, result: RunResult) -> str:
     blocked = seconds(result.blocked_seconds)
     if counts.dropped:
         reasons = ", ".join(
-            f"{number(value)} {metric.name.removeprefix(_DROPPED)}"
+            f"{number(value)} {t(metric.words_key)}"
             for metric in METRICS
-            if metric.name.startswith(_DROPPED) and (value := metric.value(result))
+            if metric.part_of == "dropped" and (value := metric.value(result))
         )
         key = "compare.says_dropped_and_blocked" if result.blocked_seconds else "compare.says_dropped"
         line = t(key, label=label, p99=p99, dropped=number(counts.dropped), reasons=reasons, blocked=blocked)
@@ -135,7 +134,7 @@ def sweep_table(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
     for axis in axes:
         table.add_column(axis.name)
     for metric in metrics:
-        table.add_column(t(f"compare.metric.{metric.name}"), justify="right")
+        table.add_column(t(metric.words_key), justify="right")
     for variant, result in zip(variants, results):
         cells = [value for _, value in variant.settings]
         table.add_row(*cells, *(_format(metric, metric.value(result)) for metric in metrics))
@@ -158,7 +157,7 @@ def sweep_chart(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
         values = {name: [metric.value(r) for r in runs] for name, runs in series.items()}
         known = [v for line in values.values() for v in line if v is not None]
         low, high = (min(known), max(known)) if known else (0.0, 0.0)
-        heading = Text(t(f"compare.metric.{metric.name}"), style="bold")
+        heading = Text(t(metric.words_key), style="bold")
         heading.append(
             "  " + t("compare.chart_range", better=t(f"compare.{metric.better}"), low=_format(metric, low), high=_format(metric, high)),
             style="dim",

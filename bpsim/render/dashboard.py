@@ -33,12 +33,14 @@ from bpsim.events import (
     ItemHandled,
     ItemProduced,
     ProducerState,
+    ServiceState,
     Snapshot,
     WorkerState,
 )
 from bpsim.i18n import t
-from bpsim.render.format import nonzero_parts, number, seconds
-from bpsim.render.summary import setup_line
+from bpsim.outcomes import OUTCOMES, UNFINISHED
+from bpsim.render.format import number, seconds
+from bpsim.render.summary import reason_parts, setup_line
 from bpsim.render.trace import describe, is_shutdown_event
 from bpsim.render.widgets import WORKER_GLYPHS, Gauge, bars, slots, worker_line
 from bpsim.scenario import Scenario
@@ -53,6 +55,7 @@ __all__ = [
     "growth",
     "event_line",
     "pick_events",
+    "ledger_rows",
 ]
 
 Status = Literal["running", "paused", "finished", "stopped"]
@@ -60,7 +63,7 @@ Status = Literal["running", "paused", "finished", "stopped"]
 # The handbook's routine steps: shown dimmed, and the first to give way to notable events.
 _ROUTINE = (ItemProduced, ItemEnqueued, ItemDequeued, CallStarted, ItemHandled)
 
-_FIXED_ROWS = 2 + 2 + 8 + 1  # header, panel borders, figures, events rule
+_FIXED_ROWS = 2 + 2 + 1  # header, panel borders, events rule; the figures are as tall as the ledger
 _PANEL_ROWS = 4  # the fewest lines inside a pipeline panel
 _MAX_WORKER_ROWS = 10
 
@@ -92,6 +95,10 @@ class Trend:
     seconds_per_bin: float
     qsize: Sequence[int]
     in_flight: Sequence[int]
+    handled: Sequence[int] = ()
+    """Items handled in each bin."""
+    failed: Sequence[int] = ()
+    """Items whose call the service failed, in each bin (with a service modelled)."""
 
 
 def dashboard(
@@ -104,13 +111,15 @@ def dashboard(
 ) -> RenderableType:
     """One frame, at most `width` columns and `height` lines."""
     workers = len(snapshot.workers)
-    panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - _FIXED_ROWS - 4) // 2))
-    footer = header.controls and height > _FIXED_ROWS + panel_rows + 1  # the key help goes last
-    log_rows = max(0, height - _FIXED_ROWS - panel_rows - footer)
+    ledger = ledger_rows(snapshot.counts, header.scenario)
+    fixed = _FIXED_ROWS + len(ledger) + 2  # the ledger's rows, produced and the check
+    panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - fixed - 4) // 2))
+    footer = header.controls and height > fixed + panel_rows + 1  # the key help goes last
+    log_rows = max(0, height - fixed - panel_rows - footer)
     parts: list[RenderableType] = [
         _header(header, width),
         _pipeline(snapshot, trend, header, panel_rows, width),
-        _figures(snapshot, trend, width),
+        _figures(snapshot, ledger, trend, width),
     ]
     if log_rows:
         parts.append(_event_log(events, log_rows, width))
@@ -181,7 +190,7 @@ def _pipeline(snapshot: Snapshot, trend: Trend, header: Header, rows: int, width
         arrow,
         _workers(snapshot.workers, rows),
         arrow,
-        _downstream(snapshot, rows),
+        _downstream(snapshot, trend, rows),
     )
     return grid
 
@@ -279,7 +288,9 @@ def _workers(states: Sequence[WorkerState], rows: int) -> Panel:
     return _panel(lines, rows, title)
 
 
-def _downstream(snapshot: Snapshot, rows: int) -> Panel:
+def _downstream(snapshot: Snapshot, trend: Trend, rows: int) -> Panel:
+    if snapshot.service is not None:
+        return _service(snapshot.service, snapshot, trend, rows)
     limit = snapshot.concurrency
     in_flight = snapshot.in_flight
     if limit is None:
@@ -295,38 +306,81 @@ def _downstream(snapshot: Snapshot, rows: int) -> Panel:
     return _panel(lines, rows, t("dashboard.downstream"))
 
 
+def _service(service: ServiceState, snapshot: Snapshot, trend: Trend, rows: int) -> Panel:
+    """The service's side of the call: in service / capacity, the queue inside it the client
+    cannot see, the work done for clients that left, failures per second, and the client's calls."""
+    capacity = service.capacity
+    if capacity is None:
+        serving = Text(t("dashboard.service_serving", count=service.in_service), style="bold")
+    else:
+        style = "bold red" if service.in_service >= capacity else "bold"
+        serving = Text(t("dashboard.service_serving_of", count=service.in_service, capacity=capacity), style=style)
+    waiting = Text(t("dashboard.service_waiting", count=service.waiting), style="bold red" if service.waiting else "dim")
+    wasted = Text(
+        t("dashboard.service_wasted", seconds=short_seconds(service.wasted_seconds)),
+        style="bold yellow" if service.wasted_seconds else "dim",
+    )
+    if service.outage is not None:
+        failures = Text(t("dashboard.service_outage", mode=service.outage), style="bold white on red")
+    else:
+        rate = recent_rate(trend.failed, trend.seconds_per_bin)
+        failures = Text(t("dashboard.service_failed", rate=number(round(rate, 1))), style="bold red" if rate else "dim")
+    limit = snapshot.concurrency
+    calls = t("dashboard.in_flight_of", count=snapshot.in_flight, limit=limit) if limit else str(snapshot.in_flight)
+    client = Text(f"{calls} {t('dashboard.in_flight')}", style="dim")
+    return _panel([serving, waiting, wasted, failures, client], rows, t("dashboard.downstream"), "red" if service.outage else "")
+
+
+def short_seconds(value: float) -> str:
+    """`0.4 s`, `84 s`, `3 m 20 s`: seconds in a narrow box."""
+    if value < 10:
+        return f"{value:.1f} s"
+    return f"{value:.0f} s" if value < 100 else seconds(value)
+
+
+def recent_rate(counts: Sequence[int], seconds_per_bin: float, window: int = 8) -> float:
+    """Per second over the last `window` bins (fewer at the start): e.g. failures per second."""
+    recent = counts[-window:]
+    return sum(recent) / (len(recent) * seconds_per_bin) if recent else 0.0
+
+
 # -- figures: ledger, chart, latency ---------------------------------------------------------------
 
 
-def _figures(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
+_LedgerRow = tuple[str, int, str, str]
+
+
+def _figures(snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int) -> RenderableType:
     grid = Table.grid(expand=True, padding=(0, 2))
     grid.add_column(width=34, no_wrap=True)
     grid.add_column(ratio=1, no_wrap=True)
-    grid.add_row(_ledger(snapshot.counts), _chart(snapshot, trend, max(10, width - 36)))
+    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36)))
     return grid
 
 
-def _ledger(counts: Counts) -> RenderableType:
+_TONES = {"good": "green", "loss": "yellow", "shutdown": "magenta"}
+
+
+def ledger_rows(counts: Counts, scenario: Scenario) -> list[_LedgerRow]:
+    """(label, count, detail, style): the summary's rows in short words, and unfinished, always."""
+    rows = [
+        (t(outcome.short_words), counts.of(outcome), reason_parts(counts, outcome), _TONES[outcome.tone])
+        for outcome in OUTCOMES
+        if outcome.listed(counts, scenario)
+    ]
+    rows.append((t(f"outcome.short.{UNFINISHED}"), counts.unfinished, "", "cyan"))
+    return rows
+
+
+def _ledger(rows: list[_LedgerRow], counts: Counts) -> RenderableType:
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column(justify="right", min_width=6, no_wrap=True)
-    table.add_column(style="dim", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_row(Text(t("summary.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
-    dropped = nonzero_parts(
-        ("full", counts.dropped_queue_full), ("evicted", counts.dropped_evicted), ("stale", counts.dropped_stale)
-    )
-    timed_out = nonzero_parts(("put", counts.timed_out_put), ("call", counts.timed_out_downstream))
-    rows = [
-        (t("summary.handled"), counts.handled, "", "green"),
-        (t("summary.dropped"), counts.dropped, dropped, "yellow"),
-        (t("summary.timed_out"), counts.timed_out, timed_out, "yellow"),
-        (t("dashboard.rejected"), counts.rejected_at_shutdown, "", "magenta"),
-        (t("dashboard.abandoned"), counts.abandoned, "", "magenta"),
-        (t("dashboard.in_progress"), counts.in_progress, "", "cyan"),
-    ]
+    table.add_column(style="dim", no_wrap=True, overflow="ellipsis", max_width=14)
+    table.add_row(Text(t("outcome.label.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
     for label, value, detail, style in rows:
         table.add_row(f"  {label}", Text(number(value), style=style if value else "dim"), detail)
-    total = counts.finished + counts.in_progress
+    total = counts.finished + counts.unfinished
     ok = total == counts.produced
     check = Text(
         t("dashboard.check_ok" if ok else "dashboard.check_bad", total=number(total), produced=number(counts.produced)),
@@ -356,6 +410,8 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
     f_row = bars(flights, f_top, 1)[0]
     f_row.stylize("green")
     table.add_row(Text(t("dashboard.chart_in_flight"), style="bold"), f_row, str(f_top))
+    if snapshot.service is not None:
+        _answer_rows(table, trend, columns)
     span = Text(" " * label_width + t("dashboard.chart_span", seconds=seconds(columns * trend.seconds_per_bin)), style="dim")
     latency = Text(t("dashboard.latency"), style="bold")
     if snapshot.counts.handled:
@@ -369,7 +425,27 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
     for line in (span, latency, blocked):
         line.no_wrap = True
         line.overflow = "ellipsis"
+    if snapshot.service is not None:  # two more chart rows take the blank line's place
+        return Group(table, span, latency, blocked)
     return Group(table, span, Text(""), latency, blocked)
+
+
+def _answer_rows(table: Table, trend: Trend, columns: int) -> None:
+    """Throughput against goodput: answers per second (handled or failed) and the good ones
+    (handled), on one scale, so the gap between the two rows is the failures."""
+    handled = list(trend.handled[-columns:])
+    failed = list(trend.failed[-columns:])
+    failed += [0] * (len(handled) - len(failed))
+    answers = [h + f for h, f in zip(handled, failed)]
+    per_second = 1 / trend.seconds_per_bin
+    top = max(answers + [1])
+    a_row = bars(answers, top, 1)[0]
+    a_row.stylize("white")
+    g_row = bars(handled, top, 1)[0]
+    g_row.stylize("green")
+    label = number(round(top * per_second, 1))
+    table.add_row(Text(t("dashboard.chart_answers"), style="bold"), a_row, label)
+    table.add_row(Text(t("dashboard.chart_good"), style="bold"), g_row, label)
 
 
 # -- event log -------------------------------------------------------------------------------------

@@ -17,8 +17,6 @@ import contextlib
 import math
 import os
 import signal
-import termios
-import tty
 from types import TracebackType
 
 from rich.console import Console, RenderableType
@@ -86,9 +84,15 @@ class Recent:
         return self._history.events()
 
     def trend(self, now: float) -> Trend:
-        """qsize and in-flight per bin of simulated time up to `now`."""
+        """qsize and in-flight per bin of simulated time up to `now`, and the answers in each."""
         history = self._history
-        return Trend(history.seconds_per_bin, history.qsize.values(now), history.in_flight.values(now))
+        return Trend(
+            history.seconds_per_bin,
+            history.qsize.values(now),
+            history.in_flight.values(now),
+            handled=history.handled.increments(now),
+            failed=history.failed.increments(now),
+        )
 
 
 def watch(simulation: Simulation, variant: int = 0) -> Recent:
@@ -225,6 +229,9 @@ class LiveView:
     def __enter__(self) -> LiveView:
         fd = self._keys_fd
         if fd is not None and os.isatty(fd):
+            import termios  # Unix only: imported here, so that headless runs work on Windows too
+            import tty
+
             self._saved_tty = termios.tcgetattr(fd)
             tty.setcbreak(fd)  # keys arrive one by one, unechoed; Ctrl-C still sends SIGINT
         try:
@@ -249,6 +256,8 @@ class LiveView:
         with contextlib.suppress(Exception):
             self.console.show_cursor(True)
         if self._saved_tty is not None and self._keys_fd is not None:
+            import termios
+
             termios.tcsetattr(self._keys_fd, termios.TCSADRAIN, self._saved_tty)
             self._saved_tty = None
 

@@ -1,4 +1,4 @@
-"""The progress bar of `bpsim sweep`: on stderr, and only when stderr is a terminal."""
+"""The progress bar of `bpsim sweep`: on stderr, and only when stderr is a real terminal."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ __all__ = ["sweep_progress"]
 def sweep_progress(total: int, console: Console | None = None) -> Iterator[Callable[[], None]]:
     """Yield a function to call once per finished run; it moves a bar, or does nothing when piped."""
     console = console or Console(stderr=True)
-    if not console.is_terminal:
+    # FORCE_COLOR makes Rich call a file a terminal; a bar redrawn into a log file helps nobody.
+    if not (console.is_terminal and console.file.isatty()):
         yield lambda: None
         return
     columns = (TextColumn(t("compare.progress")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -8,17 +8,16 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from bpsim.i18n import language, t
-from bpsim.scenario import Scenario
+from bpsim.i18n import t
 
 __all__ = ["scenario_list"]
 
 
-def scenario_list(scenarios: Sequence[tuple[str, Scenario]]) -> RenderableType:
-    """One row per (name, scenario): the name to type and its description in the current language."""
+def scenario_list(scenarios: Sequence[tuple[str, str]]) -> RenderableType:
+    """One row per (name, description): the name to type and what the scenario shows."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(overflow="fold")  # Hangul lines must wrap, never end in an ellipsis
-    for name, scenario in scenarios:
-        table.add_row(name, scenario.words(language()).description)
+    for name, description in scenarios:
+        table.add_row(name, description)
     return Group(Text(t("scenarios.heading"), style="bold"), Text(""), table, Text(""), Text(t("scenarios.hint"), style="dim"))

@@ -7,14 +7,14 @@ from rich.table import Table
 from rich.text import Text
 
 from bpsim.engine import RunResult
-from bpsim.events import Counts
+from bpsim.outcomes import FAILED, OUTCOMES, UNFINISHED, Counts, Outcome, reason_words
 from bpsim.i18n import language, t
 from bpsim.render.format import nonzero_parts, number, seconds
 from bpsim.render.theory import theory_table
 from bpsim.scenario import Scenario
 from bpsim.theory import theory_for
 
-__all__ = ["summary", "ledger_rows", "observations", "setup_line", "lesson_text"]
+__all__ = ["summary", "ledger_rows", "reason_parts", "observations", "setup_line", "lesson_text"]
 
 
 def setup_line(scenario: Scenario) -> str:
@@ -32,32 +32,35 @@ def setup_line(scenario: Scenario) -> str:
     )
 
 
-def ledger_rows(counts: Counts) -> list[tuple[str, int, str]]:
-    """(label, count, detail) for every end state, in the order the summary shows them."""
-    rows = [(t("summary.handled"), counts.handled, "")]
-    dropped = nonzero_parts(
-        ("queue-full", counts.dropped_queue_full), ("evicted", counts.dropped_evicted), ("stale", counts.dropped_stale)
-    )
-    rows.append((t("summary.dropped"), counts.dropped, dropped))
-    timed_out = f"put {counts.timed_out_put}, downstream {counts.timed_out_downstream}" if counts.timed_out else ""
-    rows.append((t("summary.timed_out"), counts.timed_out, timed_out))
-    rows.append((t("summary.rejected"), counts.rejected_at_shutdown, ""))
-    abandoned = f"queued {counts.abandoned_queued}, in-worker {counts.abandoned_in_worker}" if counts.abandoned else ""
-    rows.append((t("summary.abandoned"), counts.abandoned, abandoned))
-    if counts.in_progress:
-        rows.append((t("summary.unfinished"), counts.in_progress, t("summary.unfinished_detail")))
+def ledger_rows(counts: Counts, scenario: Scenario) -> list[tuple[str, int, str]]:
+    """(label, count, detail) for every end state `scenario` can reach, in the table's order.
+
+    Unfinished items are listed once there are some (after a stop).
+    """
+    rows = [
+        (t(outcome.words), counts.of(outcome), reason_parts(counts, outcome))
+        for outcome in OUTCOMES
+        if outcome.listed(counts, scenario)
+    ]
+    if counts.unfinished:
+        rows.append((t(f"outcome.label.{UNFINISHED}"), counts.unfinished, t("summary.unfinished_detail")))
     return rows
 
 
-def _ledger(counts: Counts) -> RenderableType:
+def reason_parts(counts: Counts, outcome: Outcome) -> str:
+    """`queue-full 3, stale 1`: the outcome's count per reason, the reasons that are not zero."""
+    return nonzero_parts(*((t(reason_words(reason)), counts.of(reason)) for reason in outcome.reasons))
+
+
+def _ledger(counts: Counts, scenario: Scenario) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(min_width=22)
     table.add_column(justify="right", min_width=7)
     table.add_column(style="dim")
-    table.add_row(Text(t("summary.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
-    for label, count, detail in ledger_rows(counts):
+    table.add_row(Text(t("outcome.label.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
+    for label, count, detail in ledger_rows(counts, scenario):
         table.add_row(f"  {label}", number(count), detail)
-    total = counts.finished + counts.in_progress
+    total = counts.finished + counts.unfinished
     ok = total == counts.produced
     check = Text(
         t("summary.check_ok" if ok else "summary.check_bad", total=number(total), produced=number(counts.produced)),
@@ -98,7 +101,7 @@ def observations(result: RunResult) -> list[str]:
     scenario = result.scenario
     lines = []
     if not result.completed:
-        lines.append(t("summary.says_interrupted", unfinished=counts.in_progress))
+        lines.append(t("summary.says_interrupted", unfinished=counts.unfinished))
     if result.blocked_seconds > 0:
         lines.append(t("summary.says_blocked", seconds=seconds(result.blocked_seconds)))
     if counts.dropped_queue_full:
@@ -113,6 +116,8 @@ def observations(result: RunResult) -> list[str]:
         lines.append(
             t("summary.says_call_timeout", count=counts.timed_out_downstream, timeout=scenario.downstream.timeout)
         )
+    if counts.failed:
+        lines.append(t("summary.says_failed", count=counts.failed, reasons=reason_parts(counts, FAILED)))
     # "Long" is relative to the work itself, and at least a second that a person would notice.
     waited_long = result.queue_wait.count and result.queue_wait.p99 > max(1.0, 10 * scenario.workers.service.mean)
     if scenario.queue.maxsize == 0 and result.max_qsize > 10 * scenario.workers.count:
@@ -162,7 +167,7 @@ def summary(result: RunResult) -> RenderableType:
     header = Text(setup_line(scenario) + "\n" + t("summary.header", duration=seconds(result.duration), status=status))
     header.stylize("dim")
     says = Text("\n".join(f"• {line}" for line in observations(result)))
-    parts: list[RenderableType] = [title, header, Text(""), _ledger(result.counts), Text(""), _figures(result)]
+    parts: list[RenderableType] = [title, header, Text(""), _ledger(result.counts, scenario), Text(""), _figures(result)]
     parts += [Text(""), says]
     theory = theory_for(scenario)
     if theory.applies:

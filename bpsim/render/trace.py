@@ -6,6 +6,7 @@ text is exactly the handbook's, so `bpsim run handbook --trace` can be read besi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from bpsim.events import (
@@ -17,6 +18,7 @@ from bpsim.events import (
     ItemDequeued,
     ItemDropped,
     ItemEnqueued,
+    ItemFailed,
     ItemHandled,
     ItemProduced,
     ItemRejected,
@@ -28,6 +30,7 @@ from bpsim.events import (
     ShutdownCalled,
     TimeoutPlace,
     WorkerExited,
+    WorkWasted,
 )
 from bpsim.i18n import t
 
@@ -63,14 +66,24 @@ def describe(event: Event) -> str:
             return t("trace.queue_full", item=item)
         case ItemTimedOut(item=item, place=TimeoutPlace.PUT):
             return t("trace.put_timeout", item=item)
+        case ItemTimedOut(item=item, worker=worker, after=float(after), service=str(fate)):
+            return t("trace.gave_up", item=item, worker=worker, after=after, fate=t(f"trace.fate.{fate}"))
         case ItemTimedOut(item=item, worker=worker):
             return t("trace.call_timeout", item=item, worker=worker)
+        case ItemFailed(item=item, reason=reason, worker=worker):
+            return t(f"trace.failed.{reason}", item=item, worker=worker)
         case ItemRejected(item=item):
             return t("trace.rejected", item=item)
         case ItemAbandoned(item=item, place=AbandonPlace.QUEUED):
             return t("trace.abandoned_queued", item=item)
+        case ItemAbandoned(item=item, worker=worker, service=str(fate)):
+            return t("trace.abandoned_in_service", item=item, worker=worker, fate=t(f"trace.fate.{fate}"))
         case ItemAbandoned(item=item, worker=worker):
             return t("trace.abandoned_in_worker", item=item, worker=worker)
+        case WorkWasted(item=item, seconds=seconds, finished=True):
+            return t("trace.wasted_finished", item=item, seconds=seconds)
+        case WorkWasted(item=item, seconds=seconds):
+            return t("trace.wasted_dropped", item=item, seconds=seconds)
         case ItemDequeued(item=item, worker=worker, qsize=qsize):
             return t("trace.dequeued", item=item, worker=worker, qsize=qsize)
         case CallStarted(item=item, worker=worker, in_flight=in_flight):
@@ -99,12 +112,13 @@ def is_shutdown_event(event: Event) -> bool:
 class TraceWriter:
     """An observer that writes one `trace_line` per event to `file`.
 
-    When the reader goes away (`bpsim run X --trace | head`) it stops writing instead of breaking
-    the run: the pipe is closed, so nothing more can be shown anyway.
+    When the reader goes away (`bpsim run X --trace | head`) it stops writing, and calls
+    `on_reader_gone` (the CLI stops the run there: nothing more can be shown anyway).
     """
 
-    def __init__(self, file: TextIO) -> None:
+    def __init__(self, file: TextIO, on_reader_gone: Callable[[], None] | None = None) -> None:
         self.file = file
+        self.on_reader_gone = on_reader_gone
         self.reader_gone = False
 
     def __call__(self, event: Event) -> None:
@@ -114,3 +128,5 @@ class TraceWriter:
             self.file.write(trace_line(event) + "\n")
         except BrokenPipeError:
             self.reader_gone = True
+            if self.on_reader_gone is not None:
+                self.on_reader_gone()
