@@ -38,7 +38,6 @@ __all__ = [
     "HANDLED",
     "FAILED",
     "REJECTED_AT_SHUTDOWN",
-    "REASONS",
     "KEYS",
     "FULL_QUEUE",
     "reason_words",
@@ -174,9 +173,6 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 """Every end state, in the order the summary, the dashboard, the JSON and compare show them."""
 
-REASONS: dict[Reason, Outcome] = {reason: outcome for outcome in OUTCOMES for reason in outcome.reasons}
-"""Each reason's outcome."""
-
 FULL_QUEUE: tuple[Reason, ...] = (DropReason.QUEUE_FULL, DropReason.EVICTED)
 """The reasons that mean an item met a full system: what queueing theory calls *blocked* and lost
 (`theory.simulated`). A stale item found room; a timed-out put is not in the models."""
@@ -206,6 +202,12 @@ class Counts:
     ended: Mapping[str, int] = field(default_factory=dict)
     """Items per key of `KEYS`: per reason, or per outcome name for an outcome without reasons;
     a key left out is 0."""
+    never_sent: int = 0
+    """Not produced: items that came due while the producer was blocked in `queue.put()` and that
+    it never offered, because the queue shut down first. With them the ledger covers every item
+    the scenario meant to produce by the end of the run (`due`)."""
+    handled_on_time: int | None = None
+    """Handled items whose latency stayed within the scenario's `slo`; None without one."""
 
     def of(self, end: Outcome | Reason) -> int:
         """Items that ended in an outcome (for any reason), or for one reason."""
@@ -222,6 +224,11 @@ class Counts:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
+    def late(self) -> int:
+        """Handled items slower than the `slo` (0 without one)."""
+        return self.handled - self.handled_on_time if self.handled_on_time is not None else 0
+
+    @property
     def finished(self) -> int:
         """Items in an end state."""
         return sum(self.ended.values())
@@ -231,4 +238,9 @@ class Counts:
         """Produced but not yet in an end state (queued, in a worker, or being put)."""
         return self.produced - self.finished
 
-    in_progress = unfinished
+    in_progress = unfinished  # its name before the table of outcomes, which code still reads
+
+    @property
+    def due(self) -> int:
+        """Items the scenario meant to produce by the end of the run: produced, or never sent."""
+        return self.produced + self.never_sent
