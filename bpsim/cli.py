@@ -322,6 +322,15 @@ SpeedOption = Annotated[
     ),
 ]
 LiveOption = Annotated[bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")]
+PauseAtOption = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--pause-at",
+        metavar="T",
+        min=0.0,
+        help="Pause the dashboard at simulated second T (repeatable); b goes back 5 s.",
+    ),
+]
 HoldOption = Annotated[
     bool,
     typer.Option("--hold/--no-hold", help="Keep the dashboard's final frame on the screen until a key, then print the summary."),
@@ -380,7 +389,7 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
     with _signals_handled() as interruption:
         try:
             with view if view is not None else contextlib.nullcontext():
-                return simulation.run(), None
+                return (view.run(simulation) if view is not None else simulation.run()), None
         except LimitReached as stop:
             _report(stop)
             return stop.results, stop.exit_code
@@ -444,6 +453,7 @@ def run(
     live: LiveOption = True,
     speed: SpeedOption = None,
     hold: HoldOption = True,
+    pause_at: PauseAtOption = None,
     svg: Annotated[
         str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture (- for stdout).")
     ] = None,
@@ -468,7 +478,7 @@ def run(
         if live and _interactive(console) and not trace and json_path != "-":
             from bpsim.render.live import LiveView
 
-            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd(), hold=hold)
+            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd(), hold=hold, stops=pause_at or ())
         limits = Limits(max_items, max_queued, max_duration)
         simulation = Simulation([loaded], pacing=view.pacing if view is not None else None, limits=limits)
         recent = None
@@ -509,11 +519,12 @@ def run(
 
 @app.command()
 def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption = None) -> None:
-    """Compare a run with queueing theory: M/M/c, M/M/c/K, M/D/1 and Little's law.
+    """Compare a run with queueing theory: M/M/c, M/M/c/K, M/D/1, the USL service and Little's law.
 
     When the scenario is a textbook queue (Poisson arrivals, exponential or constant service, no
-    bursts, timeouts or max_age) the formula's values are shown beside the simulated ones;
-    otherwise one line says why no formula applies. Little's law is checked on every run.
+    bursts, timeouts or max_age; a contended service too) or a closed loop (rate = "unlimited"),
+    the formula's values are shown beside the simulated ones; otherwise one line says why no
+    formula applies. Little's law is checked on every run.
     """
     from bpsim.engine import Simulation
     from bpsim.loader import load_scenario
@@ -612,6 +623,7 @@ def compare(
     live: LiveOption = True,
     speed: SpeedOption = None,
     hold: HoldOption = True,
+    pause_at: PauseAtOption = None,
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
@@ -635,7 +647,7 @@ def compare(
 
             keys = list(dict.fromkeys(key for v in variants for key, _ in v.settings))
             varied = varied_line(loaded, keys)
-            view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd(), hold=hold)
+            view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd(), hold=hold, stops=pause_at or ())
         simulation = Simulation(
             loaded,
             labels=[v.label for v in variants],
@@ -747,16 +759,10 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
-    """`RunResult.to_json()` plus the `theory` object when a formula applies."""
-    from dataclasses import asdict
-
+    """`RunResult.to_json()` plus the `theory` object: the formula's numbers, or why none applies."""
     from bpsim.theory import theory_for
 
-    data = result.to_json()
-    theory = theory_for(result.scenario)
-    if theory.applies:
-        data["theory"] = asdict(theory)
-    return data
+    return result.to_json() | {"theory": theory_for(result.scenario).to_json()}
 
 
 @app.command()

@@ -205,6 +205,19 @@ class Simulation:
         self._task: asyncio.Task[None] | None = None
         self._interrupted = False
 
+    def restart(self) -> None:
+        """Forget the run so far: new pipelines for the same scenarios and limits, back at t = 0.
+
+        Runs are deterministic, so `run()` after this repeats the same run (a dashboard rewinds
+        this way). Observers and histories belong to the old pipelines: subscribe them again.
+        """
+        self.pipelines = [Pipeline(pipeline.scenario, limits=self.limits) for pipeline in self.pipelines]
+        self.loop = None
+        self.completed = False
+        self.stopped_by = None
+        self._task = None
+        self._interrupted = False
+
     def subscribe(self, observer: Observer, variant: int = 0) -> None:
         """Send every event of one variant to `observer`."""
         self.pipelines[variant].subscribe(observer)
