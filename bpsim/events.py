@@ -136,6 +136,8 @@ class ItemAbandoned:
     worker: str | None = None
     service: str | None = None
     """For a call to a modelled service cut by the shutdown: what became of it there (service.Left)."""
+    in_call: bool = True
+    """In the downstream call; False while the worker still waited for the semaphore."""
 
 
 @dataclass(slots=True)
@@ -310,6 +312,7 @@ class Snapshot:
     workers: tuple[WorkerState, ...]
     in_flight: int
     concurrency: int | None
+    """The limit on in-flight calls now (an adaptive limit's current size); None for no limit."""
     counts: Counts
     latency_p50: float
     latency_p95: float
