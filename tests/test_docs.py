@@ -21,7 +21,7 @@ from tests.helpers import cli_runner
 
 ROOT = Path(__file__).parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^(?P<before>[^\n]*)\n```[\w-]*\n(?P<body>.*?)^```", re.M | re.S)
+FENCE = re.compile(r"^(?P<before>[^\n]*)\n[ \t]*```[\w-]*\n(?P<body>.*?)^[ \t]*```", re.M | re.S)
 EXIT = re.compile(r"#\s*exit (\d+)\b")
 
 
