@@ -18,6 +18,7 @@ from bpsim.limits import LimitReached, Limits
 from bpsim.outcomes import OUTCOMES, UNFINISHED
 from bpsim.pipeline import Pipeline
 from bpsim.scenario import Scenario
+from bpsim.service import ServiceTotals
 from bpsim.stats import LatencyStats
 
 __all__ = ["Distribution", "RunResult", "Simulation", "run"]
@@ -75,6 +76,8 @@ class RunResult:
     variant: str | None = None
     stopped_by: str | None = None
     """The limit that stopped the run ("max_items", "max_queued", "max_duration"), if one did."""
+    service: ServiceTotals | None = None
+    """What the service behind the call did, when `[downstream]` models one."""
 
     @property
     def mean_time_in_queue(self) -> float:
@@ -108,11 +111,23 @@ class RunResult:
                 "mean_time_in_queue": self.mean_time_in_queue,
             },
             "producer": {"blocked_seconds": self.blocked_seconds},
-            "downstream": {"concurrency": scenario.downstream.concurrency, "max_in_flight": self.max_in_flight},
+            "downstream": self._downstream_json(),
             "latency": self.latency.to_json(),
             "queue_wait": self.queue_wait.to_json(),
             "throughput": self.throughput,
         }
+        return data
+
+    def _downstream_json(self) -> dict[str, Any]:
+        downstream = self.scenario.downstream
+        data: dict[str, Any] = {"concurrency": downstream.concurrency, "max_in_flight": self.max_in_flight}
+        if self.service is not None:  # only with a service modelled: without, the JSON is as it was
+            data |= {
+                "capacity": downstream.capacity,
+                "max_in_service": self.service.max_in_service,
+                "wasted_calls": self.service.wasted_calls,
+                "wasted_seconds": self.service.wasted_seconds,
+            }
         return data
 
 
@@ -229,6 +244,7 @@ class Simulation:
             time_in_queue=pipeline.ledger.time_in_queue(end),
             variant=self.labels[index] if self.labels is not None else None,
             stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
+            service=pipeline.service.totals(end) if pipeline.service is not None else None,
         )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "ItemFailed",
     "ItemRejected",
     "ItemAbandoned",
+    "WorkWasted",
     "ItemDequeued",
     "CallStarted",
     "ItemHandled",
@@ -40,6 +41,7 @@ __all__ = [
     "WorkerState",
     "ProducerState",
     "Counts",
+    "ServiceState",
     "Snapshot",
 ]
 
@@ -99,6 +101,10 @@ class ItemTimedOut:
     item: int
     place: TimeoutPlace
     worker: str | None = None
+    after: float | None = None
+    """For a call to a modelled service: how long the client waited (its timeout)."""
+    service: str | None = None
+    """For a call to a modelled service: what became of the call there (service.Left)."""
 
 
 @dataclass(slots=True)
@@ -125,6 +131,19 @@ class ItemAbandoned:
     item: int
     place: AbandonPlace
     worker: str | None = None
+    service: str | None = None
+    """For a call to a modelled service cut by the shutdown: what became of it there (service.Left)."""
+
+
+@dataclass(slots=True)
+class WorkWasted:
+    """The service is done with a call whose client had left: it finished it, or dropped it."""
+
+    at: float
+    item: int
+    seconds: float
+    """Work done on it (as a lone call's seconds), all for nothing."""
+    finished: bool
 
 
 @dataclass(slots=True)
@@ -185,6 +204,7 @@ Event = (
     | ItemFailed
     | ItemRejected
     | ItemAbandoned
+    | WorkWasted
     | ItemDequeued
     | CallStarted
     | ItemHandled
@@ -218,6 +238,20 @@ class ProducerState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceState:
+    """The service's side of the call, when `[downstream]` models one (service.py)."""
+
+    in_service: int
+    capacity: int | None
+    waiting: int
+    """Calls waiting for a place inside the service: a queue the client cannot see."""
+    wasted_calls: int
+    wasted_seconds: float
+    outage: str | None
+    """The mode of the outage going on ("fail", "hang"), or None."""
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The pipeline at one instant (what a dashboard frame shows)."""
 
@@ -240,3 +274,5 @@ class Snapshot:
     latency_max: float
     shutdown: str | None
     """None, "graceful" or "immediate" once queue.shutdown() was called."""
+    service: ServiceState | None = None
+    """The service behind the call, when one is modelled."""

@@ -3,7 +3,9 @@
 A watched run makes several events per item and a frame shows a dozen of them, so `History`
 keeps each event as the raw tuple the pipeline sends, `(type, time, *fields)`, and builds event
 objects only when a frame asks. qsize and in-flight go into `Bins` when they change: the highest
-value in each bin of simulated time, for the chart. Bins come from the simulated times of the
+value in each bin of simulated time, for the chart. So do the counts of items handled and
+failed, which only grow: the highest value in a bin is the count at its end, and `increments`
+gives what each bin added (answers per second for the chart). Bins come from the simulated times of the
 changes, never from wall-clock frames, so the chart is the same at every speed and in an export.
 """
 
@@ -46,6 +48,13 @@ class Bins:
         missing = max(0, int(now / self.seconds_per_bin) - self._bin)
         return [*self._closed, self._high] + [self._last] * missing
 
+    def increments(self, now: float) -> list[int]:
+        """For a count that only grows: how much it grew in each bin up to `now`."""
+        values = self.values(now)
+        if len(self._closed) == self._closed.maxlen:  # the oldest bins are gone: the first has no base
+            return [after - before for before, after in zip(values, values[1:])]
+        return [after - before for before, after in zip([0, *values], values)]
+
     def _open_bin(self, at: float) -> None:
         index = int(at / self.seconds_per_bin)
         # Close the open bin; nothing changed in the skipped ones: each holds the last value.
@@ -59,11 +68,15 @@ class Bins:
 
 
 class History:
-    """The last `events` events of one pipeline, and its qsize and in-flight `Bins`."""
+    """The last `events` events of one pipeline, and its qsize, in-flight, handled and failed `Bins`."""
 
     def __init__(self, seconds_per_bin: float, *, events: int = 200, bins: int = 512) -> None:
         self.qsize = Bins(seconds_per_bin, bins)
         self.in_flight = Bins(seconds_per_bin, bins)
+        self.handled = Bins(seconds_per_bin, bins)
+        """Items handled so far (a count that only grows)."""
+        self.failed = Bins(seconds_per_bin, bins)
+        """Items failed so far: calls the service answered with a failure."""
         self._raw: deque[RawEvent] = deque(maxlen=events)
         self.record = self._raw.append
         """Keep one raw event: the pipeline's hot path calls this."""

@@ -145,10 +145,10 @@ def reason_words(reason: Reason) -> str:
 def _can_fail(scenario: Scenario) -> bool:
     """Calls fail only against a service that errs, limits its rate or goes down, or behind a breaker.
 
-    Nothing in a scenario can make a call fail yet: the service behind the call and the circuit
-    breaker, which can, each add their condition here.
+    The circuit breaker, which can, adds its condition here.
     """
-    return False
+    downstream = scenario.downstream
+    return downstream.errors > 0 or downstream.rate_limit is not None or bool(downstream.outages)
 
 
 # Named for the code that counts or explains them.

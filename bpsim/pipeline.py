@@ -34,18 +34,21 @@ from bpsim.events import (
     ProducerState,
     ProducerUnblocked,
     QueueJoined,
+    ServiceState,
     ShutdownCalled,
     Snapshot,
     TimeoutPlace,
     WorkerExited,
     WorkerState,
+    WorkWasted,
 )
 from bpsim.history import History, RawEvent
 from bpsim.ledger import Ledger
 from bpsim.limits import Limits, LimitReached
 from bpsim.outcomes import REJECTED_AT_SHUTDOWN
 from bpsim.scenario import Scenario
-from bpsim.workload import Item, items
+from bpsim.service import CallFailed, Service, models_a_service
+from bpsim.workload import Item, items, luck
 
 __all__ = ["Pipeline"]
 
@@ -79,6 +82,9 @@ class Pipeline:
         )
         self.put_timeout = scenario.queue.put_timeout
         self.call_timeout = scenario.downstream.timeout
+        self.service: Service | None = None
+        """The service behind the call (service.py), when `[downstream]` models one; made in `run`.
+        Without it the call is an ideal delay: `await asyncio.sleep(item.service)`."""
         self.max_age = scenario.queue.max_age
         self._admit = policies.admit_function(scenario.queue.policy)
         self.producer_state = ProducerState.WAITING
@@ -96,13 +102,21 @@ class Pipeline:
     async def run(self) -> None:
         """Run producer and workers in a TaskGroup until the queue is shut down and drained."""
         self._loop = asyncio.get_running_loop()
-        async with asyncio.TaskGroup() as task_group:
-            producer = task_group.create_task(self.producer())
-            workers = [
-                task_group.create_task(self.worker(index)) for index in range(self.scenario.workers.count)
-            ]
-            await self.stop(producer, workers)
-        self.finished_at = self.now
+        if models_a_service(self.scenario.downstream):
+            self.service = Service(self.scenario.downstream, self._loop)
+            if self.watched:
+                self.service.on_wasted = self._wasted
+        try:
+            async with asyncio.TaskGroup() as task_group:
+                producer = task_group.create_task(self.producer())
+                workers = [
+                    task_group.create_task(self.worker(index)) for index in range(self.scenario.workers.count)
+                ]
+                await self.stop(producer, workers)
+            self.finished_at = self.now
+        finally:
+            if self.service is not None:
+                self.service.close()  # calls nobody awaits must not keep the run going
 
     async def producer(self) -> None:
         """Put every item in the queue when it is due, as the policy says."""
@@ -147,7 +161,7 @@ class Pipeline:
                 try:
                     await self.handle(index, name, item)
                 except asyncio.CancelledError:
-                    self._abandon_in_worker(name, item)
+                    self._abandon_in_worker(index, item)
                     raise
                 finally:
                     queue.task_done()
@@ -177,9 +191,12 @@ class Pipeline:
             self._call_started(name, item)
             try:
                 async with self.downstream_timeout():
-                    await self.downstream(item)
+                    await self.call_downstream(item)
             except TimeoutError:
                 self.timed_out(item, TimeoutPlace.DOWNSTREAM, name)
+                return
+            except CallFailed as failure:
+                self.failed(item, failure.reason, name)
                 return
             finally:
                 self.in_flight -= 1
@@ -194,9 +211,19 @@ class Pipeline:
         """
         return asyncio.timeout(self.call_timeout) if self.call_timeout is not None else _NO_TIMEOUT
 
-    async def downstream(self, item: Item) -> None:
-        """The downstream call (an API, a database): it takes the item's service time."""
-        await asyncio.sleep(item.service)
+    async def call_downstream(self, item: Item, attempt: int = 0) -> None:
+        """One downstream call (an API, a database) for `item`; raises `CallFailed(reason)`.
+
+        With no service modelled it takes the item's service time, whatever else is going on.
+        Otherwise the service does the item's work as its load allows (service.py). `attempt`
+        (0 for the first call) picks the item's luck: a retry calls this again with attempt + 1.
+        """
+        service = self.service
+        if service is None:
+            await asyncio.sleep(item.service)
+        else:
+            chance = item.luck if attempt == 0 else luck(self.scenario.seed, item.number, attempt)
+            await service.call(item.service, chance, item.number)
 
     async def stop(self, producer: asyncio.Task[None], workers: list[asyncio.Task[None]]) -> None:
         """Shut the queue down the way the scenario says.
@@ -282,23 +309,40 @@ class Pipeline:
 
     def timed_out(self, item: Item, place: TimeoutPlace, worker: str | None = None) -> None:
         self.ledger.ended[place] += 1
-        self._emit((ItemTimedOut, self.now, item.number, place, worker))
+        if place is TimeoutPlace.DOWNSTREAM and self.service is not None:
+            # What the service does with the call its client just left (service.Left).
+            self._emit((ItemTimedOut, self.now, item.number, place, worker, self.call_timeout, self.service.last_left))
+        else:
+            self._emit((ItemTimedOut, self.now, item.number, place, worker))
 
     def failed(self, item: Item, reason: FailReason, worker: str | None = None) -> None:
         """The item's downstream call failed, or was refused, for `reason`: it ends as failed."""
         self.ledger.failed(reason)
-        self._emit((ItemFailed, self.now, item.number, reason, worker))
+        if self.watched:
+            now = self.now
+            if self.history is not None:
+                self.history.failed.changed(now, self.ledger.counts().failed)
+            self._emit((ItemFailed, now, item.number, reason, worker))
+
+    def _wasted(self, number: int, seconds: float, finished: bool) -> None:
+        """The service is done with a call nobody awaits: `seconds` of work for nothing."""
+        self._emit((WorkWasted, self.now, number, seconds, finished))
 
     def rejected(self, item: Item) -> None:
         self.ledger.end(REJECTED_AT_SHUTDOWN.name)
         self._emit((ItemRejected, self.now, item.number))
 
-    def _abandon_in_worker(self, name: str, item: Item) -> None:
+    def _abandon_in_worker(self, index: int, item: Item) -> None:
         # Cancelled by an immediate shutdown: the item is abandoned. Cancelled because the whole
         # run was interrupted (Ctrl-C): the item simply never finished.
         if self._stopping_now:
             self.ledger.ended[AbandonPlace.IN_WORKER] += 1
-            self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name))
+            name = f"worker-{index}"
+            if self.service is not None and self.worker_states[index] is WorkerState.CALLING:
+                # The cancellation came through the service's call: what became of it there.
+                self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name, self.service.last_left))
+            else:
+                self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name))
 
     def _call_started(self, name: str, item: Item) -> None:
         self.in_flight += 1
@@ -315,6 +359,8 @@ class Pipeline:
         self.ledger.handled += 1
         self.ledger.latency.record(latency)
         if self.watched:
+            if self.history is not None:
+                self.history.handled.changed(now, self.ledger.handled)
             self._emit((ItemHandled, now, item.number, name, latency))
 
     def subscribe(self, observer: Observer) -> None:
@@ -368,4 +414,19 @@ class Pipeline:
             latency_p99=ledger.latency.percentile(99),
             latency_max=ledger.latency.max,
             shutdown=self.shutdown_mode,
+            service=self._service_state(now),
+        )
+
+    def _service_state(self, now: float) -> ServiceState | None:
+        service = self.service
+        if service is None:
+            return None
+        outage = service.outage_at(now) if service.outages else None
+        return ServiceState(
+            in_service=service.in_service,
+            capacity=service.capacity,
+            waiting=len(service.waiting),
+            wasted_calls=service.wasted_calls_at(now),
+            wasted_seconds=service.wasted_seconds(now),
+            outage=outage.mode if outage is not None else None,
         )

@@ -30,6 +30,8 @@ __all__ = [
     "UniformService",
     "Service",
     "Workers",
+    "RateLimit",
+    "Outage",
     "Downstream",
     "Shutdown",
     "Translation",
@@ -287,11 +289,66 @@ class Workers(_Model):
     service: Service = ConstantService(distribution="constant", mean=0.1)
 
 
+class RateLimit(_Model):
+    """The service's token bucket: `rate` calls per second, `burst` at once; the rest get a 429."""
+
+    rate: Rate = Field(description="tokens (calls) per second")
+    burst: float | None = Field(
+        default=None, ge=1, le=MAX_RATE, allow_inf_nan=False, description="the bucket's depth; default: one second's worth"
+    )
+
+    @property
+    def depth(self) -> float:
+        """The bucket's depth: `burst`, or one second's worth of tokens (at least one)."""
+        return self.burst if self.burst is not None else max(1.0, self.rate)
+
+
+class Outage(_Model):
+    """A window in which the service is down."""
+
+    at: Seconds = Field(description="start of the outage, seconds")
+    duration: PositiveSeconds = Field(description="length of the outage, seconds")
+    mode: Literal["fail", "hang"] = Field(
+        default="fail", description='"fail": refused at once; "hang": no answer until the outage ends'
+    )
+
+
 class Downstream(_Model):
-    """The downstream call: `async with limiter:` and `asyncio.timeout` around it."""
+    """The downstream call (`async with limiter:` and `asyncio.timeout` around it) and the service
+    behind it (bpsim/service.py, docs/downstream.md). Without the service keys the call simply
+    takes the item's service time, as an ideal server would."""
 
     concurrency: int | None = Field(default=None, ge=1, description="asyncio.Semaphore size; none = no limit")
     timeout: PositiveSeconds | None = None
+    capacity: int | None = Field(
+        default=None, le=1_000_000, description="calls the service works on at once; none = no limit"
+    )
+    # σ is a share, 0 to 1. κ = 1 already has two calls together do less than one alone
+    # (X(2) = 2/3), so 1 bounds it too, which keeps 1 + σ(n−1) + κ·n(n−1) far from overflowing.
+    contention: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False, description="USL σ: the serialised share")
+    coherency: float = Field(
+        default=0.0, ge=0, le=1, allow_inf_nan=False, description="USL κ: the cost of keeping calls consistent"
+    )
+    cancel_abandoned: bool = Field(default=False, description="the service drops a call once its client has left")
+    errors: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False, description="share of calls that fail (500)")
+    rate_limit: RateLimit | None = None
+    outages: list[Outage] = []
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity_at_least_one(cls, capacity: int | None) -> int | None:
+        if capacity is not None and capacity < 1:
+            raise _error("capacity", capacity=capacity)
+        return capacity
+
+    @field_validator("outages")
+    @classmethod
+    def _outages_do_not_overlap(cls, outages: list[Outage]) -> list[Outage]:
+        ordered = sorted(outages, key=lambda o: o.at)
+        for before, after in zip(ordered, ordered[1:]):
+            if after.at < before.at + before.duration:
+                raise _error("overlapping_outages", a=before.at, b=after.at)
+        return outages
 
 
 class Shutdown(_Model):

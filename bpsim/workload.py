@@ -1,9 +1,9 @@
-"""The traffic: item k's scheduled arrival time and its service time, from the seed alone.
+"""The traffic: item k's scheduled arrival time, its service time and its luck, from the seed alone.
 
-Each purpose has its own random stream (`"{seed}/arrivals"`, `"{seed}/service"`), and both are
-drawn in item order, so item k gets the same arrival and the same service time under every
-policy, queue size or worker count: comparisons differ only by what was varied (common random
-numbers).
+Each purpose has its own random stream (`"{seed}/arrivals"`, `"{seed}/service"`, and with
+`downstream.errors` set `"{seed}/errors"`), each drawn in item order, so item k gets the same
+arrival, the same service time and the same luck under every policy, queue size or worker count:
+comparisons differ only by what was varied (common random numbers).
 """
 
 from __future__ import annotations
@@ -14,18 +14,20 @@ from dataclasses import dataclass
 
 from bpsim.scenario import ConstantService, ExponentialService, Producer, Scenario, UniformService
 
-__all__ = ["Item", "items", "arrival_times", "service_times"]
+__all__ = ["Item", "items", "arrival_times", "service_times", "luck"]
 
 
 class Item:
-    """One piece of work: its number, when it was due to arrive and how long its call takes."""
+    """One piece of work: its number, when it was due to arrive, how long its call takes (its
+    work, when the service is alone with it) and its luck (its first call fails if luck < errors)."""
 
-    __slots__ = ("number", "arrival", "service")
+    __slots__ = ("number", "arrival", "service", "luck")
 
-    def __init__(self, number: int, arrival: float, service: float) -> None:
+    def __init__(self, number: int, arrival: float, service: float, luck: float = 1.0) -> None:
         self.number = number
         self.arrival = arrival
         self.service = service
+        self.luck = luck
 
     def __repr__(self) -> str:
         return f"Item({self.number}, arrival={self.arrival:.6f}, service={self.service:.6f})"
@@ -100,15 +102,30 @@ def service_times(scenario: Scenario) -> Iterator[float]:
                 yield stream.uniform(low, high)
 
 
+def luck(seed: int, item: int, attempt: int) -> float:
+    """Item `item`'s luck on a later `attempt` (1, 2, ...): a uniform in [0, 1) of its own.
+
+    The first attempt's luck is drawn with the item (`Item.luck`). A retry's comes from a stream
+    of its own, `"{seed}/errors/{item}/{attempt}"`, made only when it is needed: an item meets the
+    same luck on its k-th attempt however many attempts other items made.
+    """
+    return random.Random(f"{seed}/errors/{item}/{attempt}").random()
+
+
 def items(scenario: Scenario) -> Iterator[Item]:
     """The items the producer will produce, in order: `items` of them, or all due before `duration`."""
     arrivals = arrival_times(scenario.producer, scenario.seed)
     services = service_times(scenario)
     limit = scenario.items
     end = scenario.duration
+    # With no errors nothing is drawn: every item's luck is 1.0, which never fails.
+    draw_luck = random.Random(f"{scenario.seed}/errors").random if scenario.downstream.errors > 0 else None
     number = 0
     for arrival, service in zip(arrivals, services):
         if (limit is not None and number >= limit) or (end is not None and arrival >= end):
             return
-        yield Item(number, arrival, service)
+        if draw_luck is None:
+            yield Item(number, arrival, service)
+        else:
+            yield Item(number, arrival, service, draw_luck())
         number += 1

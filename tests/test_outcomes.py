@@ -36,7 +36,7 @@ class OddItemsFail(Pipeline):
 
     async def handle(self, index: int, name: str, item: Item) -> None:
         if item.number % 2:
-            await self.downstream(item)
+            await self.call_downstream(item)
             self.failed(item, FailReason.ERROR, name)
             return
         await super().handle(index, name, item)

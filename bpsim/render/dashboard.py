@@ -33,6 +33,7 @@ from bpsim.events import (
     ItemHandled,
     ItemProduced,
     ProducerState,
+    ServiceState,
     Snapshot,
     WorkerState,
 )
@@ -94,6 +95,10 @@ class Trend:
     seconds_per_bin: float
     qsize: Sequence[int]
     in_flight: Sequence[int]
+    handled: Sequence[int] = ()
+    """Items handled in each bin."""
+    failed: Sequence[int] = ()
+    """Items whose call the service failed, in each bin (with a service modelled)."""
 
 
 def dashboard(
@@ -185,7 +190,7 @@ def _pipeline(snapshot: Snapshot, trend: Trend, header: Header, rows: int, width
         arrow,
         _workers(snapshot.workers, rows),
         arrow,
-        _downstream(snapshot, rows),
+        _downstream(snapshot, trend, rows),
     )
     return grid
 
@@ -283,7 +288,9 @@ def _workers(states: Sequence[WorkerState], rows: int) -> Panel:
     return _panel(lines, rows, title)
 
 
-def _downstream(snapshot: Snapshot, rows: int) -> Panel:
+def _downstream(snapshot: Snapshot, trend: Trend, rows: int) -> Panel:
+    if snapshot.service is not None:
+        return _service(snapshot.service, snapshot, trend, rows)
     limit = snapshot.concurrency
     in_flight = snapshot.in_flight
     if limit is None:
@@ -297,6 +304,44 @@ def _downstream(snapshot: Snapshot, rows: int) -> Panel:
         used.append(" " + t("dashboard.in_flight_of", count=in_flight, limit=limit), style="bold")
         lines = [used, Text(t("dashboard.in_flight")), Text(f"Semaphore({limit})", style="dim")]
     return _panel(lines, rows, t("dashboard.downstream"))
+
+
+def _service(service: ServiceState, snapshot: Snapshot, trend: Trend, rows: int) -> Panel:
+    """The service's side of the call: in service / capacity, the queue inside it the client
+    cannot see, the work done for clients that left, failures per second, and the client's calls."""
+    capacity = service.capacity
+    if capacity is None:
+        serving = Text(t("dashboard.service_serving", count=service.in_service), style="bold")
+    else:
+        style = "bold red" if service.in_service >= capacity else "bold"
+        serving = Text(t("dashboard.service_serving_of", count=service.in_service, capacity=capacity), style=style)
+    waiting = Text(t("dashboard.service_waiting", count=service.waiting), style="bold red" if service.waiting else "dim")
+    wasted = Text(
+        t("dashboard.service_wasted", seconds=short_seconds(service.wasted_seconds)),
+        style="bold yellow" if service.wasted_seconds else "dim",
+    )
+    if service.outage is not None:
+        failures = Text(t("dashboard.service_outage", mode=service.outage), style="bold white on red")
+    else:
+        rate = recent_rate(trend.failed, trend.seconds_per_bin)
+        failures = Text(t("dashboard.service_failed", rate=number(round(rate, 1))), style="bold red" if rate else "dim")
+    limit = snapshot.concurrency
+    calls = t("dashboard.in_flight_of", count=snapshot.in_flight, limit=limit) if limit else str(snapshot.in_flight)
+    client = Text(f"{calls} {t('dashboard.in_flight')}", style="dim")
+    return _panel([serving, waiting, wasted, failures, client], rows, t("dashboard.downstream"), "red" if service.outage else "")
+
+
+def short_seconds(value: float) -> str:
+    """`0.4 s`, `84 s`, `3 m 20 s`: seconds in a narrow box."""
+    if value < 10:
+        return f"{value:.1f} s"
+    return f"{value:.0f} s" if value < 100 else seconds(value)
+
+
+def recent_rate(counts: Sequence[int], seconds_per_bin: float, window: int = 8) -> float:
+    """Per second over the last `window` bins (fewer at the start): e.g. failures per second."""
+    recent = counts[-window:]
+    return sum(recent) / (len(recent) * seconds_per_bin) if recent else 0.0
 
 
 # -- figures: ledger, chart, latency ---------------------------------------------------------------
@@ -365,6 +410,8 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
     f_row = bars(flights, f_top, 1)[0]
     f_row.stylize("green")
     table.add_row(Text(t("dashboard.chart_in_flight"), style="bold"), f_row, str(f_top))
+    if snapshot.service is not None:
+        _answer_rows(table, trend, columns)
     span = Text(" " * label_width + t("dashboard.chart_span", seconds=seconds(columns * trend.seconds_per_bin)), style="dim")
     latency = Text(t("dashboard.latency"), style="bold")
     if snapshot.counts.handled:
@@ -378,7 +425,27 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
     for line in (span, latency, blocked):
         line.no_wrap = True
         line.overflow = "ellipsis"
+    if snapshot.service is not None:  # two more chart rows take the blank line's place
+        return Group(table, span, latency, blocked)
     return Group(table, span, Text(""), latency, blocked)
+
+
+def _answer_rows(table: Table, trend: Trend, columns: int) -> None:
+    """Throughput against goodput: answers per second (handled or failed) and the good ones
+    (handled), on one scale, so the gap between the two rows is the failures."""
+    handled = list(trend.handled[-columns:])
+    failed = list(trend.failed[-columns:])
+    failed += [0] * (len(handled) - len(failed))
+    answers = [h + f for h, f in zip(handled, failed)]
+    per_second = 1 / trend.seconds_per_bin
+    top = max(answers + [1])
+    a_row = bars(answers, top, 1)[0]
+    a_row.stylize("white")
+    g_row = bars(handled, top, 1)[0]
+    g_row.stylize("green")
+    label = number(round(top * per_second, 1))
+    table.add_row(Text(t("dashboard.chart_answers"), style="bold"), a_row, label)
+    table.add_row(Text(t("dashboard.chart_good"), style="bold"), g_row, label)
 
 
 # -- event log -------------------------------------------------------------------------------------

@@ -84,9 +84,15 @@ class Recent:
         return self._history.events()
 
     def trend(self, now: float) -> Trend:
-        """qsize and in-flight per bin of simulated time up to `now`."""
+        """qsize and in-flight per bin of simulated time up to `now`, and the answers in each."""
         history = self._history
-        return Trend(history.seconds_per_bin, history.qsize.values(now), history.in_flight.values(now))
+        return Trend(
+            history.seconds_per_bin,
+            history.qsize.values(now),
+            history.in_flight.values(now),
+            handled=history.handled.increments(now),
+            failed=history.failed.increments(now),
+        )
 
 
 def watch(simulation: Simulation, variant: int = 0) -> Recent:

@@ -30,6 +30,7 @@ from bpsim.events import (
     ShutdownCalled,
     TimeoutPlace,
     WorkerExited,
+    WorkWasted,
 )
 from bpsim.i18n import t
 
@@ -65,6 +66,8 @@ def describe(event: Event) -> str:
             return t("trace.queue_full", item=item)
         case ItemTimedOut(item=item, place=TimeoutPlace.PUT):
             return t("trace.put_timeout", item=item)
+        case ItemTimedOut(item=item, worker=worker, after=float(after), service=str(fate)):
+            return t("trace.gave_up", item=item, worker=worker, after=after, fate=t(f"trace.fate.{fate}"))
         case ItemTimedOut(item=item, worker=worker):
             return t("trace.call_timeout", item=item, worker=worker)
         case ItemFailed(item=item, reason=reason, worker=worker):
@@ -73,8 +76,14 @@ def describe(event: Event) -> str:
             return t("trace.rejected", item=item)
         case ItemAbandoned(item=item, place=AbandonPlace.QUEUED):
             return t("trace.abandoned_queued", item=item)
+        case ItemAbandoned(item=item, worker=worker, service=str(fate)):
+            return t("trace.abandoned_in_service", item=item, worker=worker, fate=t(f"trace.fate.{fate}"))
         case ItemAbandoned(item=item, worker=worker):
             return t("trace.abandoned_in_worker", item=item, worker=worker)
+        case WorkWasted(item=item, seconds=seconds, finished=True):
+            return t("trace.wasted_finished", item=item, seconds=seconds)
+        case WorkWasted(item=item, seconds=seconds):
+            return t("trace.wasted_dropped", item=item, seconds=seconds)
         case ItemDequeued(item=item, worker=worker, qsize=qsize):
             return t("trace.dequeued", item=item, worker=worker, qsize=qsize)
         case CallStarted(item=item, worker=worker, in_flight=in_flight):
