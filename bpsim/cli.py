@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from bpsim.engine import RunResult, Simulation
-    from bpsim.render.live import LiveView
+    from bpsim.render.live import CompareView, LiveView
     from bpsim.scenario import Scenario
+    from bpsim.signals import Interruption
     from bpsim.variants import Variant
 
 POLICIES = """\
@@ -198,9 +199,15 @@ def _report(error: BpsimError) -> None:
 
 
 def _print_line(line: str, *, err: bool = False) -> None:
-    """One plain line, no markup: a message may quote a user's text such as [queue]."""
+    """One plain line, no markup: a message may quote a user's text such as [queue].
+
+    Control characters in a user's text (a file name, a key, a value) are shown as escapes
+    (bpsim.text): an escape sequence in a scenario must not retitle or clear the terminal.
+    """
+    from bpsim.text import printable
+
     stream = sys.stderr if err else sys.stdout
-    stream.write(line + "\n")
+    stream.write(printable(line) + "\n")
     stream.flush()
 
 
@@ -212,7 +219,7 @@ def _fail(error: BpsimError) -> NoReturn:
 def _console(*, stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr)
+    return Console(stderr=stderr, emoji=False)  # user text such as `1..10:-1` is no 👎
 
 
 _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
@@ -243,11 +250,19 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Watch asyncio queues and backpressure work."""
+    from bpsim.signals import current, handle_signals
+
+    # For the whole command, not only its run: a Ctrl-C while the summary is printed must not
+    # cut it short (bpsim.signals). The `bpsim` program has entered the block already
+    # (bpsim.__main__); `app` called in a test enters it here, until the command has finished.
+    if current() is None:
+        ctx.with_resource(handle_signals())
 
 
 # -- options shared by the commands ----------------------------------------------------------------------
@@ -307,6 +322,10 @@ SpeedOption = Annotated[
     ),
 ]
 LiveOption = Annotated[bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")]
+HoldOption = Annotated[
+    bool,
+    typer.Option("--hold/--no-hold", help="Keep the dashboard's final frame on the screen until a key, then print the summary."),
+]
 EXPORT_WIDTH, EXPORT_HEIGHT = 110, 32
 
 
@@ -357,9 +376,8 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
     limits stops too: the limit's message goes to stderr and the exit code is 3.
     """
     from bpsim.limits import LimitReached
-    from bpsim.signals import handle_signals
 
-    with handle_signals() as interruption:
+    with _signals_handled() as interruption:
         try:
             with view if view is not None else contextlib.nullcontext():
                 return simulation.run(), None
@@ -369,6 +387,30 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
         except KeyboardInterrupt:
             quit_by_key = view is not None and view.quit_requested
             return simulation.results(), None if quit_by_key else interruption.exit_code
+
+
+def _signals_handled() -> contextlib.AbstractContextManager[Interruption]:
+    """The command's `handle_signals` block (see `main`), or a new one outside the command line."""
+    from bpsim.signals import current, handle_signals
+
+    interruption = current()
+    return contextlib.nullcontext(interruption) if interruption is not None else handle_signals()
+
+
+def _exit(exit_code: int | None, view: LiveView | CompareView | None = None) -> None:
+    """End the command with `exit_code`, or 130 / 143 if Ctrl-C or SIGTERM came after the run.
+
+    A signal after the run is only noted (bpsim.signals), so that the summary is printed whole;
+    the exit code still says the command was interrupted. `q` in a dashboard is not an interruption.
+    """
+    from bpsim.signals import current
+
+    interruption = current()
+    quit_by_key = view is not None and view.quit_requested
+    if exit_code is None and interruption is not None and interruption.received is not None and not quit_by_key:
+        exit_code = interruption.exit_code
+    if exit_code is not None:
+        raise typer.Exit(exit_code)
 
 
 def _interrupt_run() -> None:
@@ -401,6 +443,7 @@ def run(
     ] = False,
     live: LiveOption = True,
     speed: SpeedOption = None,
+    hold: HoldOption = True,
     svg: Annotated[
         str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture (- for stdout).")
     ] = None,
@@ -425,7 +468,7 @@ def run(
         if live and _interactive(console) and not trace and json_path != "-":
             from bpsim.render.live import LiveView
 
-            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd())
+            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd(), hold=hold)
         limits = Limits(max_items, max_queued, max_duration)
         simulation = Simulation([loaded], pacing=view.pacing if view is not None else None, limits=limits)
         recent = None
@@ -461,8 +504,7 @@ def run(
         from bpsim.render.summary import summary
 
         _show(console, summary(result))
-    if exit_code is not None:
-        raise typer.Exit(exit_code)
+    _exit(exit_code, view)
 
 
 @app.command()
@@ -480,10 +522,11 @@ def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption 
 
     try:
         loaded = load_scenario(scenario, overrides or [], seed)
-        result = Simulation([loaded]).run()[0]
+        results, exit_code = _run_to_the_end(Simulation([loaded]))
     except BpsimError as error:
         _fail(error)
-    _show(_console(), theory_table(theory_for(loaded), result))
+    _show(_console(), theory_table(theory_for(loaded), results[0]))
+    _exit(exit_code)
 
 
 @app.command()
@@ -568,6 +611,7 @@ def compare(
     svg_path: SvgOption = None,
     live: LiveOption = True,
     speed: SpeedOption = None,
+    hold: HoldOption = True,
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
@@ -591,7 +635,7 @@ def compare(
 
             keys = list(dict.fromkeys(key for v in variants for key, _ in v.settings))
             varied = varied_line(loaded, keys)
-            view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd())
+            view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd(), hold=hold)
         simulation = Simulation(
             loaded,
             labels=[v.label for v in variants],
@@ -610,8 +654,7 @@ def compare(
         _fail(error)
     if "-" not in (json_path, svg_path):
         _show(console, table)
-    if exit_code is not None:
-        raise typer.Exit(exit_code)
+    _exit(exit_code, view)
 
 
 @app.command()
@@ -680,7 +723,7 @@ def sweep(
         _show(_console(), chart)
     if exit_code is not None:
         _print_line(t("sweep.interrupted", done=len(results), total=total), err=True)
-        raise typer.Exit(exit_code)
+    _exit(exit_code)
 
 
 def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[Variant], list[RunResult], int | None]:
@@ -691,9 +734,8 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
     """
     from bpsim import sweep as sweeping
     from bpsim.render.progress import sweep_progress
-    from bpsim.signals import handle_signals
 
-    with handle_signals() as interruption:
+    with _signals_handled() as interruption:
         try:
             with sweep_progress(len(variants)) as advance:
                 return variants, sweeping.run_sweep(variants, jobs, advance), None

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bpsim import signals
 from bpsim.clock import Pacing, VirtualTimeLoop
 from bpsim.errors import Stalled
 from bpsim.events import Counts, Observer, ProducerState, WorkerState
@@ -164,6 +165,8 @@ class Simulation:
         self.loop: VirtualTimeLoop | None = None
         self.completed = False
         self.stopped_by: LimitReached | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._interrupted = False
 
     def subscribe(self, observer: Observer, variant: int = 0) -> None:
         """Send every event of one variant to `observer`."""
@@ -175,11 +178,17 @@ class Simulation:
         KeyboardInterrupt (Ctrl-C) propagates; `results()` then has the partial run. A run that
         hits a limit raises `LimitReached`, carrying the partial results (also in `results()`).
         """
-        with asyncio.Runner(loop_factory=self._new_loop) as runner:
+        with asyncio.Runner(loop_factory=self._new_loop) as runner, signals.stops(self._interrupt):
             try:
                 runner.run(self._main())
+            except asyncio.CancelledError:
+                if not self._interrupted:
+                    raise
+                raise KeyboardInterrupt from None  # as asyncio.Runner's own Ctrl-C handler ends
             except Stalled as stalled:
                 raise Stalled(f"{stalled}: {self._describe_waiting()}") from None
+        if self._interrupted and not self.completed:
+            raise KeyboardInterrupt  # the signal came before the run began
         if self.stopped_by is not None:
             self.stopped_by.results = self.results()
             raise self.stopped_by
@@ -189,7 +198,20 @@ class Simulation:
         self.loop = VirtualTimeLoop(self.pacing)
         return self.loop
 
+    def _interrupt(self) -> None:
+        """Ctrl-C or SIGTERM (bpsim.signals): stop at the current instant, keeping the results.
+
+        Called from a signal handler, like asyncio.Runner's: cancelling the main task only
+        schedules callbacks, which the loop runs next, before it moves the clock again.
+        """
+        self._interrupted = True
+        if self._task is not None:
+            self._task.cancel()
+
     async def _main(self) -> None:
+        self._task = asyncio.current_task()
+        if self._interrupted:
+            return
         try:
             async with asyncio.timeout_at(self.limits.max_duration):
                 await self._run_pipelines()

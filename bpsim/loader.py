@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from bpsim.errors import Problem, ScenarioError
 from bpsim.i18n import t
 from bpsim.library import bundled_scenarios
+from bpsim.paths import open_file_link
 from bpsim.scenario import Scenario
 
 __all__ = ["find_scenario", "bundled_scenarios", "load_scenario", "scenario_problems", "scenario_from_text"]
@@ -139,6 +140,10 @@ _MAX_BYTES = 1_000_000
 def _read(path: Path, source: str) -> str:
     if path.is_dir():
         raise ScenarioError([Problem(source, t("errors.file.directory"))])
+    # A FIFO would wait forever for a writer, a device never ends: only regular files, and the
+    # files we already have open (`bpsim run /dev/stdin < x.toml`, `bpsim run <(sed ... x.toml)`).
+    if not path.is_file() and open_file_link(str(path)) is None:
+        raise ScenarioError([Problem(source, t("errors.file.not_regular"))])
     try:
         with path.open("rb") as file:
             raw = file.read(_MAX_BYTES + 1)  # never more: /dev/zero must not eat the memory

@@ -28,6 +28,7 @@ from typing import Any
 
 from bpsim.errors import OutputError
 from bpsim.i18n import t
+from bpsim.paths import open_file_link
 
 __all__ = ["check_writable", "strict_json", "write_text"]
 
@@ -128,36 +129,13 @@ def _regular_target(destination: str, status: os.stat_result | None) -> str | No
         return None
     if not os.path.islink(destination):
         return destination
-    if _through_proc(destination):
+    if open_file_link(destination) is not None:
         return None
     return os.path.realpath(destination)  # a dangling link: create the file it points to, as `>` would
 
 
-def _through_proc(path: str) -> bool:
-    """Whether following the symlinks of `path` passes through /proc (an open file's link)."""
-    return _open_file_link(path) is not None
-
-
-def _open_file_link(path: str) -> tuple[int, int] | None:
-    """(pid, fd) when following the symlinks of `path` leads through /proc/PID/fd/FD, else None.
-
-    /dev/stdout is /proc/self/fd/1, and /proc/self is /proc/PID: (our pid, 1).
-    """
-    for _ in range(40):  # the kernel's own limit on links followed
-        folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-        parts = folder.split("/")
-        name = os.path.basename(path)
-        if len(parts) == 4 and parts[:2] == ["", "proc"] and parts[2].isdigit() and parts[3] == "fd" and name.isdigit():
-            return int(parts[2]), int(name)
-        path = os.path.join(folder, name)
-        if not os.path.islink(path):
-            return None
-        path = os.path.join(folder, os.readlink(path))
-    return None
-
-
 def _write_into(destination: str, text: str) -> None:
-    link = _open_file_link(destination)
+    link = open_file_link(destination)
     if link is not None and link[0] == os.getpid():
         # /dev/stdout, /dev/fd/N: our own descriptor, written in turn with what we print there.
         sys.stdout.flush()

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from bpsim.i18n import t
+from bpsim.text import printable
 
 __all__ = [
     "Policy",
@@ -183,6 +184,9 @@ def _rate_in_range(rate: float) -> float:
         raise _error("rate_range", value=f"{rate:g}", low=f"{MIN_RATE:g}", high=f"{MAX_RATE:g}")
     return rate
 
+
+UserText = Annotated[str, AfterValidator(printable)]
+"""Words shown on the terminal (name, description, lesson): control characters become escapes."""
 
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_seconds_in_range)]
 """A time from 0 (the start), else between MIN_SECONDS and MAX_SECONDS."""
@@ -371,17 +375,17 @@ class Shutdown(_Model):
 class Translation(_Model):
     """A scenario's words in another language (the `[ko]` table); what is missing stays English."""
 
-    name: str | None = None
-    description: str | None = None
-    lesson: str | None = None
+    name: UserText | None = None
+    description: UserText | None = None
+    lesson: UserText | None = None
 
 
 class Scenario(_Model):
     """A whole scenario file."""
 
-    name: str = "Untitled scenario"
-    description: str = ""
-    lesson: str = ""
+    name: UserText = "Untitled scenario"
+    description: UserText = ""
+    lesson: UserText = ""
     ko: Translation = Translation()
     seed: int = 0
     duration: PositiveSeconds | None = None

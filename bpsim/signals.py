@@ -1,10 +1,11 @@
-"""SIGTERM stops a run the way Ctrl-C does, and the exit code says which of the two it was.
+"""Ctrl-C and SIGTERM stop a command cleanly, the summary is still printed, and the exit code
+says which of the two it was (130 or 143, as a shell reports them).
 
-Ctrl-C (SIGINT) already interrupts a run cleanly: `asyncio.Runner` cancels the simulation and
-raises KeyboardInterrupt, the CLI prints the partial summary and exits 130. A `kill`, a CI job's
-timeout or a closed container send SIGTERM instead, whose default is to die on the spot: no
-summary, a live dashboard left drawn on the screen. Inside `handle_signals()` SIGTERM takes the
-Ctrl-C path instead, and the exit code becomes 143 (128 + 15), as a shell reports it.
+A `kill`, a CI job's timeout or a closed container send SIGTERM, whose default is to die on the
+spot: no summary, a live dashboard left drawn on the screen. Inside `handle_signals()` both
+signals take one path: the first stops the run going on (`stops`) or, before any run, raises
+KeyboardInterrupt; the ones after it are ignored, so that a second Ctrl-C pressed a moment
+after the first cannot cut the summary short or land inside the event loop.
 
 Some code must not be interrupted at an arbitrary line: a process pool's locks, taken by the
 main thread in `submit`, stay taken forever if KeyboardInterrupt lands between acquiring one and
@@ -19,48 +20,105 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["Interruption", "handle_signals", "signals_held"]
+__all__ = ["Interruption", "current", "handle_signals", "interrupted", "signals_held", "stops"]
 
 
 class Interruption:
-    """Which signal interrupted the run; SIGINT (Ctrl-C) unless SIGTERM was received."""
+    """Which signal interrupted the command, if any: SIGINT (Ctrl-C) or SIGTERM."""
 
     def __init__(self) -> None:
-        self.signal = signal.SIGINT
+        self.received: signal.Signals | None = None
+        """The first signal received in the block; None while there was none."""
+        self._stop: Callable[[], None] | None = None
+        self._ran = False
+
+    @property
+    def signal(self) -> signal.Signals:
+        """The signal that interrupted the command: SIGINT unless SIGTERM was received."""
+        return self.received if self.received is not None else signal.SIGINT
 
     @property
     def exit_code(self) -> int:
         """128 + the signal number: 130 for Ctrl-C, 143 for SIGTERM."""
         return 128 + self.signal
 
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is not None:
+            # Already stopping. A second Ctrl-C a few milliseconds after the first (or a SIGTERM
+            # after it) once raised KeyboardInterrupt inside the event loop or in the middle of
+            # the summary: a traceback, a false "stalled", or no summary at all.
+            return
+        self.received = signal.Signals(signum)
+        if self._stop is not None:
+            self._stop()  # a run is going on: it stops at this instant and ends in KeyboardInterrupt
+        elif not self._ran:
+            raise KeyboardInterrupt  # nothing has run yet: there is nothing to summarise
+        # After a run the command goes on to show what it has, and exits with `exit_code`.
+
+
+_active: Interruption | None = None
+
 
 @contextmanager
-def handle_signals() -> Iterator[Interruption]:
-    """Within the block, SIGTERM interrupts like Ctrl-C (KeyboardInterrupt) and is remembered.
+def handle_signals(*, then_exit: bool = False) -> Iterator[Interruption]:
+    """Within the block, Ctrl-C and SIGTERM stop the command cleanly; the first one is remembered.
 
-    It calls whatever handles SIGINT at that moment: inside `asyncio.Runner.run` that cancels the
-    simulation, which then ends in KeyboardInterrupt with its results intact; elsewhere it raises
-    KeyboardInterrupt at once. The previous SIGTERM handler is restored on the way out. Outside
-    the main thread (where Python allows no signal handlers) it changes nothing.
+    Before any run (loading a scenario, say) a signal raises KeyboardInterrupt at once. During a
+    run (a block of `stops`) it calls that block's `stop`, which ends the run with its results
+    intact. After a run it is only noted: the summary is still printed, then the command exits
+    with `exit_code`. Every signal after the first is ignored. The previous handlers are restored
+    on the way out. A SIGINT that is ignored (a background job) stays ignored. Outside the main
+    thread (where Python allows no signal handlers) it changes nothing.
+
+    `then_exit`: the process ends with the block (the CLI). Once interrupted, signals then stay
+    ignored, so that a second Ctrl-C in the milliseconds before the exit cannot kill it with
+    SIGINT's default action after the summary was printed.
     """
+    global _active
     interruption = Interruption()
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        interruption.signal = signal.SIGTERM
-        on_sigint = signal.getsignal(signal.SIGINT)
-        if callable(on_sigint):
-            on_sigint(signal.SIGINT, frame)  # asyncio's cancels the run and returns; Python's raises
-        else:
-            raise KeyboardInterrupt  # SIGINT is ignored (a background job): interrupt anyway
-
     if threading.current_thread() is not threading.main_thread():
         yield interruption
         return
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    signums = [signal.SIGTERM] + ([signal.SIGINT] if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else [])
+    outer = _active
+    previous = {signum: signal.signal(signum, interruption._on_signal) for signum in signums}
+    _active = interruption
     try:
         yield interruption
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _active = outer
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_IGN if then_exit and interruption.received else handler)
+
+
+@contextmanager
+def stops(stop: Callable[[], None]) -> Iterator[None]:
+    """Within the block, the first Ctrl-C or SIGTERM of a `handle_signals` block calls `stop`.
+
+    `Simulation.run` runs in one: `stop` cancels the simulation at the current instant. `stop`
+    runs inside a signal handler, between two bytecodes of whatever the main thread is doing,
+    as `asyncio.Runner`'s own Ctrl-C handler does. Without `handle_signals` it changes nothing
+    (and asyncio's own Ctrl-C handling applies).
+    """
+    interruption = _active
+    if interruption is None:
+        yield
+        return
+    interruption._stop, interruption._ran = stop, True
+    try:
+        yield
+    finally:
+        interruption._stop = None
+
+
+def current() -> Interruption | None:
+    """The `handle_signals` block in effect, if any."""
+    return _active
+
+
+def interrupted() -> bool:
+    """Whether the `handle_signals` block in effect has received Ctrl-C or SIGTERM."""
+    return _active is not None and _active.received is not None
 
 
 @contextmanager

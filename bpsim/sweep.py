@@ -24,6 +24,7 @@ from bpsim.i18n import t
 from bpsim import output
 from bpsim.metrics import METRICS
 from bpsim.scenario import Scenario
+from bpsim import signals
 from bpsim.signals import signals_held
 from bpsim.variants import Axis, Variant, build_variants, parse_vary, policy_axis, split_assignment
 
@@ -121,6 +122,8 @@ def run_sweep(
         results: list[RunResult] = []
         try:
             for payload in payloads:
+                if signals.interrupted():  # a signal between two runs is only noted (bpsim.signals)
+                    raise KeyboardInterrupt
                 results.append(_run_one(payload))
                 done()
         except KeyboardInterrupt:

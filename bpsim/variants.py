@@ -23,6 +23,7 @@ from bpsim.errors import BpsimError, Problem, ScenarioError
 from bpsim.i18n import t
 from bpsim.loader import load_scenario
 from bpsim.scenario import Policy, Scenario, parse_policy
+from bpsim.text import printable
 
 __all__ = [
     "Axis",
@@ -52,7 +53,7 @@ class Axis:
 
     def label(self, value: str) -> str:
         """A value's part of a variant label: the policy name itself, else "maxsize=10"."""
-        return value if self.key == POLICY_KEY else f"{self.name}={value}"
+        return printable(value if self.key == POLICY_KEY else f"{self.name}={value}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,4 +228,4 @@ def _replace_source(problem: Problem, source: str) -> Problem:
 
 
 def _file_label(source: str) -> str:
-    return Path(source).name.removesuffix(".toml")
+    return printable(Path(source).name.removesuffix(".toml"))

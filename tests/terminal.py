@@ -15,8 +15,9 @@ def spawn_bpsim(args: str) -> Any:
     terminal's icanon / echo settings (see `terminal_is_sane`)."""
     import pexpect
 
+    # `trap : INT`: Ctrl-C (child.sendintr()) reaches bpsim, and the shell survives to report.
     command = (
-        f"{sys.executable} -m bpsim {args}; echo EXIT=$?; "
+        f"trap : INT; {sys.executable} -m bpsim {args}; echo EXIT=$?; "
         "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="xterm-256color", LANG="C.UTF-8")

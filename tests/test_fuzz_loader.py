@@ -274,6 +274,26 @@ def test_a_directory_is_explained(tmp_path: Path):
     assert_cli_explains(tmp_path)
 
 
+def test_a_fifo_is_refused_at_once_instead_of_waiting_for_a_writer(tmp_path: Path):
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    for command in ("run", "validate"):
+        result = runner.invoke(app, [command, str(fifo), "--no-live"] if command == "run" else [command, str(fifo)])
+        assert result.exit_code == 2
+        assert result.output == f"{fifo}: is not a regular file (a FIFO, a device or a socket); give a scenario file (.toml)\n"
+
+
+def test_a_file_given_through_a_pipe_is_read(tmp_path: Path):
+    # `bpsim run <(sed ... burst.toml)`: /dev/fd/N is a pipe this process has open, not a FIFO.
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"items = 3\n")
+    os.close(write_end)
+    try:
+        assert load_scenario(f"/dev/fd/{read_end}").items == 3
+    finally:
+        os.close(read_end)
+
+
 def test_a_path_through_a_regular_file_is_explained(tmp_path: Path):
     (tmp_path / "notes.txt").write_text("not a folder", encoding="utf-8")
     assert_cli_explains(tmp_path / "notes.txt" / "scenario.toml")
@@ -332,3 +352,46 @@ def test_theory_at_the_corners_of_the_accepted_ranges_is_finite(rate: float, mea
     settings = [f"producer.rate={rate!r}", f'workers.service={{ distribution = "exponential", mean = {mean!r} }}']
     scenario = load_scenario("textbook", [*settings, f"workers.count={workers}", f"queue.maxsize={maxsize}"])
     json.dumps(dataclasses.asdict(theory_for(scenario)), allow_nan=False)
+
+
+# -- hostile text (issue #17) ----------------------------------------------------------------------
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\u202e\x9b"
+CONTROLS = "\x1b\x07\u202e\x9b"
+SHOWN = "\\x1b]0;pwned\\x07\\x1b[2J\\u202e\\x9b"
+
+
+def hostile_scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "hostile.toml"
+    words = {key: f"{key} {ESCAPES} :thumbs_down: :-1:" for key in ("name", "description", "lesson")}
+    path.write_text(toml_text({**words, "items": 5}, {}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "{path}"],
+        ["run", "{path}", "--no-live"],
+        ["run", "{path}", "--no-live", "--set", f"bogus{ESCAPES}=1"],
+        ["run", "{path}", "--no-live", "--set", f"queue.policy={ESCAPES}"],
+        ["compare", "{path}", "--no-live", "--vary", f'name="{ESCAPES}",b'],
+        ["sweep", "{path}", "--jobs", "1", "--param", f"queue.maxsize=1,{ESCAPES}"],
+        ["theory", "{path}"],
+    ],
+    ids=["validate", "run", "set-key", "set-value", "compare-label", "sweep-value", "theory"],
+)
+def test_control_characters_from_a_file_or_an_option_never_reach_the_terminal(tmp_path: Path, args: list[str]):
+    path = hostile_scenario(tmp_path)
+    result = runner.invoke(app, [arg.replace("{path}", str(path)) for arg in args])
+    output = result.stdout + result.stderr
+    assert not any(char in output for char in CONTROLS), output
+    if args[0] not in ("validate", "theory"):  # they show no scenario words
+        assert SHOWN in output  # escaped, so the user sees what the file or option holds
+    assert "👎" not in output  # Rich's emoji codes are off for user text
+
+
+def test_an_emoji_code_in_an_option_stays_text():
+    result = runner.invoke(app, ["sweep", "handbook", "--param", "queue.maxsize=1..10:-1"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("--param queue.maxsize=1..10:-1: a range goes up")

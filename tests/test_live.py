@@ -195,3 +195,24 @@ def test_the_chart_has_one_bin_per_step_of_simulated_time_up_to_now():
     result = simulation.results()[0]
     assert max(trend.qsize) == result.max_qsize and max(trend.in_flight) == result.max_in_flight
     assert trend.qsize[-1] == 0 and trend.in_flight[-1] == 0
+
+
+def test_a_held_final_frame_ends_with_how_to_go_on_instead_of_the_keys():
+    view, _ = watched_view(speed=None)
+    view._hint = "press any key for the summary"
+    text = render(view.frame("finished"), width=80)
+    assert text.rstrip().splitlines()[-1].strip() == "press any key for the summary"
+    assert "q quit" not in text
+
+
+def test_without_a_terminal_to_read_keys_from_nothing_is_held():
+    # keys from a pipe (not a terminal): the view must not wait for a key at the end
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    try:
+        view, simulation = watched_view(speed=None, keys_fd=read_end)
+        with view:
+            simulation.run()
+    finally:
+        os.close(read_end)
+    assert "press any key" not in view.console.file.getvalue()

@@ -78,3 +78,43 @@ def test_keys_are_read_only_in_the_terminals_foreground(monkeypatch):
     assert cli._keys_fd() == 0
     monkeypatch.setattr(cli.os, "tcgetpgrp", lambda fd: 200)
     assert cli._keys_fd() is None
+
+
+def test_a_finished_run_keeps_its_final_frame_until_a_key():
+    # handbook-race ends at t = 0: without the hold its summary would scroll it away at once.
+    child = spawn_bpsim("run handbook-race --speed 1")
+    try:
+        child.expect("■ finished")
+        child.expect("press any key for the summary")
+        with pytest.raises(pexpect.TIMEOUT):
+            child.expect("Lesson", timeout=1.0)  # the frame stays: nothing else is printed
+        child.send("x")
+        child.expect("Lesson")
+        code, sane = exit_code_and_sane_terminal(child)
+        assert code == "0" and sane
+    finally:
+        child.close(force=True)
+
+
+def test_no_hold_prints_the_summary_at_once():
+    child = spawn_bpsim("run handbook-race --speed 1 --no-hold")
+    try:
+        child.expect("■ finished")
+        child.expect("Lesson", timeout=5)
+        code, sane = exit_code_and_sane_terminal(child)
+        assert code == "0" and sane
+    finally:
+        child.close(force=True)
+
+
+def test_ctrl_c_at_the_final_frame_prints_the_summary_too():
+    child = spawn_bpsim("run handbook-race --speed 1")
+    try:
+        child.expect("press any key for the summary")
+        child.sendintr()
+        child.expect("Lesson")
+        code, sane = exit_code_and_sane_terminal(child)
+        assert code == "0", "the run had finished: Ctrl-C only ends the hold"
+        assert sane
+    finally:
+        child.close(force=True)

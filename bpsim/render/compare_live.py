@@ -33,6 +33,7 @@ from bpsim.i18n import t
 from bpsim.render.dashboard import (
     Header,
     event_line,
+    footer_line,
     growth,
     header_lines,
     pick_events,
@@ -76,7 +77,8 @@ def side_by_side(
     """One frame of every variant, at most `width` columns and `height` lines."""
     count = len(snapshots)
     most = max(1, min(count, width // MIN_COLUMN))
-    footer = header.controls and height > _HEADER_ROWS + _MIN_LINES + 3
+    last = footer_line(header)
+    footer = last is not None and height > _HEADER_ROWS + _MIN_LINES + 3
     room = height - _HEADER_ROWS - footer
     # As many rows of columns as fit with a useful number of lines each; the rest are counted.
     rows = max(1, min(math.ceil(count / most), room // (_MIN_LINES + 2)))
@@ -100,8 +102,8 @@ def side_by_side(
         parts.append(grid)
     if shown < count:
         parts.append(Text(t("compare_live.more", count=count - shown), style="yellow", no_wrap=True, overflow="ellipsis"))
-    if footer:
-        parts.append(Text(t("dashboard.keys"), style="dim", no_wrap=True, overflow="ellipsis"))
+    if last is not None and footer:
+        parts.append(last)
     return Group(*parts)
 
 

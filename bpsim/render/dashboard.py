@@ -50,6 +50,7 @@ __all__ = [
     "Trend",
     "dashboard",
     "header_lines",
+    "footer_line",
     "producer_state",
     "queue_count",
     "growth",
@@ -86,6 +87,8 @@ class Header:
     """Show the speed, lag and key help (off for exports: they do not depend on the keyboard)."""
     title: str | None = None
     """Shown instead of the scenario's name and description (several scenarios side by side)."""
+    hint: str | None = None
+    """A line in place of the key help when there are no keys to show (`press any key for the summary`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,8 @@ def dashboard(
     ledger = ledger_rows(snapshot.counts, header.scenario)
     fixed = _FIXED_ROWS + len(ledger) + 2  # the ledger's rows, produced and the check
     panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - fixed - 4) // 2))
-    footer = header.controls and height > fixed + panel_rows + 1  # the key help goes last
+    last = footer_line(header)
+    footer = last is not None and height > fixed + panel_rows + 1  # the key help goes last
     log_rows = max(0, height - fixed - panel_rows - footer)
     parts: list[RenderableType] = [
         _header(header, width),
@@ -123,9 +127,18 @@ def dashboard(
     ]
     if log_rows:
         parts.append(_event_log(events, log_rows, width))
-    if footer:
-        parts.append(Text(t("dashboard.keys"), style="dim", no_wrap=True, overflow="ellipsis"))
+    if last is not None and footer:
+        parts.append(last)
     return Group(*parts)
+
+
+def footer_line(header: Header) -> Text | None:
+    """The last line: the key help while the run can be controlled, else the header's hint, if any."""
+    if header.controls:
+        return Text(t("dashboard.keys"), style="dim", no_wrap=True, overflow="ellipsis")
+    if header.hint is not None:
+        return Text(header.hint, style="bold yellow", no_wrap=True, overflow="ellipsis")
+    return None
 
 
 # -- header --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ def export(renderable: RenderableType, kind: Literal["svg", "html"], *, width: i
         force_terminal=True,
         color_system="truecolor",
         legacy_windows=False,
+        emoji=False,  # user text such as a variant label `rate=1:-1:` stays text
     )
     console.print(renderable)
     if kind == "svg":

@@ -8,6 +8,9 @@ mode; the terminal's settings and cursor are restored on the way out, whatever h
 
     space  pause / resume      + / -  faster / slower      s  one step while paused
     q      quit (the summary still prints)                  Ctrl-C  the same, exit code 130
+
+A run that finishes in a terminal keeps its final frame on the screen until a key (`hold`), so
+that a class can talk about the end before the summary scrolls it away.
 """
 
 from __future__ import annotations
@@ -127,8 +130,11 @@ class LiveView:
         speed: float | None,
         fps: float = 10.0,
         keys_fd: int | None = None,
+        hold: bool = True,
     ) -> None:
         self.console = console
+        self.hold = hold
+        """Keep the final frame of a finished run until a key (only when keys come from a terminal)."""
         self.pacing = Pacing(speed, fps=fps, on_frame=self.draw, on_loop=self._listen)
         self.quit_requested = False
         self.frames = 0
@@ -141,6 +147,7 @@ class LiveView:
         self.recents: list[Recent] = []
         """The events and trend of each variant shown (set by `watch`)."""
         self._shown_at = 0.0
+        self._hint: str | None = None
 
     @property
     def recent(self) -> Recent | None:
@@ -186,6 +193,7 @@ class LiveView:
             behind=pacing.behind,
             title=title,
             controls=status is None,  # a finished or stopped run has no keys left to press
+            hint=self._hint,
         )
 
     # -- keys --------------------------------------------------------------------------------------
@@ -246,11 +254,33 @@ class LiveView:
     ) -> None:
         try:
             if self._simulation is not None:
+                status: Status = "finished" if kind is None else "stopped"
+                if kind is None and self.hold and self._saved_tty is not None:
+                    self._hold(status)
                 # Live.stop() draws its renderable once more: let that be the final frame.
-                self.draw(self._shown_at, "finished" if kind is None else "stopped", refresh=False)
+                self.draw(self._shown_at, status, refresh=False)
             self._live.stop()
         finally:
             self._restore_terminal()
+
+    def _hold(self, status: Status) -> None:
+        """Show the final frame with `press any key for the summary` and wait for that key.
+
+        Keys typed during the run (a last `+`) are discarded first, so only a key pressed after
+        the end lets the summary scroll the frame away. Ctrl-C counts as a key: the run is over.
+        """
+        assert self._keys_fd is not None
+        import termios
+
+        self._hint = t("dashboard.hold")
+        try:
+            self.draw(self._shown_at, status)
+            termios.tcflush(self._keys_fd, termios.TCIFLUSH)
+            os.read(self._keys_fd, 64)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._hint = None
 
     def _restore_terminal(self) -> None:
         with contextlib.suppress(Exception):
@@ -270,9 +300,16 @@ class CompareView(LiveView):
     """
 
     def __init__(
-        self, console: Console, *, varied: str, speed: float | None, fps: float = 10.0, keys_fd: int | None = None
+        self,
+        console: Console,
+        *,
+        varied: str,
+        speed: float | None,
+        fps: float = 10.0,
+        keys_fd: int | None = None,
+        hold: bool = True,
     ) -> None:
-        super().__init__(console, speed=speed, fps=fps, keys_fd=keys_fd)
+        super().__init__(console, speed=speed, fps=fps, keys_fd=keys_fd, hold=hold)
         self.varied = varied
 
     def watch(self, simulation: Simulation) -> None:

@@ -16,7 +16,7 @@ __all__ = ["sweep_progress"]
 @contextlib.contextmanager
 def sweep_progress(total: int, console: Console | None = None) -> Iterator[Callable[[], None]]:
     """Yield a function to call once per finished run; it moves a bar, or does nothing when piped."""
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, emoji=False)
     # FORCE_COLOR makes Rich call a file a terminal; a bar redrawn into a log file helps nobody.
     if not (console.is_terminal and console.file.isatty()):
         yield lambda: None
