@@ -267,17 +267,24 @@ class LiveView:
         """Show the final frame with `press any key for the summary` and wait for that key.
 
         Keys typed during the run (a last `+`) are discarded first, so only a key pressed after
-        the end lets the summary scroll the frame away. Ctrl-C counts as a key: the run is over.
+        the end lets the summary scroll the frame away. Ctrl-C or SIGTERM end the wait too: after a
+        run they are only noted (`bpsim.signals`), and the command exits with their code.
         """
         assert self._keys_fd is not None
+        import select
         import termios
+
+        from bpsim.signals import interrupted
 
         self._hint = t("dashboard.hold")
         try:
             self.draw(self._shown_at, status)
             termios.tcflush(self._keys_fd, termios.TCIFLUSH)
-            os.read(self._keys_fd, 64)
-        except KeyboardInterrupt:
+            while not interrupted():
+                if select.select([self._keys_fd], [], [], 0.1)[0]:
+                    os.read(self._keys_fd, 64)
+                    break
+        except KeyboardInterrupt:  # outside the command line, Ctrl-C still raises
             pass
         finally:
             self._hint = None
