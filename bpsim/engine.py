@@ -39,17 +39,22 @@ class Distribution:
 
     @classmethod
     def of(cls, stats: LatencyStats) -> Distribution:
+        # A duration is `now - arrival` on the virtual clock, whose times are sums of floats: an
+        # item taken the instant it arrived can wait -2e-14 s. No duration is below 0.
         return cls(
             count=stats.count,
-            mean=stats.mean,
-            p50=stats.percentile(50),
-            p95=stats.percentile(95),
-            p99=stats.percentile(99),
-            max=stats.max,
+            mean=max(0.0, stats.mean),
+            p50=max(0.0, stats.percentile(50)),
+            p95=max(0.0, stats.percentile(95)),
+            p99=max(0.0, stats.percentile(99)),
+            max=max(0.0, stats.max),
             exact=stats.exact,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, float | None]:
+        """mean, p50, p95, p99 and max; each null when nothing was measured (no item handled)."""
+        if not self.count:
+            return dict.fromkeys(("mean", "p50", "p95", "p99", "max"), None)
         return {"mean": self.mean, "p50": self.p50, "p95": self.p95, "p99": self.p99, "max": self.max}
 
 
@@ -77,18 +82,29 @@ class RunResult:
     variant: str | None = None
     stopped_by: str | None = None
     """The limit that stopped the run ("max_items", "max_queued", "max_duration"), if one did."""
+    shutdown_at: float | None = None
+    """When `queue.shutdown()` was called. The run goes on after it until the producer's next
+    put raises QueueShutDown: at once if it was blocked, else when its next item is due."""
     service: ServiceTotals | None = None
     """What the service behind the call did, when `[downstream]` models one."""
 
     @property
     def mean_time_in_queue(self) -> float:
         """Seconds an item that entered the queue spent in it, on average (0 if none entered)."""
-        return self.time_in_queue / self.entered_queue if self.entered_queue else 0.0
+        return max(0.0, self.time_in_queue / self.entered_queue) if self.entered_queue else 0.0
 
     @property
     def throughput(self) -> float:
         """Handled items per simulated second."""
         return self.counts.handled / self.duration if self.duration > 0 else 0.0
+
+    @property
+    def goodput(self) -> float | None:
+        """Items handled within the scenario's `slo`, per simulated second; None without an slo."""
+        on_time = self.counts.handled_on_time
+        if on_time is None:
+            return None
+        return on_time / self.duration if self.duration > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON result (docs/json.md)."""
@@ -117,6 +133,8 @@ class RunResult:
             "queue_wait": self.queue_wait.to_json(),
             "throughput": self.throughput,
         }
+        if scenario.slo is not None:  # only with an slo: without one nothing is late
+            data |= {"slo": scenario.slo, "goodput": self.goodput}
         return data
 
     def _downstream_json(self) -> dict[str, Any]:
@@ -133,13 +151,16 @@ class RunResult:
 
 
 def items_json(counts: Counts) -> dict[str, Any]:
-    """The JSON's `items`: produced, each outcome's total, unfinished, then each breakdown by reason."""
-    items: dict[str, Any] = {"produced": counts.produced}
+    """The JSON's `items`: produced and never sent, each outcome's total, unfinished, each
+    outcome's count per reason, and with an slo the handled items within it."""
+    items: dict[str, Any] = {"produced": counts.produced, "never_sent": counts.never_sent}
     items |= {outcome.name: counts.of(outcome) for outcome in OUTCOMES}
     items[UNFINISHED] = counts.unfinished
     for outcome in OUTCOMES:
         if outcome.breakdown is not None:
             items[outcome.breakdown] = {reason.value: counts.of(reason) for reason in outcome.reasons}
+    if counts.handled_on_time is not None:
+        items["handled_on_time"] = counts.handled_on_time
     return items
 
 
@@ -266,6 +287,7 @@ class Simulation:
             time_in_queue=pipeline.ledger.time_in_queue(end),
             variant=self.labels[index] if self.labels is not None else None,
             stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
+            shutdown_at=pipeline.shutdown_at,
             service=pipeline.service.totals(end) if pipeline.service is not None else None,
         )
 

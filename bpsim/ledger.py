@@ -16,8 +16,14 @@ __all__ = ["Ledger"]
 class Ledger:
     """Counts by end state, qsize over time, producer blocked time, latency and queue wait."""
 
-    def __init__(self) -> None:
+    def __init__(self, slo: float | None = None) -> None:
+        self.slo = slo
+        """The scenario's latency objective, if any: a handled item slower than it is late."""
+        self.late = 0
+        """Handled items whose latency exceeded `slo` (the pipeline counts them)."""
         self.produced = 0
+        self.never_sent = 0
+        """Items due while the producer was stuck in a put, never offered: it stopped at the shutdown."""
         self.handled = 0
         """Counted apart from `ended`: one attribute to add 1 to, for every item that gets through."""
         self.ended: dict[str, int] = {key: 0 for key in KEYS if key != HANDLED.name}
@@ -102,4 +108,5 @@ class Ledger:
         self.ended[reason] += 1
 
     def counts(self) -> Counts:
-        return Counts(self.produced, self.ended | {HANDLED.name: self.handled})
+        on_time = self.handled - self.late if self.slo is not None else None
+        return Counts(self.produced, self.ended | {HANDLED.name: self.handled}, self.never_sent, on_time)

@@ -72,6 +72,7 @@ def _outcome_metrics(outcome: Outcome) -> list[Metric]:
 
 METRICS: tuple[Metric, ...] = (
     *(metric for outcome in OUTCOMES for metric in _outcome_metrics(outcome)),
+    Metric("never-sent", lambda r: r.counts.never_sent, "lower", "count", optional=True, words="summary.never_sent"),
     Metric("blocked", lambda r: r.blocked_seconds, "lower", "seconds"),
     Metric("max-qsize", lambda r: r.max_qsize, "lower", "qsize"),
     Metric("mean-qsize", lambda r: r.mean_qsize, "lower", "qsize"),
@@ -80,6 +81,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("p99", _latency("p99"), "lower", "seconds"),
     Metric("max-latency", _latency("max"), "lower", "seconds"),
     Metric("throughput", lambda r: r.throughput, "higher", "rate"),
+    # Only with an `slo`; without one they are None, and compare leaves them out.
+    Metric("on-time", lambda r: r.counts.handled_on_time, "higher", "count", optional=True),
+    Metric("goodput", lambda r: r.goodput, "higher", "rate", optional=True),
     Metric(UNFINISHED, lambda r: r.counts.unfinished, "lower", "count", words=f"outcome.label.{UNFINISHED}"),
 )
 """Every metric, in the order the comparison table shows them: the outcomes' first, from the table."""

@@ -206,6 +206,10 @@ class Counts:
     ended: Mapping[str, int] = field(default_factory=dict)
     """Items per key of `KEYS`: per reason, or per outcome name for an outcome without reasons;
     a key left out is 0."""
+    never_sent: int = 0
+    """Not produced: items that came due while the producer was blocked in `queue.put()` and that
+    it never offered, because the queue shut down first. With them the ledger covers every item
+    the scenario meant to produce by the end of the run (`due`)."""
 
     def of(self, end: Outcome | Reason) -> int:
         """Items that ended in an outcome (for any reason), or for one reason."""
@@ -221,6 +225,14 @@ class Counts:
             return self.of(_FIELDS[name])
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    handled_on_time: int | None = None
+    """Handled items whose latency stayed within the scenario's `slo`; None without one."""
+
+    @property
+    def late(self) -> int:
+        """Handled items slower than the `slo` (0 without one)."""
+        return self.handled - self.handled_on_time if self.handled_on_time is not None else 0
+
     @property
     def finished(self) -> int:
         """Items in an end state."""
@@ -232,3 +244,8 @@ class Counts:
         return self.produced - self.finished
 
     in_progress = unfinished
+
+    @property
+    def due(self) -> int:
+        """Items the scenario meant to produce by the end of the run: produced, or never sent."""
+        return self.produced + self.never_sent

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from bpsim import policies
 from bpsim.compat import Queue, QueueShutDown
@@ -65,7 +65,9 @@ class Pipeline:
     def __init__(self, scenario: Scenario, limits: Limits = Limits()) -> None:
         self.scenario = scenario
         self.limits = limits
-        self.ledger = Ledger()
+        self.ledger = Ledger(scenario.slo)
+        self.slo = scenario.slo if scenario.slo is not None else math.inf
+        """A handled item slower than this is late; without an slo none is."""
         self.observers: list[Observer] = []
         self.history: History | None = None
         self.watched = False
@@ -92,6 +94,8 @@ class Pipeline:
         self.worker_states = [WorkerState.IDLE] * scenario.workers.count
         self.in_flight = 0
         self.shutdown_mode: str | None = None
+        self.shutdown_at: float | None = None
+        """When `queue.shutdown()` was called."""
         self._stopping_now = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self.finished_at: float | None = None
@@ -124,7 +128,8 @@ class Pipeline:
         queue = self.queue
         # bpsim's guards (limits.py), not the handbook's: they stop a run that would eat the machine.
         max_items, max_queued = self.limits.max_items, self.limits.max_queued or math.inf
-        for item in items(self.scenario):
+        due = items(self.scenario)
+        for item in due:
             self._next_due = item.arrival
             if (delay := item.arrival - loop.time()) > 0:
                 await asyncio.sleep(delay)
@@ -137,6 +142,7 @@ class Pipeline:
                 admitted = await self._admit(self, item)
             except QueueShutDown:
                 self.rejected(item)
+                self.ledger.never_sent = self._never_sent(due, loop.time())
                 self.producer_state = ProducerState.STOPPED
                 self._emit((ProducerFinished, self.now, self.ledger.produced, True))
                 return
@@ -149,6 +155,16 @@ class Pipeline:
                     raise LimitReached("max_queued", max_queued, now)
         self.producer_state = ProducerState.DONE
         self._emit((ProducerFinished, self.now, self.ledger.produced, False))
+
+    def _never_sent(self, later: Iterator[Item], now: float) -> int:
+        """How many of the `later` items were due by `now`: the producer, stuck in a put when the
+        queue shut down, never got to offer them. (After a put that was not stuck, none is due.)"""
+        count = 0
+        for item in later:
+            if item.arrival > now or item.number == self.limits.max_items:
+                break
+            count += 1
+        return count
 
     async def worker(self, index: int) -> None:
         """Take items from the queue and call downstream, until the queue is shut down."""
@@ -248,7 +264,7 @@ class Pipeline:
         if immediate:
             self._stop_now(workers, deadline_passed)
         else:
-            self.shutdown_mode = "graceful"
+            self.shutdown_mode, self.shutdown_at = "graceful", self.now
             self._emit((ShutdownCalled, self.now, False, False, self.queue.qsize()))
             self.queue.shutdown()
 
@@ -256,7 +272,7 @@ class Pipeline:
         # shutdown(immediate=True) discards queued items silently: take them out first, so
         # each one is counted. No await in between, so nothing can sneak in.
         self._stopping_now = True
-        self.shutdown_mode = "immediate"
+        self.shutdown_mode, self.shutdown_at = "immediate", self.now
         self._emit((ShutdownCalled, self.now, True, deadline_passed, self.queue.qsize()))
         while not self.queue.empty():
             item = self.queue.get_nowait()
@@ -358,6 +374,8 @@ class Pipeline:
         latency = now - item.arrival
         self.ledger.handled += 1
         self.ledger.latency.record(latency)
+        if latency > self.slo:
+            self.ledger.late += 1
         if self.watched:
             if self.history is not None:
                 self.history.handled.changed(now, self.ledger.handled)

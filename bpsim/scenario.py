@@ -393,6 +393,9 @@ class Scenario(_Model):
     speed: PositiveSeconds | None = Field(
         default=None, description="the live dashboard's default speed (simulated seconds per wall second)"
     )
+    slo: PositiveSeconds | None = Field(
+        default=None, description="a latency objective: a handled item whose latency exceeds it is late"
+    )
     producer: Producer = Producer()
     queue: QueueSettings = QueueSettings()
     workers: Workers = Workers()

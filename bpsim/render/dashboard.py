@@ -115,7 +115,8 @@ def dashboard(
     """One frame, at most `width` columns and `height` lines."""
     workers = len(snapshot.workers)
     ledger = ledger_rows(snapshot.counts, header.scenario)
-    fixed = _FIXED_ROWS + len(ledger) + 2  # the ledger's rows, produced and the check
+    # The figures are as tall as the taller of the ledger (its rows, produced, the check) and the chart.
+    fixed = _FIXED_ROWS + max(len(ledger) + 2, _chart_rows(snapshot, header.scenario.slo))
     panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - fixed - 4) // 2))
     last = footer_line(header)
     footer = last is not None and height > fixed + panel_rows + 1  # the key help goes last
@@ -123,7 +124,7 @@ def dashboard(
     parts: list[RenderableType] = [
         _header(header, width),
         _pipeline(snapshot, trend, header, panel_rows, width),
-        _figures(snapshot, ledger, trend, width),
+        _figures(snapshot, ledger, trend, width, header.scenario.slo),
     ]
     if log_rows:
         parts.append(_event_log(events, log_rows, width))
@@ -363,11 +364,11 @@ def recent_rate(counts: Sequence[int], seconds_per_bin: float, window: int = 8) 
 _LedgerRow = tuple[str, int, str, str]
 
 
-def _figures(snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int) -> RenderableType:
+def _figures(snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int, slo: float | None) -> RenderableType:
     grid = Table.grid(expand=True, padding=(0, 2))
     grid.add_column(width=34, no_wrap=True)
     grid.add_column(ratio=1, no_wrap=True)
-    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36)))
+    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36), slo))
     return grid
 
 
@@ -404,7 +405,7 @@ def _ledger(rows: list[_LedgerRow], counts: Counts) -> RenderableType:
     return Group(table, check)
 
 
-def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
+def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | None) -> RenderableType:
     label_width = 11
     columns = max(4, min(len(trend.qsize), width - label_width - 8))
     qsizes = list(trend.qsize[-columns:])
@@ -435,12 +436,35 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int) -> RenderableType:
         latency.append("  -", style="dim")
     blocked = Text(t("dashboard.blocked"), style="bold")
     blocked.append("  " + t("dashboard.blocked_value", seconds=seconds(snapshot.blocked_seconds)))
-    for line in (span, latency, blocked):
+    # With an slo, goodput beside throughput takes the blank line: how much of the work counts.
+    rates = Text("") if header_slo is None else _rates(snapshot, header_slo)
+    for line in (span, rates, latency, blocked):
         line.no_wrap = True
         line.overflow = "ellipsis"
     if snapshot.service is not None:  # two more chart rows take the blank line's place
-        return Group(table, span, latency, blocked)
-    return Group(table, span, Text(""), latency, blocked)
+        return Group(table, span, *([] if header_slo is None else [rates]), latency, blocked)
+    return Group(table, span, rates, latency, blocked)
+
+
+def _chart_rows(snapshot: Snapshot, slo: float | None) -> int:
+    """The lines `_chart` draws: qsize (2) and in-flight, the service's two, then the span, the
+    rates line (or a blank one without a service), latency and blocked."""
+    if snapshot.service is None:
+        return 3 + 4
+    return 3 + 2 + 3 + (slo is not None)
+
+
+def _rates(snapshot: Snapshot, slo: float) -> Text:
+    """`throughput 9.2/s  goodput 8.1/s ≤ 500 ms`: handled items per second, and those on time."""
+    elapsed = snapshot.now
+    counts = snapshot.counts
+    throughput = counts.handled / elapsed if elapsed > 0 else 0.0
+    goodput = (counts.handled_on_time or 0) / elapsed if elapsed > 0 else 0.0
+    line = Text(t("dashboard.throughput"), style="bold")
+    line.append("  " + t("dashboard.rate", rate=number(throughput)))
+    line.append("  " + t("dashboard.goodput"), style="bold")
+    line.append("  " + t("dashboard.goodput_value", rate=number(goodput), slo=seconds(slo)))
+    return line
 
 
 def _answer_rows(table: Table, trend: Trend, columns: int) -> None:

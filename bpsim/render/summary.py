@@ -14,7 +14,7 @@ from bpsim.render.theory import theory_table
 from bpsim.scenario import Scenario
 from bpsim.theory import theory_for
 
-__all__ = ["summary", "ledger_rows", "reason_parts", "observations", "setup_line", "lesson_text"]
+__all__ = ["summary", "ledger_rows", "reason_parts", "on_time_parts", "observations", "setup_line", "lesson_text"]
 
 
 def setup_line(scenario: Scenario) -> str:
@@ -42,9 +42,16 @@ def ledger_rows(counts: Counts, scenario: Scenario) -> list[tuple[str, int, str]
         for outcome in OUTCOMES
         if outcome.listed(counts, scenario)
     ]
+    if counts.handled_on_time is not None:  # an slo: the handled row says how many were late
+        rows[0] = (rows[0][0], rows[0][1], on_time_parts(counts))
     if counts.unfinished:
         rows.append((t(f"outcome.label.{UNFINISHED}"), counts.unfinished, t("summary.unfinished_detail")))
     return rows
+
+
+def on_time_parts(counts: Counts) -> str:
+    """`on time 230, late 12`: the handled items within the slo and beyond it."""
+    return t("summary.on_time_parts", on_time=number(counts.handled_on_time or 0), late=number(counts.late))
 
 
 def reason_parts(counts: Counts, outcome: Outcome) -> str:
@@ -66,7 +73,16 @@ def _ledger(counts: Counts, scenario: Scenario) -> RenderableType:
         t("summary.check_ok" if ok else "summary.check_bad", total=number(total), produced=number(counts.produced)),
         style="green" if ok else "bold red",
     )
-    return Group(table, check)
+    if not counts.never_sent:
+        return Group(table, check)
+    # Beside the ledger, not in it: these items were never produced, so no state is theirs.
+    never_sent = Table.grid(padding=(0, 2))
+    never_sent.add_column(min_width=22)
+    never_sent.add_column(justify="right", min_width=7)
+    never_sent.add_column(style="dim")
+    never_sent.add_row(t("summary.never_sent"), number(counts.never_sent), t("summary.never_sent_detail"))
+    covers = Text(t("summary.covers", due=number(counts.due), produced=number(counts.produced), never_sent=number(counts.never_sent)), style="dim")
+    return Group(table, check, never_sent, covers)
 
 
 def _figures(result: RunResult) -> RenderableType:
@@ -77,6 +93,9 @@ def _figures(result: RunResult) -> RenderableType:
     table.add_row(t("summary.blocked"), seconds(result.blocked_seconds))
     table.add_row(t("summary.in_flight"), t("summary.in_flight_value", max=result.max_in_flight))
     table.add_row(t("summary.throughput"), t("summary.throughput_value", rate=number(result.throughput)))
+    if result.goodput is not None:
+        slo = seconds(result.scenario.slo or 0.0)
+        table.add_row(t("summary.goodput"), t("summary.goodput_value", rate=number(result.goodput), slo=slo))
     return Group(table, Text(""), _latencies(result))
 
 
@@ -126,6 +145,12 @@ def observations(result: RunResult) -> list[str]:
         lines.append(t("summary.says_backlog", p99=seconds(result.queue_wait.p99), max=result.max_qsize))
     if counts.rejected_at_shutdown:
         lines.append(t("summary.says_rejected", count=counts.rejected_at_shutdown))
+        tail = result.duration - result.shutdown_at if result.shutdown_at is not None else 0.0
+        if tail > 0:
+            at, end = seconds(result.shutdown_at or 0.0), seconds(result.duration)
+            lines.append(t("summary.says_tail", at=at, end=end, tail=seconds(tail)))
+    if counts.never_sent:
+        lines.append(t("summary.says_never_sent", count=number(counts.never_sent), due=number(counts.due)))
     if counts.abandoned:
         lines.append(t("summary.says_abandoned", count=counts.abandoned))
     if not lines and counts.handled == counts.produced:
