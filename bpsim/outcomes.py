@@ -38,7 +38,6 @@ __all__ = [
     "HANDLED",
     "FAILED",
     "REJECTED_AT_SHUTDOWN",
-    "REASONS",
     "KEYS",
     "FULL_QUEUE",
     "reason_words",
@@ -174,9 +173,6 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 """Every end state, in the order the summary, the dashboard, the JSON and compare show them."""
 
-REASONS: dict[Reason, Outcome] = {reason: outcome for outcome in OUTCOMES for reason in outcome.reasons}
-"""Each reason's outcome."""
-
 FULL_QUEUE: tuple[Reason, ...] = (DropReason.QUEUE_FULL, DropReason.EVICTED)
 """The reasons that mean an item met a full system: what queueing theory calls *blocked* and lost
 (`theory.simulated`). A stale item found room; a timed-out put is not in the models."""
@@ -210,6 +206,8 @@ class Counts:
     """Not produced: items that came due while the producer was blocked in `queue.put()` and that
     it never offered, because the queue shut down first. With them the ledger covers every item
     the scenario meant to produce by the end of the run (`due`)."""
+    handled_on_time: int | None = None
+    """Handled items whose latency stayed within the scenario's `slo`; None without one."""
 
     def of(self, end: Outcome | Reason) -> int:
         """Items that ended in an outcome (for any reason), or for one reason."""
@@ -224,9 +222,6 @@ class Counts:
         if name in _FIELDS:
             return self.of(_FIELDS[name])
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    handled_on_time: int | None = None
-    """Handled items whose latency stayed within the scenario's `slo`; None without one."""
 
     @property
     def late(self) -> int:
@@ -243,7 +238,7 @@ class Counts:
         """Produced but not yet in an end state (queued, in a worker, or being put)."""
         return self.produced - self.finished
 
-    in_progress = unfinished
+    in_progress = unfinished  # its name before the table of outcomes, which code still reads
 
     @property
     def due(self) -> int:
