@@ -84,6 +84,7 @@ METRICS: tuple[Metric, ...] = (
     # Only with an `slo`; without one they are None, and compare leaves them out.
     Metric("on-time", lambda r: r.counts.handled_on_time, "higher", "count", optional=True),
     Metric("goodput", lambda r: r.goodput, "higher", "rate", optional=True),
+    Metric("wasted", lambda r: r.service.wasted_seconds if r.service is not None else None, "lower", "seconds", optional=True),
     Metric(UNFINISHED, lambda r: r.counts.unfinished, "lower", "count", words=f"outcome.label.{UNFINISHED}"),
 )
 """Every metric, in the order the comparison table shows them: the outcomes' first, from the table."""

@@ -183,7 +183,7 @@ class Service:
         """The queue inside the service, for a place in service (only with a capacity)."""
         self.max_in_service = 0
         self.wasted_calls = 0
-        """Calls the service worked on after (or before) their client gave up, finished or dropped."""
+        """Calls the service worked on for a client that gave up on them (finished or dropped since)."""
         self._wasted_seconds = 0.0
         self.on_wasted: Callable[[int, float, bool], None] | None = None
         """Told `(call number, seconds of work, finished)` when the service is done with a call

@@ -135,6 +135,9 @@ def observations(result: RunResult) -> list[str]:
         lines.append(
             t("summary.says_call_timeout", count=counts.timed_out_downstream, timeout=scenario.downstream.timeout)
         )
+    if result.service is not None and result.service.wasted_calls:
+        wasted = result.service
+        lines.append(t("summary.says_wasted", count=wasted.wasted_calls, seconds=seconds(wasted.wasted_seconds)))
     if counts.failed:
         lines.append(t("summary.says_failed", count=counts.failed, reasons=reason_parts(counts, FAILED)))
     # "Long" is relative to the work itself, and at least a second that a person would notice.
