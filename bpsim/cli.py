@@ -322,6 +322,15 @@ SpeedOption = Annotated[
     ),
 ]
 LiveOption = Annotated[bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")]
+PauseAtOption = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--pause-at",
+        metavar="T",
+        min=0.0,
+        help="Pause the dashboard at simulated second T (repeatable); b goes back 5 s.",
+    ),
+]
 HoldOption = Annotated[
     bool,
     typer.Option("--hold/--no-hold", help="Keep the dashboard's final frame on the screen until a key, then print the summary."),
@@ -380,7 +389,7 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
     with _signals_handled() as interruption:
         try:
             with view if view is not None else contextlib.nullcontext():
-                return simulation.run(), None
+                return (view.run(simulation) if view is not None else simulation.run()), None
         except LimitReached as stop:
             _report(stop)
             return stop.results, stop.exit_code
@@ -444,6 +453,7 @@ def run(
     live: LiveOption = True,
     speed: SpeedOption = None,
     hold: HoldOption = True,
+    pause_at: PauseAtOption = None,
     svg: Annotated[
         str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture (- for stdout).")
     ] = None,
@@ -468,7 +478,7 @@ def run(
         if live and _interactive(console) and not trace and json_path != "-":
             from bpsim.render.live import LiveView
 
-            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd(), hold=hold)
+            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd(), hold=hold, stops=pause_at or ())
         limits = Limits(max_items, max_queued, max_duration)
         simulation = Simulation([loaded], pacing=view.pacing if view is not None else None, limits=limits)
         recent = None
@@ -612,6 +622,7 @@ def compare(
     live: LiveOption = True,
     speed: SpeedOption = None,
     hold: HoldOption = True,
+    pause_at: PauseAtOption = None,
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
@@ -635,7 +646,7 @@ def compare(
 
             keys = list(dict.fromkeys(key for v in variants for key, _ in v.settings))
             varied = varied_line(loaded, keys)
-            view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd(), hold=hold)
+            view = CompareView(console, varied=varied, speed=_pace(speed, *loaded), keys_fd=_keys_fd(), hold=hold, stops=pause_at or ())
         simulation = Simulation(
             loaded,
             labels=[v.label for v in variants],

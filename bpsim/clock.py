@@ -27,7 +27,7 @@ from typing import Any
 
 from bpsim.errors import Stalled
 
-__all__ = ["VirtualTimeLoop", "Pacing", "SPEEDS", "MAX_SPEED_FRAME_SHARE"]
+__all__ = ["VirtualTimeLoop", "Pacing", "Rewind", "SPEEDS", "MAX_SPEED_FRAME_SHARE"]
 
 # The real file descriptors are polled on every this many clock jumps (and before a stall), so
 # Ctrl-C and key presses are seen within milliseconds while a run goes at full speed.
@@ -48,6 +48,19 @@ SPEEDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.
 """The speeds `faster()` and `slower()` step through; above the last one comes "max" (None)."""
 
 
+class Rewind(Exception):
+    """Raised out of a paced run when a rewind was asked for (`Pacing.rewind`): run it again.
+
+    A run cannot go back in time, but it is deterministic: running it again from the start to
+    simulated time `to`, at full speed and without frames (`Pacing.catch_up`), shows what was
+    on the screen at `to`.
+    """
+
+    def __init__(self, to: float) -> None:
+        super().__init__(f"rewind to t={to}")
+        self.to = to
+
+
 class Pacing:
     """Paces virtual time against the wall clock and draws frames while it waits.
 
@@ -56,6 +69,10 @@ class Pacing:
     `on_frame(shown_at)` is called at most `fps` times per wall second with the virtual time to
     display; pausing, stepping and changing speed re-anchor the mapping. `on_loop(loop)` is called
     once when a `VirtualTimeLoop` adopts this pacing (a dashboard adds its keyboard reader there).
+
+    Stops (`pause_at`) pause the clock when it reaches their simulated time, showing that time;
+    `rewind(to)` ends the run with `Rewind`, and `catch_up(to)` makes the next run go to `to` at
+    full speed, silently, and pause there.
     """
 
     def __init__(
@@ -77,6 +94,38 @@ class Pacing:
         # The first frame is drawn at once, except at max speed.
         self._wall_next_frame = 0.0 if speed is not None else time.monotonic() + _MAX_SPEED_FIRST_FRAME
         self._step_pending = False
+        self._stops: list[float] = []
+        """The stops still ahead, soonest first."""
+        self._every_stop: set[float] = set()
+        self.next_stop = math.inf
+        """The simulated time of the next stop (inf: none); the loop asks `wait_until` before reaching it."""
+        self._held_at = 0.0
+        """The time shown since the clock paused at a stop (the clock itself is still before it)."""
+        self._rewind_to: float | None = None
+        self._catching_up = False
+
+    def pause_at(self, *times: float) -> None:
+        """Pause the clock when it reaches each of these simulated times."""
+        self._every_stop.update(times)
+        self._stops = sorted({*self._stops, *times})
+        self._next_stop_changed()
+
+    def _next_stop_changed(self) -> None:
+        self.next_stop = -math.inf if self._rewind_to is not None else self._stops[0] if self._stops else math.inf
+
+    def rewind(self, to: float) -> None:
+        """End the run at its next clock jump with `Rewind(to)` (whoever runs it runs it again)."""
+        self._rewind_to = max(0.0, to)
+        self._next_stop_changed()
+
+    def catch_up(self, to: float) -> None:
+        """For the run that starts next: go to simulated time `to` at full speed, without frames,
+        and pause there. The stops after `to` come again."""
+        self._catching_up = True
+        self._held_at = 0.0
+        self._wall_start = None
+        self._stops = [to] + sorted(stop for stop in self._every_stop if stop > to)
+        self._next_stop_changed()
 
     def set_speed(self, speed: float | None) -> None:
         self.speed = speed
@@ -122,15 +171,26 @@ class Pacing:
         """Wait (with `wait(seconds)`, a real select) until virtual `target` is due on the wall.
 
         Returns the real events that woke it early (a key, Ctrl-C) without letting time move;
-        returns [] when the clock may jump to `target`.
+        returns [] when the clock may jump to `target`. Raises `Rewind` if one was asked for.
         """
+        self._rewind_if_asked()
+        if target >= self.next_stop:
+            # A stop lies between now and the next jump: pause, showing the stop's own time.
+            self._held_at = self._stops.pop(0)
+            self._next_stop_changed()
+            self.paused, self._catching_up = True, False
+            self.frame(max(now, self._held_at), force=True)
+        if self._catching_up:
+            return []
         while True:
+            self._rewind_if_asked()  # a key read while waiting (or a frame) may have asked
+            shown = max(now, self._held_at)
             if self.paused:
                 if self._step_pending:
                     self._step_pending = False
                     self.frame(target, force=True)
                     return []
-                self.frame(now)
+                self.frame(shown)
                 if ready := wait(self._frame_interval):
                     return ready
                 continue
@@ -139,7 +199,7 @@ class Pacing:
                 return []
             wall_now = time.monotonic()
             if self._wall_start is None:
-                self._wall_start = wall_now - now / self.speed
+                self._wall_start = wall_now - shown / self.speed
             wall_due = self._wall_start + target / self.speed
             if wall_due <= wall_now:
                 self.behind = wall_now - wall_due
@@ -150,6 +210,15 @@ class Pacing:
             self.frame(min(target, (time.monotonic() - self._wall_start) * self.speed))
             if ready:
                 return ready
+
+
+    def _rewind_if_asked(self) -> None:
+        if self._rewind_to is not None:
+            to, self._rewind_to = self._rewind_to, None
+            # Until the next run begins, the one being torn down moves without waiting or drawing.
+            self.paused, self._catching_up = False, True
+            self._next_stop_changed()
+            raise Rewind(to)
 
 
 class _Callback(asyncio.Handle):
@@ -315,7 +384,12 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         pacing = self.pacing
         # At max speed (and not paused) the pacing only draws frames when they are due: asking it
         # on every jump would cost more than the frames. Keys are read at polls, also a multiple.
-        if pacing is not None and (pacing.speed is not None or pacing.paused or self._jumps_unpolled % _MAX_SPEED_CHECK_EVERY == 0):
+        if pacing is not None and (
+            pacing.speed is not None
+            or pacing.paused
+            or target >= pacing.next_stop
+            or self._jumps_unpolled % _MAX_SPEED_CHECK_EVERY == 0
+        ):
             if events := pacing.wait_until(self._now, target, self._selector.select):
                 return events
         self._now = max(self._now, target)

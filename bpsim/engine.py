@@ -7,6 +7,7 @@ clock, so a live view shows them in lockstep and an interrupted run still has pa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from bpsim.events import Counts, Observer, ProducerState, WorkerState
 from bpsim.limits import LimitReached, Limits
 from bpsim.outcomes import OUTCOMES, UNFINISHED
 from bpsim.pipeline import Pipeline
+from bpsim.resilience import BreakerCounts, RetryCounts
 from bpsim.scenario import Scenario
 from bpsim.service import ServiceTotals
 from bpsim.stats import LatencyStats
@@ -82,6 +84,12 @@ class RunResult:
     variant: str | None = None
     stopped_by: str | None = None
     """The limit that stopped the run ("max_items", "max_queued", "max_duration"), if one did."""
+    retry: RetryCounts | None = None
+    """Calls made, retries and retries the budget refused; None without `[retry]`."""
+    breaker: BreakerCounts | None = None
+    """Times the breaker opened and calls it refused; None without `[breaker]`."""
+    throttle_waited: float | None = None
+    """Seconds workers waited for the throttle's tokens, summed; None without `[throttle]`."""
     shutdown_at: float | None = None
     """When `queue.shutdown()` was called. The run goes on after it until the producer's next
     put raises QueueShutDown: at once if it was blocked, else when its next item is due."""
@@ -135,6 +143,14 @@ class RunResult:
         }
         if scenario.slo is not None:  # only with an slo: without one nothing is late
             data |= {"slo": scenario.slo, "goodput": self.goodput}
+        # The client's resilience tables, each only when the scenario has it (so the JSON of a
+        # scenario without them is what it always was).
+        if self.retry is not None:
+            data["retry"] = dataclasses.asdict(self.retry)
+        if self.breaker is not None:
+            data["breaker"] = dataclasses.asdict(self.breaker)
+        if self.throttle_waited is not None:
+            data["throttle"] = {"waited_seconds": self.throttle_waited}
         return data
 
     def _downstream_json(self) -> dict[str, Any]:
@@ -187,6 +203,19 @@ class Simulation:
         self.completed = False
         self.stopped_by: LimitReached | None = None
         self._task: asyncio.Task[None] | None = None
+        self._interrupted = False
+
+    def restart(self) -> None:
+        """Forget the run so far: new pipelines for the same scenarios and limits, back at t = 0.
+
+        Runs are deterministic, so `run()` after this repeats the same run (a dashboard rewinds
+        this way). Observers and histories belong to the old pipelines: subscribe them again.
+        """
+        self.pipelines = [Pipeline(pipeline.scenario, limits=self.limits) for pipeline in self.pipelines]
+        self.loop = None
+        self.completed = False
+        self.stopped_by = None
+        self._task = None
         self._interrupted = False
 
     def subscribe(self, observer: Observer, variant: int = 0) -> None:
@@ -288,6 +317,9 @@ class Simulation:
             variant=self.labels[index] if self.labels is not None else None,
             stopped_by=self.stopped_by.limit if self.stopped_by is not None else None,
             shutdown_at=pipeline.shutdown_at,
+            retry=dataclasses.replace(pipeline.retry_counts) if pipeline.scenario.retry is not None else None,
+            breaker=pipeline.breaker.counts() if pipeline.breaker is not None else None,
+            throttle_waited=pipeline.throttle.waited_seconds if pipeline.throttle is not None else None,
             service=pipeline.service.totals(end) if pipeline.service is not None else None,
         )
 

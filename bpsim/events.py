@@ -36,6 +36,9 @@ __all__ = [
     "QueueJoined",
     "ShutdownCalled",
     "WorkerExited",
+    "RetryScheduled",
+    "RetryRefused",
+    "BreakerChanged",
     "Event",
     "Observer",
     "WorkerState",
@@ -193,6 +196,39 @@ class WorkerExited:
     """"QueueShutDown" (the handbook's clean exit) or "cancelled"."""
 
 
+@dataclass(slots=True)
+class RetryScheduled:
+    """An attempt failed and the worker will try again after `sleep` seconds (`[retry]`)."""
+
+    at: float
+    item: int
+    worker: str
+    attempt: int
+    """The attempt that failed, 1 for the first."""
+    reason: str
+    """Why it failed: "timeout", "error", "rate-limited" or "outage"."""
+    sleep: float
+
+
+@dataclass(slots=True)
+class RetryRefused:
+    """The retry budget is spent: the item gives up after `attempt` attempts, with `reason`."""
+
+    at: float
+    item: int
+    worker: str
+    attempt: int
+    reason: str
+
+
+@dataclass(slots=True)
+class BreakerChanged:
+    """The circuit breaker went "closed", "open" or "half-open" (`[breaker]`)."""
+
+    at: float
+    state: str
+
+
 Event = (
     ItemProduced
     | ItemEnqueued
@@ -211,6 +247,9 @@ Event = (
     | QueueJoined
     | ShutdownCalled
     | WorkerExited
+    | RetryScheduled
+    | RetryRefused
+    | BreakerChanged
 )
 
 Observer = Callable[[Event], None]
@@ -222,8 +261,12 @@ class WorkerState(StrEnum):
     """Waiting in `await queue.get()`."""
     WAITING = "waiting"
     """Holding an item, waiting for the semaphore (`async with limiter`)."""
+    THROTTLED = "throttled"
+    """Inside the semaphore, waiting for the throttle's next token (`[throttle]`)."""
     CALLING = "calling"
     """In the downstream call."""
+    BACKING_OFF = "backoff"
+    """Sleeping before a retry, outside the semaphore (`[retry]`)."""
     EXITED = "exited"
 
 
@@ -274,5 +317,7 @@ class Snapshot:
     latency_max: float
     shutdown: str | None
     """None, "graceful" or "immediate" once queue.shutdown() was called."""
+    breaker: str | None = None
+    """The circuit breaker's state ("closed", "open", "half-open"); None without `[breaker]`."""
     service: ServiceState | None = None
     """The service behind the call, when one is modelled."""

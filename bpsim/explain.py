@@ -38,6 +38,9 @@ TOPICS: tuple[str, ...] = (
     "max-age",
     "semaphore",
     "timeout",
+    "retries",
+    "breaker",
+    "throttle",
     "shutdown",
     "little",
 )

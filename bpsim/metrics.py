@@ -85,6 +85,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("on-time", lambda r: r.counts.handled_on_time, "higher", "count", optional=True),
     Metric("goodput", lambda r: r.goodput, "higher", "rate", optional=True),
     Metric("wasted", lambda r: r.service.wasted_seconds if r.service is not None else None, "lower", "seconds", optional=True),
+    # The client's resilience: None without its table ([retry], [breaker], [throttle]).
+    Metric("retries", lambda r: r.retry.retries if r.retry else None, "lower", "count", optional=True),
+    Metric("refused-by-budget", lambda r: r.retry.refused_by_budget if r.retry else None, "lower", "count", optional=True),
+    Metric("breaker-opened", lambda r: r.breaker.opened if r.breaker else None, "lower", "count", optional=True),
+    Metric("throttle-wait", lambda r: r.throttle_waited, "lower", "seconds", optional=True),
     Metric(UNFINISHED, lambda r: r.counts.unfinished, "lower", "count", words=f"outcome.label.{UNFINISHED}"),
 )
 """Every metric, in the order the comparison table shows them: the outcomes' first, from the table."""

@@ -144,10 +144,14 @@ def reason_words(reason: Reason) -> str:
 def _can_fail(scenario: Scenario) -> bool:
     """Calls fail only against a service that errs, limits its rate or goes down, or behind a breaker.
 
-    The circuit breaker, which can, adds its condition here.
     """
     downstream = scenario.downstream
-    return downstream.errors > 0 or downstream.rate_limit is not None or bool(downstream.outages)
+    return (
+        downstream.errors > 0
+        or downstream.rate_limit is not None
+        or bool(downstream.outages)
+        or scenario.breaker is not None
+    )
 
 
 # Named for the code that counts or explains them.

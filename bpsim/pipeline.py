@@ -16,6 +16,7 @@ from bpsim import policies
 from bpsim.compat import Queue, QueueShutDown
 from bpsim.events import (
     AbandonPlace,
+    BreakerChanged,
     CallStarted,
     DropReason,
     FailReason,
@@ -34,6 +35,8 @@ from bpsim.events import (
     ProducerState,
     ProducerUnblocked,
     QueueJoined,
+    RetryRefused,
+    RetryScheduled,
     ServiceState,
     ShutdownCalled,
     Snapshot,
@@ -46,9 +49,10 @@ from bpsim.history import History, RawEvent
 from bpsim.ledger import Ledger
 from bpsim.limits import Limits, LimitReached
 from bpsim.outcomes import REJECTED_AT_SHUTDOWN
-from bpsim.scenario import Scenario
+from bpsim.resilience import Backoff, CircuitBreaker, Jitter, RetryBudget, RetryCounts, Throttle
+from bpsim.scenario import BackoffSettings, Scenario
 from bpsim.service import CallFailed, Service, models_a_service
-from bpsim.workload import Item, items, luck
+from bpsim.workload import Draws, Item, items, service_time_at
 
 __all__ = ["Pipeline"]
 
@@ -88,6 +92,7 @@ class Pipeline:
         """The service behind the call (service.py), when `[downstream]` models one; made in `run`.
         Without it the call is an ideal delay: `await asyncio.sleep(item.service)`."""
         self.max_age = scenario.queue.max_age
+        self._resilience(scenario)
         self._admit = policies.admit_function(scenario.queue.policy)
         self.producer_state = ProducerState.WAITING
         self._next_due = 0.0
@@ -100,6 +105,30 @@ class Pipeline:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.finished_at: float | None = None
         """When `run` returned: this pipeline's own end, earlier than the clock's when it shares one."""
+
+    def _resilience(self, scenario: Scenario) -> None:
+        """The client's retry policy, breaker and throttle (resilience.py), as the scenario says."""
+        retry = scenario.retry
+        self.attempts = retry.attempts if retry is not None else 1
+        self.retry_on = frozenset(retry.on) if retry is not None else frozenset()
+        backoff = retry.backoff if retry is not None else BackoffSettings()
+        self.backoff = Backoff(backoff.initial, backoff.multiplier, backoff.max, Jitter(backoff.jitter))
+        budget = retry.budget if retry is not None else None
+        self.budget = RetryBudget(budget.ratio, budget.min_per_second, budget.window) if budget is not None else None
+        self._jitter = Draws(scenario.seed, "jitter")
+        self._service_draws = Draws(scenario.seed, "retry-service")
+        self._luck = Draws(scenario.seed, "errors")  # a retry's luck; the first attempt's is the item's
+        self.retry_counts = RetryCounts()
+        settings = scenario.breaker
+        self.breaker = (
+            CircuitBreaker(settings.failures, settings.window, settings.cooldown, settings.probes)
+            if settings is not None
+            else None
+        )
+        if self.breaker is not None:
+            self.breaker.on_change = lambda state, now: self._emit((BreakerChanged, now, state.value))
+        throttle = scenario.throttle
+        self.throttle = Throttle(throttle.rate, throttle.burst) if throttle is not None else None
 
     # -- the handbook's code -------------------------------------------------------------------
 
@@ -190,7 +219,15 @@ class Pipeline:
             raise
 
     async def handle(self, index: int, name: str, item: Item) -> None:
-        """One item: skip it if stale, else call downstream inside the semaphore and timeout."""
+        """One item: skip it if stale, else call downstream inside the semaphore and timeout.
+
+        With a `[retry]` table the call sits in the client's retry loop: after a failure worth
+        retrying, sleep (the backoff, outside `async with limiter:`, so a sleeping worker holds
+        no slot) and call again, taking the semaphore and the timeout anew. An open breaker fails
+        the call at once; a spent budget refuses the retry. Either way the item ends with its
+        last failure. Without `[retry]` the loop runs once: the handbook's single call. (One
+        coroutine, not two: a call level per item costs as much as all of the loop's checks.)
+        """
         loop = asyncio.get_running_loop()  # `loop.time()` is a call less than `self.now`, per item
         now = loop.time()
         qsize = self.queue.qsize()
@@ -201,24 +238,59 @@ class Pipeline:
         if self.max_age is not None and now - item.arrival > self.max_age:
             self.dropped(item, DropReason.STALE)
             return
-        self.worker_states[index] = WorkerState.WAITING
-        async with self.limiter:
-            self.worker_states[index] = WorkerState.CALLING
-            self._call_started(name, item)
-            try:
-                async with self.downstream_timeout():
-                    await self.call_downstream(item)
-            except TimeoutError:
-                self.timed_out(item, TimeoutPlace.DOWNSTREAM, name)
+        breaker, budget = self.breaker, self.budget
+        failure: str | None = None
+        sleep = 0.0
+        for attempt in range(self.attempts):
+            if attempt:
+                sleep = self.backoff.sleep(attempt - 1, sleep, self._jitter.uniform(item.number, attempt))
+                if self.watched:
+                    self._emit((RetryScheduled, loop.time(), item.number, name, attempt, failure, sleep))
+                self.worker_states[index] = WorkerState.BACKING_OFF
+                await asyncio.sleep(sleep)
+            elif budget is not None:
+                budget.requested(loop.time())
+            ticket = None
+            if breaker is not None:
+                ticket = breaker.admit(loop.time())
+                if ticket is None:  # open: the call fails at once, without reaching the service
+                    self._failed(item, "circuit-open", name)
+                    return
+            failure = None
+            self.worker_states[index] = WorkerState.WAITING
+            async with self.limiter:
+                if self.throttle is not None:
+                    self.worker_states[index] = WorkerState.THROTTLED
+                    await self.throttle.acquire()
+                self.worker_states[index] = WorkerState.CALLING
+                self._call_started(name, item, attempt)
+                try:
+                    async with self.downstream_timeout():
+                        await self.call_downstream(item if not attempt else self._retried(item, attempt), attempt)
+                except TimeoutError:
+                    failure = "timeout"
+                except CallFailed as failed:  # a 500, a 429 or an outage
+                    failure = failed.reason
+                finally:
+                    self.in_flight -= 1
+                    if self.history is not None:
+                        self.history.in_flight.changed(loop.time(), self.in_flight)
+            if breaker is not None and ticket is not None:
+                if failure is None:
+                    breaker.succeeded(ticket, loop.time())
+                else:
+                    breaker.failed(ticket, loop.time())
+            if failure is None:
+                self._handled(name, item, loop.time())
                 return
-            except CallFailed as failure:
-                self.failed(item, failure.reason, name)
-                return
-            finally:
-                self.in_flight -= 1
-                if self.history is not None:
-                    self.history.in_flight.changed(loop.time(), self.in_flight)
-        self._handled(name, item, loop.time())
+            if attempt + 1 == self.attempts or failure not in self.retry_on:
+                break
+            if budget is not None and not budget.try_retry(loop.time()):
+                self.retry_counts.refused_by_budget += 1
+                self._emit((RetryRefused, loop.time(), item.number, name, attempt + 1, failure))
+                break
+        assert failure is not None
+        self._failed(item, failure, name)
 
     def downstream_timeout(self) -> contextlib.AbstractAsyncContextManager[object]:
         """`asyncio.timeout(downstream.timeout)`, or with no timeout set a context that does nothing.
@@ -232,13 +304,13 @@ class Pipeline:
 
         With no service modelled it takes the item's service time, whatever else is going on.
         Otherwise the service does the item's work as its load allows (service.py). `attempt`
-        (0 for the first call) picks the item's luck: a retry calls this again with attempt + 1.
+        (0 for the first call) picks the item's luck; a retry's `item` carries that attempt's own work.
         """
         service = self.service
         if service is None:
             await asyncio.sleep(item.service)
         else:
-            chance = item.luck if attempt == 0 else luck(self.scenario.seed, item.number, attempt)
+            chance = item.luck if attempt == 0 else self._luck.uniform(item.number, attempt)
             await service.call(item.service, chance, item.number)
 
     async def stop(self, producer: asyncio.Task[None], workers: list[asyncio.Task[None]]) -> None:
@@ -283,7 +355,7 @@ class Pipeline:
         self.ledger.qsize_changed(self.now, 0)
         self.queue.shutdown(immediate=True)
         for index, worker in enumerate(workers):
-            if self.worker_states[index] in (WorkerState.WAITING, WorkerState.CALLING):
+            if self.worker_states[index] not in (WorkerState.IDLE, WorkerState.EXITED):
                 worker.cancel()
 
     # -- bookkeeping, called from the code above and from policies.py --------------------------
@@ -323,6 +395,18 @@ class Pipeline:
             now = self.now
             self._emit((ItemDropped, now, item.number, reason, admitted_number, now - item.arrival))
 
+    def _failed(self, item: Item, failure: str, worker: str) -> None:
+        """The item's last attempt failed (or the breaker refused it): it ends with that failure."""
+        if failure == "timeout":  # a timeout that exhausted its attempts stays timed out
+            self.timed_out(item, TimeoutPlace.DOWNSTREAM, worker)
+        else:
+            self.failed(item, FailReason(failure), worker)
+
+    def _retried(self, item: Item, attempt: int) -> Item:
+        """Item `item` as its `attempt`-th call sees it: the same item with that call's own work."""
+        u = self._service_draws.uniform(item.number, attempt)
+        return Item(item.number, item.arrival, service_time_at(self.scenario.workers.service, u))
+
     def timed_out(self, item: Item, place: TimeoutPlace, worker: str | None = None) -> None:
         self.ledger.ended[place] += 1
         if place is TimeoutPlace.DOWNSTREAM and self.service is not None:
@@ -360,8 +444,11 @@ class Pipeline:
             else:
                 self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name))
 
-    def _call_started(self, name: str, item: Item) -> None:
+    def _call_started(self, name: str, item: Item, attempt: int) -> None:
         self.in_flight += 1
+        self.retry_counts.attempts += 1
+        if attempt:
+            self.retry_counts.retries += 1
         if self.in_flight > self.ledger.max_in_flight:
             self.ledger.max_in_flight = self.in_flight
         if self.watched:
@@ -432,6 +519,7 @@ class Pipeline:
             latency_p99=ledger.latency.percentile(99),
             latency_max=ledger.latency.max,
             shutdown=self.shutdown_mode,
+            breaker=self.breaker.state(now).value if self.breaker is not None else None,
             service=self._service_state(now),
         )
 

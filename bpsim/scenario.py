@@ -35,6 +35,12 @@ __all__ = [
     "Outage",
     "Downstream",
     "Shutdown",
+    "Failure",
+    "BackoffSettings",
+    "BudgetSettings",
+    "Retry",
+    "Breaker",
+    "ThrottleSettings",
     "Translation",
     "Scenario",
 ]
@@ -372,6 +378,67 @@ class Shutdown(_Model):
         return self
 
 
+# The failures a client may retry (`retry.on`): the reasons an attempt can fail, as the JSON spells them.
+Failure = Literal["timeout", "error", "rate-limited", "outage"]
+FAILURES: tuple[Failure, ...] = ("timeout", "error", "rate-limited", "outage")
+
+
+class BackoffSettings(_Model):
+    """The sleep before each retry (bpsim/resilience.py, `Backoff`, has the formulas)."""
+
+    initial: PositiveSeconds = Field(default=0.1, description="the first retry's sleep before jitter")
+    multiplier: float = Field(default=2.0, ge=1, le=10, allow_inf_nan=False)
+    max: PositiveSeconds = Field(default=10.0, description="no sleep is longer")
+    jitter: Literal["none", "full", "equal", "decorrelated"] = "full"
+
+    @model_validator(mode="after")
+    def _max_not_below_initial(self) -> BackoffSettings:
+        if self.max < self.initial:
+            raise _error("backoff_max", max=self.max, initial=self.initial)
+        return self
+
+
+class BudgetSettings(_Model):
+    """Retries at most `ratio` of the first attempts of the last `window` seconds, plus
+    `min_per_second` per second (Finagle's defaults: 20% and 10 per second over 10 s)."""
+
+    ratio: float = Field(default=0.2, ge=0, le=100, allow_inf_nan=False)
+    min_per_second: float = Field(default=10.0, ge=0, le=MAX_RATE, allow_inf_nan=False)
+    window: PositiveSeconds = 10.0
+
+
+class Retry(_Model):
+    """The worker tries an item's call again after a failure, as client code does."""
+
+    attempts: int = Field(default=3, ge=1, le=100, description="calls per item in all, the first included")
+    backoff: BackoffSettings = BackoffSettings()
+    budget: BudgetSettings | None = None
+    on: list[Failure] = Field(default=list(FAILURES), description="the failures that are retried")
+
+    @field_validator("on")
+    @classmethod
+    def _retries_something(cls, on: list[Failure]) -> list[Failure]:
+        if not on:
+            raise _error("retry_on_empty")
+        return on
+
+
+class Breaker(_Model):
+    """A circuit breaker in front of the call: closed, open (fail at once), half-open (probes)."""
+
+    failures: int = Field(default=5, ge=1, le=1_000_000, description="failures within `window` that open it")
+    window: PositiveSeconds = 10.0
+    cooldown: PositiveSeconds = Field(default=5.0, description="open this long, then half-open")
+    probes: int = Field(default=1, ge=1, le=1_000_000, description="trial calls let through half-open")
+
+
+class ThrottleSettings(_Model):
+    """A token bucket the client waits on before each call (aiolimiter's `AsyncLimiter`)."""
+
+    rate: Rate = Field(description="calls per second, sustained")
+    burst: int = Field(default=1, ge=1, le=1_000_000, description="calls that may go at once after a pause")
+
+
 class Translation(_Model):
     """A scenario's words in another language (the `[ko]` table); what is missing stays English."""
 
@@ -401,6 +468,9 @@ class Scenario(_Model):
     workers: Workers = Workers()
     downstream: Downstream = Downstream()
     shutdown: Shutdown = Shutdown()
+    retry: Retry | None = None
+    breaker: Breaker | None = None
+    throttle: ThrottleSettings | None = None
 
     @model_validator(mode="after")
     def _one_way_to_stop_producing(self) -> Scenario:

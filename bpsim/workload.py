@@ -3,18 +3,21 @@
 Each purpose has its own random stream (`"{seed}/arrivals"`, `"{seed}/service"`, and with
 `downstream.errors` set `"{seed}/errors"`), each drawn in item order, so item k gets the same
 arrival, the same service time and the same luck under every policy, queue size or worker count:
-comparisons differ only by what was varied (common random numbers).
+comparisons differ only by what was varied (common random numbers). A retry's draws (its jitter,
+work and luck) cannot come from streams drawn in order; `Draws` addresses them by item and attempt.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bpsim.scenario import ConstantService, ExponentialService, Producer, Scenario, UniformService
+from bpsim.scenario import ConstantService, ExponentialService, Producer, Scenario, Service, UniformService
 
-__all__ = ["Item", "items", "arrival_times", "service_times", "luck"]
+__all__ = ["Item", "items", "arrival_times", "service_times", "service_time_at", "Draws"]
 
 
 class Item:
@@ -102,14 +105,41 @@ def service_times(scenario: Scenario) -> Iterator[float]:
                 yield stream.uniform(low, high)
 
 
-def luck(seed: int, item: int, attempt: int) -> float:
-    """Item `item`'s luck on a later `attempt` (1, 2, ...): a uniform in [0, 1) of its own.
+_MASK = (1 << 64) - 1
 
-    The first attempt's luck is drawn with the item (`Item.luck`). A retry's comes from a stream
-    of its own, `"{seed}/errors/{item}/{attempt}"`, made only when it is needed: an item meets the
-    same luck on its k-th attempt however many attempts other items made.
+
+class Draws:
+    """Uniform numbers in [0, 1) addressed by (item, attempt), one independent family per purpose.
+
+    A stream drawn in order (`random.Random`) cannot serve retries: how many draws item 7's
+    retries get depends on what happened before them. Here the number is a hash of its address
+    (SplitMix64, the generator Java's `SplittableRandom` uses), so it is the same in every run:
+    a retry's jitter (`"jitter"`), work (`"retry-service"`) and luck (`"errors"`, attempt ≥ 1).
     """
-    return random.Random(f"{seed}/errors/{item}/{attempt}").random()
+
+    def __init__(self, seed: int, purpose: str) -> None:
+        digest = hashlib.sha256(f"{seed}/{purpose}".encode()).digest()
+        self._key = int.from_bytes(digest[:8], "little")
+
+    def uniform(self, item: int, attempt: int) -> float:
+        index = (item << 20) | attempt  # attempts are capped far below 2**20 (scenario.Retry)
+        z = (self._key + (index + 1) * 0x9E3779B97F4A7C15) & _MASK
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9 & _MASK
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB & _MASK
+        return ((z ^ (z >> 31)) >> 11) / (1 << 53)
+
+
+def service_time_at(service: Service, u: float) -> float:
+    """The service time with cumulative probability `u` in [0, 1): a retry's call draws its own
+    (`resilience.Draws`), so a retry is not bound to repeat the first attempt's luck."""
+    match service:
+        case ConstantService(mean=mean):
+            return mean
+        case ExponentialService(mean=mean):
+            return -mean * math.log1p(-u)
+        case UniformService(low=low, high=high):
+            return low + u * (high - low)
+    raise AssertionError(service)
 
 
 def items(scenario: Scenario) -> Iterator[Item]:

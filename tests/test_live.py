@@ -126,7 +126,7 @@ def test_a_live_run_with_keys_pressed_gives_the_headless_result(speed):
     try:
         view, simulation = watched_view(speed=speed, keys_fd=read_end)
         with view:
-            result = simulation.run()[0]
+            result = view.run(simulation)[0]
     finally:
         os.close(read_end)
     assert result.to_json() == headless
@@ -216,3 +216,74 @@ def test_without_a_terminal_to_read_keys_from_nothing_is_held():
     finally:
         os.close(read_end)
     assert "press any key" not in view.console.file.getvalue()
+
+
+# -- stops and rewinds ---------------------------------------------------------------------------------
+
+
+def scripted_view(s, stops, on_pause) -> tuple[LiveView, Simulation, list[float]]:
+    """A view that pauses at `stops`; at every frame drawn while paused, `on_pause(view, shown_at)`
+    acts like a teacher at the keyboard. Returns the view, its simulation, and the times shown
+    when paused (once per pause). Paced (so every stop is checked), but never waiting."""
+    view = LiveView(terminal_console(), speed=1e12, fps=float("inf"), stops=stops)
+    simulation = Simulation([s], pacing=view.pacing)
+    view.watch(simulation)
+    paused_at: list[float] = []
+
+    def on_frame(shown_at: float) -> None:
+        view.draw(shown_at)
+        if view.pacing.paused:
+            paused_at.append(shown_at)
+            on_pause(view, shown_at)
+
+    view.pacing.on_frame = on_frame
+    return view, simulation, paused_at
+
+
+def resume(view: LiveView, shown_at: float) -> None:
+    view.press(" ")
+
+
+def test_pause_at_pauses_the_clock_at_that_simulated_time_and_shows_it():
+    view, simulation, paused_at = scripted_view(scenario(**SMALL), [2.5, 1.0], resume)
+    with view:
+        result = view.run(simulation)[0]
+    assert paused_at == [1.0, 2.5]
+    assert result.to_json() == run(scenario(**SMALL)).to_json()
+
+
+def test_b_rewinds_five_seconds_and_pauses_there_and_the_results_stay_the_same():
+    s = scenario(**BURST)  # 10 s of producing
+    pressed: list[float] = []
+
+    def teacher(view: LiveView, shown_at: float) -> None:
+        if shown_at == 8.0 and not pressed:
+            pressed.append(shown_at)
+            view.press("b")  # back to 3.0: run again from the start at full speed, pause there
+        else:
+            view.press(" ")
+
+    view, simulation, paused_at = scripted_view(s, [8.0], teacher)
+    with view:
+        result = view.run(simulation)[0]
+    # The stop at 8 s comes again after the rewind: it is still ahead of 3 s.
+    assert paused_at == [8.0, 3.0, 8.0] and view.rewinds == 1
+    assert result.to_json() == run(s).to_json()
+    assert simulation.completed
+
+
+def test_rewinding_near_the_start_goes_back_to_zero():
+    pressed: list[float] = []
+
+    def teacher(view: LiveView, shown_at: float) -> None:
+        if not pressed:
+            pressed.append(shown_at)
+            view.press("b")
+        else:
+            view.press(" ")
+
+    view, simulation, paused_at = scripted_view(scenario(**SMALL), [2.0], teacher)
+    with view:
+        result = view.run(simulation)[0]
+    assert paused_at == [2.0, 0.0, 2.0]
+    assert result.to_json() == run(scenario(**SMALL)).to_json()

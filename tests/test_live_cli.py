@@ -118,3 +118,31 @@ def test_ctrl_c_at_the_final_frame_prints_the_summary_too():
         assert sane
     finally:
         child.close(force=True)
+
+
+def test_pause_at_then_b_rewinds_and_q_still_prints_the_summary():
+    child = spawn_bpsim("run burst --speed max --pause-at 7")
+    try:
+        child.expect(r"t = 7\.00 s")
+        child.expect("PAUSED")
+        child.send("b")  # back 5 simulated seconds: run again to t = 2, paused there
+        child.expect(r"t = 2\.00 s")
+        child.expect("PAUSED")
+        child.send(" ")  # resume at max speed: the stop at 7 s comes again
+        child.expect(r"t = 7\.00 s")
+        child.expect("PAUSED")
+        child.send("q")
+        child.expect("Lesson")
+        code, sane = exit_code_and_sane_terminal(child)
+        assert code == "0" and sane
+    finally:
+        child.close(force=True)
+
+
+def test_pause_at_must_be_a_time_and_does_not_change_a_piped_run(tmp_path):
+    assert invoke("--pause-at", "-1").exit_code == 2
+    assert invoke("--pause-at", "soon").exit_code == 2
+    plain, paused = tmp_path / "plain.json", tmp_path / "paused.json"
+    assert invoke("--json", str(plain)).exit_code == 0
+    assert invoke("--json", str(paused), "--pause-at", "3", "--pause-at", "12.5").exit_code == 0
+    assert plain.read_bytes() == paused.read_bytes()

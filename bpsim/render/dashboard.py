@@ -290,6 +290,10 @@ def growth(trend: Trend) -> Text:
     return Text(t("dashboard.steady"), style="dim")
 
 
+# Worker states listed (with their count) only while some worker is in them: the others always are.
+_OCCASIONAL = (WorkerState.THROTTLED, WorkerState.BACKING_OFF, WorkerState.EXITED)
+
+
 def _workers(states: Sequence[WorkerState], rows: int) -> Panel:
     title = t("dashboard.workers", count=len(states))
     if len(states) <= rows:
@@ -297,7 +301,7 @@ def _workers(states: Sequence[WorkerState], rows: int) -> Panel:
     lines = []
     for state in WorkerState:  # too many to list: count them by state
         glyph, style = WORKER_GLYPHS[state]
-        if state is not WorkerState.EXITED or state in states:
+        if state not in _OCCASIONAL or state in states:
             lines.append(Text(f"{glyph} {states.count(state)} {t(f'dashboard.worker_{state.value}')}", style=style))
     return _panel(lines, rows, title)
 

@@ -7,6 +7,7 @@ exactly as it would headless. Keys are read with `loop.add_reader` on a terminal
 mode; the terminal's settings and cursor are restored on the way out, whatever happened.
 
     space  pause / resume      + / -  faster / slower      s  one step while paused
+    b      back 5 simulated seconds (the run is run again to there, then paused)
     q      quit (the summary still prints)                  Ctrl-C  the same, exit code 130
 
 A run that finishes in a terminal keeps its final frame on the screen until a key (`hold`), so
@@ -20,13 +21,14 @@ import contextlib
 import math
 import os
 import signal
+from collections.abc import Sequence
 from types import TracebackType
 
 from rich.console import Console, RenderableType
 from rich.live import Live
 
-from bpsim.clock import SPEEDS, Pacing
-from bpsim.engine import Simulation
+from bpsim.clock import SPEEDS, Pacing, Rewind
+from bpsim.engine import RunResult, Simulation
 from bpsim.events import Event
 from bpsim.history import History
 from bpsim.i18n import t
@@ -38,6 +40,9 @@ __all__ = ["Recent", "LiveView", "CompareView", "watch", "expected_duration", "d
 
 DEMO_SECONDS = 20.0
 """How long, in wall seconds, a demo at the default speed should take (10-30 s is comfortable)."""
+
+REWIND_SECONDS = 5.0
+"""How far back `b` goes, in simulated seconds."""
 
 CHART_BINS = 60
 """Roughly how many chart columns a whole run spans; each column is a bin of simulated time."""
@@ -82,6 +87,10 @@ class Recent:
     def __init__(self, history: History) -> None:
         self._history = history
 
+    def follow(self, history: History) -> None:
+        """Show this history from now on (the same variant, run again after a rewind)."""
+        self._history = history
+
     @property
     def events(self) -> list[Event]:
         return self._history.events()
@@ -98,12 +107,16 @@ class Recent:
         )
 
 
-def watch(simulation: Simulation, variant: int = 0) -> Recent:
-    """Keep the recent past of one variant of the simulation (the first by default)."""
+def watch(simulation: Simulation, variant: int = 0, into: Recent | None = None) -> Recent:
+    """Keep the recent past of one variant of the simulation (the first by default), in `into`
+    if given (after a rewind the same `Recent` follows the run again)."""
     pipeline = simulation.pipelines[variant]
     history = History(_bin_seconds(expected_duration(pipeline.scenario)))
     pipeline.keep_history(history)
-    return Recent(history)
+    if into is None:
+        return Recent(history)
+    into.follow(history)
+    return into
 
 
 def final_dashboard(simulation: Simulation, recent: Recent, *, width: int, height: int) -> RenderableType:
@@ -131,11 +144,15 @@ class LiveView:
         fps: float = 10.0,
         keys_fd: int | None = None,
         hold: bool = True,
+        stops: Sequence[float] = (),
     ) -> None:
         self.console = console
         self.hold = hold
         """Keep the final frame of a finished run until a key (only when keys come from a terminal)."""
         self.pacing = Pacing(speed, fps=fps, on_frame=self.draw, on_loop=self._listen)
+        self.pacing.pause_at(*stops)
+        self.rewinds = 0
+        """How many times the run was rewound (`b`)."""
         self.quit_requested = False
         self.frames = 0
         self._keys_fd = keys_fd
@@ -157,7 +174,18 @@ class LiveView:
     def watch(self, simulation: Simulation) -> None:
         """Show this simulation (its first variant) and keep its recent events."""
         self._simulation = simulation
-        self.recents = [watch(simulation)]
+        self.recents = [watch(simulation, 0, self.recent)]
+
+    def run(self, simulation: Simulation) -> list[RunResult]:
+        """`simulation.run()`, run again from the start whenever `b` rewinds it (see `Rewind`)."""
+        while True:
+            try:
+                return simulation.run()
+            except Rewind as rewind:
+                simulation.restart()
+                self.watch(simulation)
+                self.pacing.catch_up(rewind.to)
+                self.rewinds += 1
 
     # -- frames ------------------------------------------------------------------------------------
 
@@ -199,8 +227,11 @@ class LiveView:
     # -- keys --------------------------------------------------------------------------------------
 
     def press(self, key: str) -> None:
-        """Act on one key: space, +, -, s, q (anything else is ignored)."""
+        """Act on one key: space, +, -, s, b, q (anything else is ignored)."""
         pacing = self.pacing
+        if key in "bB":
+            pacing.rewind(self._shown_at - REWIND_SECONDS)  # the run ends at once and starts again
+            return
         if key == " ":
             pacing.toggle_pause()
         elif key in "+=":
@@ -315,14 +346,16 @@ class CompareView(LiveView):
         fps: float = 10.0,
         keys_fd: int | None = None,
         hold: bool = True,
+        stops: Sequence[float] = (),
     ) -> None:
-        super().__init__(console, speed=speed, fps=fps, keys_fd=keys_fd, hold=hold)
+        super().__init__(console, speed=speed, fps=fps, keys_fd=keys_fd, hold=hold, stops=stops)
         self.varied = varied
 
     def watch(self, simulation: Simulation) -> None:
         """Show every variant of this simulation and keep each one's recent events."""
         self._simulation = simulation
-        self.recents = [watch(simulation, variant) for variant in range(len(simulation.pipelines))]
+        old = self.recents or [None] * len(simulation.pipelines)
+        self.recents = [watch(simulation, variant, old[variant]) for variant in range(len(simulation.pipelines))]
 
     def frame(self, status: Status | None = None) -> RenderableType:
         """The current frame, sized to the console (one line spare, so nothing ever scrolls)."""

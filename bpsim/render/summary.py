@@ -96,6 +96,17 @@ def _figures(result: RunResult) -> RenderableType:
     if result.goodput is not None:
         slo = seconds(result.scenario.slo or 0.0)
         table.add_row(t("summary.goodput"), t("summary.goodput_value", rate=number(result.goodput), slo=slo))
+    if result.retry is not None:
+        retry = result.retry
+        value = t("summary.retries_value", retries=number(retry.retries), attempts=number(retry.attempts))
+        if result.scenario.retry is not None and result.scenario.retry.budget is not None:
+            value += t("summary.retries_refused", refused=number(retry.refused_by_budget))
+        table.add_row(t("summary.retries"), value)
+    if result.breaker is not None:
+        breaker = result.breaker
+        table.add_row(t("summary.breaker"), t("summary.breaker_value", opened=breaker.opened, refused=number(breaker.refused)))
+    if result.throttle_waited is not None:
+        table.add_row(t("summary.throttle"), t("summary.throttle_value", seconds=seconds(result.throttle_waited)))
     return Group(table, Text(""), _latencies(result))
 
 
@@ -140,6 +151,7 @@ def observations(result: RunResult) -> list[str]:
         lines.append(t("summary.says_wasted", count=wasted.wasted_calls, seconds=seconds(wasted.wasted_seconds)))
     if counts.failed:
         lines.append(t("summary.says_failed", count=counts.failed, reasons=reason_parts(counts, FAILED)))
+    lines += _resilience_says(result)
     # "Long" is relative to the work itself, and at least a second that a person would notice.
     waited_long = result.queue_wait.count and result.queue_wait.p99 > max(1.0, 10 * scenario.workers.service.mean)
     if scenario.queue.maxsize == 0 and result.max_qsize > 10 * scenario.workers.count:
@@ -158,6 +170,21 @@ def observations(result: RunResult) -> list[str]:
         lines.append(t("summary.says_abandoned", count=counts.abandoned))
     if not lines and counts.handled == counts.produced:
         lines.append(t("summary.says_all_handled"))
+    return lines
+
+
+def _resilience_says(result: RunResult) -> list[str]:
+    """What the retries, the breaker and the throttle did, when the scenario has them."""
+    lines = []
+    if result.retry is not None and result.retry.retries:
+        retry = result.retry
+        lines.append(t("summary.says_retries", retries=number(retry.retries), share=retry.retries / retry.attempts))
+    if result.retry is not None and result.retry.refused_by_budget:
+        lines.append(t("summary.says_budget", refused=number(result.retry.refused_by_budget)))
+    if result.breaker is not None and result.breaker.opened:
+        lines.append(t("summary.says_breaker", opened=result.breaker.opened, refused=number(result.breaker.refused)))
+    if result.throttle_waited:
+        lines.append(t("summary.says_throttle", seconds=seconds(result.throttle_waited)))
     return lines
 
 

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bpsim.events import (
     AbandonPlace,
+    BreakerChanged,
     CallStarted,
     DropReason,
     Event,
@@ -27,6 +28,8 @@ from bpsim.events import (
     ProducerFinished,
     ProducerUnblocked,
     QueueJoined,
+    RetryRefused,
+    RetryScheduled,
     ShutdownCalled,
     TimeoutPlace,
     WorkerExited,
@@ -88,6 +91,12 @@ def describe(event: Event) -> str:
             return t("trace.dequeued", item=item, worker=worker, qsize=qsize)
         case CallStarted(item=item, worker=worker, in_flight=in_flight):
             return t("trace.call_started", item=item, worker=worker, in_flight=in_flight)
+        case RetryScheduled(item=item, worker=worker, attempt=attempt, reason=reason, sleep=sleep):
+            return t("trace.retry", item=item, worker=worker, attempt=attempt, reason=reason, sleep=sleep)
+        case RetryRefused(item=item, worker=worker, attempt=attempt, reason=reason):
+            return t("trace.retry_refused", item=item, worker=worker, attempt=attempt, reason=reason)
+        case BreakerChanged(state=state):
+            return t(f"trace.breaker_{state.replace('-', '_')}")
         case QueueJoined():
             return t("trace.joined")
         case ShutdownCalled(immediate=False, qsize=qsize):

@@ -21,7 +21,9 @@ _EIGHTHS = " ▁▂▃▄▅▆▇█"
 WORKER_GLYPHS = {
     WorkerState.IDLE: ("○", "dim"),
     WorkerState.WAITING: ("◐", "bold yellow"),
+    WorkerState.THROTTLED: ("◔", "bold blue"),
     WorkerState.CALLING: ("●", "bold green"),
+    WorkerState.BACKING_OFF: ("◌", "bold magenta"),
     WorkerState.EXITED: ("✕", "dim"),
 }
 
@@ -93,5 +95,5 @@ def worker_glyphs(states: Sequence[WorkerState], width: int) -> Text:
             glyph, style = WORKER_GLYPHS[state]
             line.append(glyph, style=style)
         return line
-    busy = sum(state in (WorkerState.WAITING, WorkerState.CALLING) for state in states)
+    busy = sum(state not in (WorkerState.IDLE, WorkerState.EXITED) for state in states)
     return Text(t("dashboard.workers_busy", busy=busy, count=len(states)), style="bold")
