@@ -519,11 +519,12 @@ def run(
 
 @app.command()
 def theory(scenario: ScenarioArg, overrides: SetOption = None, seed: SeedOption = None) -> None:
-    """Compare a run with queueing theory: M/M/c, M/M/c/K, M/D/1 and Little's law.
+    """Compare a run with queueing theory: M/M/c, M/M/c/K, M/D/1, the USL service and Little's law.
 
     When the scenario is a textbook queue (Poisson arrivals, exponential or constant service, no
-    bursts, timeouts or max_age) the formula's values are shown beside the simulated ones;
-    otherwise one line says why no formula applies. Little's law is checked on every run.
+    bursts, timeouts or max_age; a contended service too) or a closed loop (rate = "unlimited"),
+    the formula's values are shown beside the simulated ones; otherwise one line says why no
+    formula applies. Little's law is checked on every run.
     """
     from bpsim.engine import Simulation
     from bpsim.loader import load_scenario
@@ -758,16 +759,10 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
-    """`RunResult.to_json()` plus the `theory` object when a formula applies."""
-    from dataclasses import asdict
-
+    """`RunResult.to_json()` plus the `theory` object: the formula's numbers, or why none applies."""
     from bpsim.theory import theory_for
 
-    data = result.to_json()
-    theory = theory_for(result.scenario)
-    if theory.applies:
-        data["theory"] = asdict(theory)
-    return data
+    return result.to_json() | {"theory": theory_for(result.scenario).to_json()}
 
 
 @app.command()

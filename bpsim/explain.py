@@ -18,6 +18,8 @@ from bpsim.i18n import t
 __all__ = [
     "TOPICS",
     "TOPIC_FIELDS",
+    "USL_EXAMPLE",
+    "USL_CALLS",
     "POLICIES_TOPIC",
     "ECOSYSTEMS",
     "Name",
@@ -38,6 +40,7 @@ TOPICS: tuple[str, ...] = (
     "max-age",
     "semaphore",
     "timeout",
+    "downstream",
     "retries",
     "breaker",
     "throttle",
@@ -48,6 +51,12 @@ TOPICS: tuple[str, ...] = (
 
 TOPIC_FIELDS: tuple[str, ...] = ("title", "summary", "body", "code", "try")
 """What the catalogue says about each topic: `explain.<topic>.<field>`."""
+
+USL_EXAMPLE: dict[str, float] = {"contention": 0.02, "coherency": 0.005}
+"""The service `bpsim explain downstream` draws (and the congestion-collapse lesson runs)."""
+
+USL_CALLS: tuple[int, ...] = (1, 2, 4, 8, 14, 20, 30, 40)
+"""The numbers of calls in service it draws a bar for: up to the knee (14) and far past it."""
 
 POLICIES_TOPIC = "policies"
 """`bpsim explain policies`: the policy-name table rather than a lesson (`policies.toml`)."""

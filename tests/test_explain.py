@@ -12,11 +12,14 @@ from importlib import resources
 import pytest
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
+from rich.text import Text
 
 from bpsim.errors import BpsimError
 from bpsim.explain import POLICY_NAMES, TOPIC_FIELDS, TOPICS, TRAPS, UnknownTopic, check_topic, closest_topic
 from bpsim.i18n import LANGUAGES, set_language, t
+from bpsim.library import bundled_names
 from bpsim.render.explain import policy_table, topic, topic_list
+from bpsim.render.usl import usl_chart
 from bpsim.scenario import Policy, parse_policy
 from tests.golden import assert_golden
 
@@ -186,3 +189,46 @@ def test_at_width_100_no_identifier_in_the_policy_table_is_broken() -> None:
         for name in row.values():
             for line in name.code.splitlines():
                 assert line in text, line
+
+
+# -- explain downstream: the USL curve ---------------------------------------------------------------
+
+
+def test_downstream_topic_in_english_at_width_80_draws_the_usl_curve() -> None:
+    text = render(topic("downstream"), 80)
+    assert_fits(text, 80)
+    assert_golden("explain_downstream_en_80", text)
+
+
+def test_usl_chart_bars_are_as_long_as_x_of_n_and_the_knee_is_marked() -> None:
+    # sigma = 0.02, kappa = 0.005: n* = sqrt(0.98 / 0.005) = 14, X(14) = 14 / 2.17 = 6.45, the
+    # tallest bar (20 cells); X(40) = 40 / (1 + 0.78 + 7.8) = 4.175, 20 * 4.175 / 6.452 = 12.94
+    # cells, 103.5 eighths, rounded up to 13 whole cells; X(1) = 1: 20 / 6.452 = 3.10 cells,
+    # 24.8 eighths, 3 cells and one eighth.
+    text = render(usl_chart(0.02, 0.005, (1, 14, 40), width=20), 80)
+    lines = text.splitlines()
+    assert lines[2] == "  n = 14   6.45  " + "█" * 20 + "  ← n* = 14.0: the peak"
+    assert lines[3] == "  n = 40   4.18  " + "█" * 13
+    assert lines[1] == "  n =  1   1.00  ███▏"
+
+
+def test_usl_chart_draws_the_bars_past_the_knee_red() -> None:
+    chart = usl_chart(0.02, 0.005, (8, 14, 20))
+    bars = [line for line in chart.renderables if isinstance(line, Text) and "█" in line.plain]
+    styles = [{str(span.style) for span in line.spans} for line in bars]
+    assert styles == [{"green"}, {"bold green", "bold"}, {"red"}]
+
+
+def test_without_coherency_the_chart_has_no_knee_and_nothing_red() -> None:
+    chart = usl_chart(0.1, 0.0, (1, 10, 100))
+    assert "n*" not in render(chart, 80)
+    assert all("red" not in str(span.style) for line in chart.renderables for span in getattr(line, "spans", []))
+
+
+@pytest.mark.parametrize("name", ["downstream"])
+def test_every_scenario_a_topic_suggests_is_bundled(name: str) -> None:
+    # Only downstream for now: the retries and breaker topics name lessons still to come.
+    for line in t(f"explain.{name}.try").splitlines():
+        words = line.split()
+        if len(words) > 2 and words[1] in ("run", "compare", "theory"):
+            assert words[2] in bundled_names(), line

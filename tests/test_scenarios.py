@@ -17,6 +17,8 @@ from bpsim.engine import RunResult, run as run_engine
 from bpsim.events import CallStarted, Event, ItemDequeued, ItemDropped, ItemEnqueued, ItemHandled, ItemRejected
 from bpsim.events import ProducerBlocked, QueueJoined, ShutdownCalled
 from bpsim.loader import bundled_scenarios, load_scenario
+from bpsim.metrics import parse_metrics
+from bpsim.outcomes import FailReason
 from bpsim.theory import littles_law, theory_for
 from tests.helpers import of_type, run_recording
 
@@ -61,6 +63,9 @@ def test_the_library_has_every_scenario_the_issue_asks_for():
         "ingest-burst",
         "realtime-latest",
         "graceful-vs-immediate",
+        "congestion-collapse",
+        "wasted-work",
+        "rate-limited-api",
     }
 
 
@@ -245,3 +250,64 @@ def test_textbook_lands_near_its_formulas_and_each_suggestion_does_what_the_less
     unbounded = result("textbook", "queue.maxsize=0")
     assert unbounded.counts.dropped == 0 and unbounded.queue_wait.mean > run.queue_wait.mean
     assert theory_for(unbounded.scenario).model == "M/M/4"
+
+
+def test_congestion_collapse_never_recovers_without_a_semaphore():
+    run, events = outcome("congestion-collapse")
+    assert run.service is not None and run.service.max_in_service == 40
+    # Past the burst (10-15 s) the queue stays full to the end: the burst ended, the collapse did not.
+    assert min(qsize_at(events, [20.0, 30.0, 40.0, 50.0, 59.0])) > 250
+    assert 300 < run.counts.dropped < 450  # "369 arrivals are dropped"
+    # 40 calls in service complete mu X(40) = 10 * 40 / 9.58 = 41.8 calls/s, fewer than 50/s arrive.
+    assert run.throughput < 45
+    theory = theory_for(run.scenario)
+    assert theory.knee == pytest.approx(14.0) and theory.reason == "bursts"
+    assert theory.peak_throughput == pytest.approx(10 * 14 / 2.17)  # X(14) = 6.45: "64 calls/s"
+
+
+def test_congestion_collapse_with_semaphore_at_the_knee_waits_in_the_queue_and_drains():
+    run, events = outcome("congestion-collapse", "downstream.concurrency=14")
+    assert run.counts.dropped == 0 and run.counts.handled == run.counts.produced
+    assert 200 < run.max_qsize < 300  # "249 at most": the excess waits, visibly, in the queue
+    assert qsize_at(events, [15.0])[0] > 200 and qsize_at(events, [30.0]) == [0]  # gone 15 s after
+    assert run.throughput > 50  # the peak, 64.5/s, drains the backlog
+    assert run.service is not None and run.service.max_in_service == 14
+
+
+def test_congestion_collapse_needs_its_trigger_though_the_long_run_is_collapsed():
+    calm = result("congestion-collapse", "producer.bursts=[]")
+    assert calm.counts.dropped == 0 and calm.max_qsize <= 5 and calm.latency.p99 < 1
+    # The chain's long run sits at the top (mu X(40) = 41.8/s < 50/s): 1 - 41.8/50 = 16% lost.
+    # The 60 s from empty never get there: the healthy state is metastable.
+    theory = theory_for(calm.scenario)
+    assert theory.model == "M/M/40/340 + USL" and "metastable" in theory.note
+    assert round(theory.blocking_probability, 2) == 0.16  # "16% dropped"
+    fixed = theory_for(load_scenario("congestion-collapse", ["producer.bursts=[]", "downstream.concurrency=14"]))
+    assert fixed.blocking_probability < 1e-6 and "metastable" not in fixed.note
+
+
+def test_wasted_work_timeouts_free_the_worker_not_the_server():
+    run = result("wasted-work")
+    counts, service = run.counts, run.service
+    assert service is not None
+    assert 450 < counts.timed_out < 600 and counts.produced == 1077  # "513 of 1077"
+    assert service.wasted_calls == counts.timed_out
+    assert 120 < service.wasted_seconds < 150  # "135 s"
+    assert parse_metrics("wasted")[0].value(run) == service.wasted_seconds  # a row of the compare table
+    cured = result("wasted-work", "downstream.cancel_abandoned=true")
+    assert cured.service is not None
+    assert cured.counts.timed_out < counts.timed_out / 2 and cured.counts.handled > counts.handled * 1.5
+    assert 120 < cured.counts.timed_out < 180 and 40 < cured.service.wasted_seconds < 60  # "152", "52 s"
+    patient = result("wasted-work", "downstream.timeout=2")
+    assert patient.service is not None and patient.service.wasted_seconds < 10
+
+
+def test_rate_limited_api_cascades_429s_without_a_semaphore_and_none_with_little_s_law():
+    run = result("rate-limited-api")
+    assert (run.counts.handled, run.counts.failed) == (10, 390)  # the bucket's 10, then 429s
+    assert run.counts.of(FailReason.RATE_LIMITED) == 390 and run.duration < 0.4  # "within a third of a second"
+    sized = result("rate-limited-api", "downstream.concurrency=2")
+    assert sized.counts.handled == 400 and sized.counts.failed == 0
+    assert sized.duration == pytest.approx(400 / 8, rel=0.05)  # 2 calls of 0.25 s: 8 calls/s, 50 s
+    one_too_many = result("rate-limited-api", "downstream.concurrency=3")
+    assert one_too_many.counts.failed > 300

@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import io
+import json
 import math
+import tracemalloc
 from fractions import Fraction
 from typing import Any
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
+
+from bpsim.cli import app
 
 from bpsim.engine import RunResult, run
 from bpsim.limits import Limits, LimitReached
-from bpsim.render.theory import theory_table
+from bpsim.loader import load_scenario
+from bpsim.render.theory import note_text, theory_table
 from bpsim.scenario import Scenario
 from bpsim.i18n import t
-from bpsim.theory import erlang_c, littles_law, md1, mg1, mmc, mmck, simulated, theory_for
+from bpsim.theory import (
+    NoSteadyState,
+    birth_death,
+    closed_loop_throughput,
+    erlang_c,
+    littles_law,
+    md1,
+    mg1,
+    mmc,
+    mmck,
+    simulated,
+    theory_for,
+    usl,
+    usl_chain,
+    usl_knee,
+    usl_peak,
+    usl_service,
+)
 
 EXPONENTIAL_1S = {"distribution": "exponential", "mean": 1.0}
 
@@ -142,7 +165,7 @@ def test_drop_newest_with_a_bounded_queue_is_mmck_with_k_maxsize_plus_workers() 
     theory = theory_for(scenario(queue={"maxsize": 10, "policy": "drop-newest"}))
     assert theory.model == "M/M/4/14"
     assert theory.blocking_probability == pytest.approx(mmck(3.5, 1.0, 4, 14).blocking_probability)
-    assert t("theory.note.finite_run") in (theory.note or "")
+    assert "finite_run" in theory.note
 
 
 def test_drop_oldest_loses_as_much_as_drop_newest_but_leaves_waits_out() -> None:
@@ -151,7 +174,7 @@ def test_drop_oldest_loses_as_much_as_drop_newest_but_leaves_waits_out() -> None
     assert oldest.applies and oldest.model == "M/M/4/14"
     assert (oldest.blocking_probability, oldest.throughput) == (newest.blocking_probability, newest.throughput)
     assert (oldest.mean_response, oldest.mean_wait) == (None, None)
-    assert t("theory.note.drop_oldest") in (oldest.note or "")
+    assert "drop_oldest" in oldest.note
 
 
 def test_a_semaphore_at_least_as_large_as_the_pool_changes_nothing() -> None:
@@ -185,7 +208,6 @@ def test_single_worker_with_constant_or_uniform_service_is_md1_or_mg1() -> None:
         ({"queue": {"max_age": 2.0}}, "max_age"),
         ({"queue": {"maxsize": 10, "policy": "block"}}, "block_bounded"),
         ({"queue": {"maxsize": 10, "policy": "block", "put_timeout": 1.0}}, "block_bounded"),
-        ({"downstream": {"concurrency": 2}}, "semaphore"),
         ({"shutdown": {"await_producer": False}}, "await_producer"),
         ({"workers": {"count": 2, "service": {"distribution": "constant", "mean": 0.5}}}, "constant_service"),
         (
@@ -197,7 +219,7 @@ def test_single_worker_with_constant_or_uniform_service_is_md1_or_mg1() -> None:
 )
 def test_no_formula_applies_and_the_reason_says_why(sections: dict[str, Any], reason: str) -> None:
     theory = theory_for(scenario(**sections))
-    assert (theory.applies, theory.model, theory.reason) == (False, None, t("theory.reason." + reason))
+    assert (theory.applies, theory.model, theory.reason) == (False, None, reason)
     assert theory.rho is not None
     assert theory.mean_response is None
 
@@ -207,9 +229,9 @@ def test_utilisation_uses_the_base_rate_even_with_bursts() -> None:
     assert theory.rho == pytest.approx(0.875)
 
 
-def test_unlimited_rate_has_no_utilisation() -> None:
-    theory = theory_for(scenario(producer={"rate": "unlimited"}))
-    assert (theory.applies, theory.rho, theory.reason) == (False, None, t("theory.reason.unlimited"))
+def test_unlimited_rate_into_a_drop_policy_is_neither_a_rate_nor_a_loop() -> None:
+    theory = theory_for(scenario(producer={"rate": "unlimited"}, queue={"maxsize": 10, "policy": "drop-newest"}))
+    assert (theory.applies, theory.rho, theory.reason) == (False, None, "unlimited")
 
 
 def test_overload_is_unstable_with_an_unbounded_queue_and_lossy_with_a_bounded_one() -> None:
@@ -223,7 +245,148 @@ def test_overload_is_unstable_with_an_unbounded_queue_and_lossy_with_a_bounded_o
 
 def test_notes_warn_about_near_saturation_and_a_deadline() -> None:
     theory = theory_for(scenario(producer={"rate": 3.8}, shutdown={"at": 60.0}))
-    assert theory.note == "; ".join([t("theory.note.finite_run"), t("theory.note.near_saturation"), t("theory.note.deadline", at=60.0)])
+    assert theory.note == ("finite_run", "near_saturation", "deadline")
+    assert theory.deadline == 60.0
+    assert note_text(theory) == "; ".join(
+        [t("theory.note.finite_run"), t("theory.note.near_saturation"), t("theory.note.deadline", at=60.0)]
+    )
+
+
+# -- birth-death chains in constant memory -----------------------------------------------------------
+
+
+def test_mmck_with_a_billion_places_holds_only_the_states_up_to_c() -> None:
+    # The states past c form a geometric series summed in closed form: the chain keeps c + 1
+    # numbers whatever K is, and allocates next to nothing (the old code built lists as long as K).
+    tracemalloc.start()
+    try:
+        state = mmck(3.5, 1.0, 4, 10**9)
+        chain = birth_death(3.5, [1.0, 2.0, 3.0, 4.0], 10**9)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(chain.head) == 5 and peak < 100_000
+    # With K that large nobody is ever lost: M/M/4 exactly (Erlang C, the test above).
+    assert state.blocking_probability == 0.0
+    assert state.mean_response == pytest.approx(mmc(3.5, 1.0, 4).mean_response, rel=1e-12)
+
+
+def test_mmck_with_a_billion_places_in_overload_loses_the_excess() -> None:
+    # lambda = 5 into 4 servers of mu = 1, K = 10^9: the system sits at the top. Seen from K the
+    # states fall off with ratio 4/5, so P(K) = 1 - 4/5 = 0.2 (the excess 1/s of 5/s is lost),
+    # throughput 4/s, and K - n has mean (4/5) / (1 - 4/5) = 4: L = 10^9 - 4.
+    state = mmck(5.0, 1.0, 4, 10**9)
+    assert state.blocking_probability == pytest.approx(0.2, rel=1e-12)
+    assert state.throughput == pytest.approx(4.0, rel=1e-12)
+    assert state.mean_in_system == pytest.approx(10**9 - 4, rel=1e-12)
+    # At rho = 1 the tail is flat: every state past c about equally likely, L about K / 2.
+    assert mmck(4.0, 1.0, 4, 10**9).mean_in_system == pytest.approx(5e8, rel=1e-6)
+
+
+def test_theory_of_textbook_with_a_hundred_million_places_is_m_m_4_at_once() -> None:
+    theory = theory_for(load_scenario("textbook", ["queue.maxsize=100000000"]))
+    assert theory.model == "M/M/4/100000004"
+    assert theory.mean_response == pytest.approx(mmc(3.5, 1.0, 4).mean_response, rel=1e-12)
+
+
+def test_an_unbounded_chain_that_cannot_keep_up_has_no_steady_state() -> None:
+    with pytest.raises(NoSteadyState, match="no steady state"):
+        birth_death(2.0, [1.0, 2.0], None)
+
+
+# -- the service behind the call: USL ------------------------------------------------------------------
+
+
+def test_usl_matches_its_definition_and_peaks_at_the_knee() -> None:
+    # sigma = 0.05, kappa = 0.02: X(n) = n / (1 + 0.05 (n - 1) + 0.02 n (n - 1)).
+    # X(1) = 1; X(6) = 6 / 1.85 = 3.2432; X(7) = 7 / 2.14 = 3.2710; X(8) = 8 / 2.47 = 3.2389.
+    # n* = sqrt(0.95 / 0.02) = sqrt(47.5) = 6.892: the best whole number of calls is 7.
+    assert usl(1, 0.05, 0.02) == 1.0
+    assert [round(usl(n, 0.05, 0.02), 4) for n in (6, 7, 8)] == [3.2432, 3.2710, 3.2389]
+    assert usl_knee(0.05, 0.02) == pytest.approx(6.892, abs=5e-4)
+    assert usl_peak(100, 0.05, 0.02) == 7 and usl_peak(5, 0.05, 0.02) == 5
+    assert usl(50, 0.0, 0.0) == 50 and usl_knee(0.3, 0.0) is None
+
+
+def test_usl_service_with_one_call_at_a_time_is_mm1() -> None:
+    # c = 1, sigma = kappa = 0, lambda = 0.5, mu = 1: W = 1 / (mu - lambda) = 2 s.
+    state = usl_service(0.5, 1.0, 1)
+    assert state.mean_response == pytest.approx(2.0, abs=1e-12)
+    assert state.mean_in_service == pytest.approx(0.5, abs=1e-12)
+
+
+def test_usl_service_without_a_capacity_is_mm_infinity() -> None:
+    # No capacity, sigma = kappa = 0: nobody waits, W = 1/mu = 0.5 s, L = lambda / mu = 1.5.
+    state = usl_service(3.0, 2.0, None)
+    assert (state.mean_response, state.mean_in_system, state.mean_wait) == (0.5, 1.5, 0.0)
+
+
+def test_usl_service_with_coherency_and_no_capacity_collapses() -> None:
+    with pytest.raises(NoSteadyState, match="congestion collapse"):
+        usl_service(1.0, 10.0, None, 0.0, 0.01)
+
+
+def test_usl_chain_matches_the_birth_death_sum_by_hand() -> None:
+    # lambda = mu = 1, c = 2, sigma = 0, kappa = 0.25: X(1) = 1, X(2) = 2 / (1 + 0.25*2) = 4/3.
+    # p(n)/p(0) = 1, then 3/4 for each further state: 1, 1, 3/4, 9/16, ... Sum = 1 + 1/(1 - 3/4) = 5,
+    # p(0) = 1/5; L = (1/5) sum n (3/4)^(n-1) = (1/5) * 16 = 3.2, W = L / lambda = 3.2 s.
+    # In service E[min(n, 2)] = p(1) + 2 P(n >= 2) = 1/5 + 2 * 3/5 = 1.4.
+    state = usl_service(1.0, 1.0, 2, 0.0, 0.25)
+    assert state.mean_in_system == pytest.approx(3.2, abs=1e-12)
+    assert state.mean_response == pytest.approx(3.2, abs=1e-12)
+    assert state.mean_in_service == pytest.approx(1.4, abs=1e-12)
+    # The same service without coherency is M/M/2 at rho = 1/2: L = 2 rho / (1 - rho^2) = 4/3.
+    assert usl_service(1.0, 1.0, 2).mean_in_system == pytest.approx(4 / 3, abs=1e-12)
+    # Room for 3 calls in all: weights 1, 1, 3/4, 9/16, sum 53/16; P(full) = 9/53,
+    # L = (1 + 2*3/4 + 3*9/16) / (53/16) = 67/53.
+    small = usl_service(1.0, 1.0, 2, 0.0, 0.25, room=3)
+    assert small.blocking_probability == pytest.approx(9 / 53, abs=1e-12)
+    assert small.mean_in_system == pytest.approx(67 / 53, abs=1e-12)
+
+
+def test_usl_chain_without_contention_is_mmck() -> None:
+    assert usl_chain(3.5, 1.0, 4, capacity=14) == mmck(3.5, 1.0, 4, 14)
+
+
+def test_closed_loop_throughput_is_mu_times_usl() -> None:
+    # mu = 5/s, 10 calls always in service, sigma = 0.05, kappa = 0.02: X(10) = 10 / (1 + 0.45 + 1.8)
+    # = 10 / 3.25 = 3.0769, so 15.385 calls/s; at 7 calls 5 * 3.2710 = 16.355 calls/s.
+    assert closed_loop_throughput(5.0, 10, 0.05, 0.02) == pytest.approx(50 / 3.25, abs=1e-12)
+    assert closed_loop_throughput(5.0, 7, 0.05, 0.02) == pytest.approx(35 / 2.14, abs=1e-12)
+
+
+def test_a_semaphore_smaller_than_the_pool_is_a_chain_with_the_queue_past_the_workers() -> None:
+    # 4 workers but Semaphore(2): 2 servers; K = 10 queued + 4 in workers' hands = 14, and the
+    # asyncio queue holds the items past the 4 workers.
+    theory = theory_for(scenario(producer={"rate": 1.5}, queue={"maxsize": 10, "policy": "drop-newest"},
+                                 downstream={"concurrency": 2}))
+    reference = mmck(1.5, 1.0, 2, 14)
+    assert theory.model == "M/M/2/14" and theory.calls == 2
+    assert theory.blocking_probability == pytest.approx(reference.blocking_probability, rel=1e-12)
+    assert theory.mean_in_system == pytest.approx(reference.mean_in_system, rel=1e-12)
+    assert theory.mean_in_queue < reference.mean_in_queue  # 2 of the waiting hold a worker
+
+
+def test_unlimited_rate_into_block_is_a_closed_loop_at_mu_times_the_calls() -> None:
+    batch = scenario(items=2_000, producer={"rate": "unlimited"}, queue={"maxsize": 20})
+    theory = theory_for(batch)
+    assert (theory.applies, theory.model, theory.throughput) == (True, "closed/4", 4.0)
+    assert theory.note == ("closed_loop",)
+    # 2,000 exponential calls of mean 1 s, 4 at a time: 500 s give or take sqrt(2000)/4 = 11 s.
+    assert run(batch).throughput == pytest.approx(4.0, rel=0.05)
+
+
+# -- results hold no translated text ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["textbook", "--set", "duration=100"], ["burst"], ["api-fanout"]], ids=str)
+def test_theory_json_is_the_same_in_every_language(args: list[str]) -> None:
+    # textbook: a formula with its notes; burst: no formula and why; api-fanout: a closed loop.
+    outputs = [CliRunner().invoke(app, ["--lang", lang, "run", *args, "--json", "-"]) for lang in ("en", "ko")]
+    assert all(output.exit_code == 0 for output in outputs), outputs[1].output
+    english, korean = (json.loads(output.stdout) for output in outputs)
+    assert english == korean
+    assert set(english["theory"]) >= {"model", "applies", "reason", "note", "rho"}
 
 
 # -- the simulation agrees ------------------------------------------------------------------------------
@@ -349,3 +512,40 @@ No formula (ρ = 0.88): block policy with a bounded queue: the producer waits,
 arrivals are no longer Poisson
 """
     assert render(theory_table(theory)) == expected
+
+
+def test_theory_table_of_a_contended_service_shows_calls_in_service_and_the_knee() -> None:
+    theory = theory_for(load_scenario("congestion-collapse", ["producer.bursts=[]", "downstream.concurrency=14"]))
+    expected = """\
+Theory vs simulation: M/M/14/340 + USL
+
+                             formula
+ ────────────────────────────────────
+  utilisation ρ                0.775
+  P(block): share dropped      0.00%
+  throughput                50.000/s
+  L: items in system           8.024
+  Lq: items in queue           0.000
+  calls in service             7.653
+  W: response time           0.160 s
+  Wq: queue wait             0.000 s
+
+a finite run lands near the formula, not on it; the share dropped, a rare event,
+needs the most items to settle
+USL: past n* = 14.0 calls in service the service slows down; at best it
+completes 64.52 calls/s (this scenario allows 14 at once)
+"""
+    assert render(theory_table(theory)) == expected
+
+
+def test_theory_says_congestion_collapse_when_fewer_calls_would_keep_up() -> None:
+    # 40 calls in service complete 10 X(40) = 41.8/s < 50/s; 14 would complete 64.5/s.
+    theory = theory_for(load_scenario("congestion-collapse", ["producer.bursts=[]", "queue.maxsize=0"]))
+    assert (theory.applies, theory.reason, theory.unstable) == (False, "collapse", True)
+    assert theory.rho == pytest.approx(50 / (10 * 40 / 9.58))
+    text = render(theory_table(theory))
+    assert text.startswith("No formula (ρ = 1.20): congestion collapse:")
+    assert "this scenario allows 40 at once" in text
+    # Past what even the knee could do, it is plain instability.
+    hopeless = theory_for(load_scenario("congestion-collapse", ["producer.bursts=[]", "queue.maxsize=0", "producer.rate=70"]))
+    assert hopeless.reason == "unstable"

@@ -21,11 +21,14 @@ from bpsim.explain import (
     POLICY_NAMES,
     TOPICS,
     TRAPS,
+    USL_CALLS,
+    USL_EXAMPLE,
     Name,
     check_topic,
     closest_topic,
 )
 from bpsim.i18n import t
+from bpsim.render.usl import usl_chart
 
 __all__ = ["topic_list", "topic", "policy_table", "closest_topic"]
 
@@ -54,9 +57,13 @@ def topic(name: str) -> RenderableType:
         t(f"{key}.code").strip("\n"), "python", theme="ansi_dark", line_numbers=False, word_wrap=False
     )
     commands = Text("\n".join(f"  $ {line}" for line in _lines(t(f"{key}.try"))))
+    figure: list[RenderableType] = []
+    if name == "downstream":
+        figure = [Text(), usl_chart(USL_EXAMPLE["contention"], USL_EXAMPLE["coherency"], USL_CALLS)]
     return Group(
         _title(t(f"{key}.title")),
         Markdown(t(f"{key}.body")),
+        *figure,
         Text(),
         Text(t("explain.ui.code"), style="bold"),
         code,
