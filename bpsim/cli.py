@@ -284,7 +284,20 @@ SetOption = Annotated[
         help="Override a scenario key, e.g. --set queue.maxsize=50 --set producer.rate=40 (repeatable).",
     ),
 ]
-SeedOption = Annotated[int | None, typer.Option(help="Override the scenario's random seed.")]
+def _parse_seed(value: str | None) -> int | None:
+    """--seed as a whole number, with a line that says so (not the parser's own words)."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter(t("errors.seed.whole_number", shown=value[:40])) from None
+
+
+SeedOption = Annotated[
+    int | None,
+    typer.Option(metavar="INTEGER", parser=_parse_seed, help="Override the scenario's random seed."),
+]
 JsonOption = Annotated[
     str | None, typer.Option("--json", metavar="PATH", help="Write the results as JSON to PATH (- for stdout).")
 ]
@@ -384,8 +397,11 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
     dashboard, which is a normal way to end a demo (no exit code). A run that hits one of its
     limits stops too: the limit's message goes to stderr and the exit code is 3.
     """
-    from bpsim.limits import LimitReached
+    from bpsim.limits import LimitReached, check_expected_items
 
+    # A runaway scenario (1e9 items/s) is refused now, not after a minute of work with nothing shown.
+    scenarios = [pipeline.scenario for pipeline in simulation.pipelines]
+    check_expected_items(scenarios, simulation.limits, simulation.labels or [None] * len(scenarios))
     with _signals_handled() as interruption:
         try:
             with view if view is not None else contextlib.nullcontext():
@@ -844,7 +860,7 @@ def new(
             raise OutputError(t("new.exists", path=path))
         chosen = Kind(kind) if kind is not None else None
         answers = defaults(chosen or Kind.WEBHOOKS) if yes else ask(chosen)
-        text = scenario_toml(answers, path)
+        text = scenario_toml(answers, path if path != "-" else _stdout_file())
         scenario_from_text(text, path)  # what bpsim writes must load; never leave a broken file behind
         write_text(path, text)
     except BpsimError as error:
@@ -852,6 +868,18 @@ def new(
     if path != "-":
         for line in (t("new.wrote", path=path, kind=answers.kind), t("new.next", path=path)):
             _print_line(line)
+
+
+def _stdout_file() -> str | None:
+    """The file stdout was redirected to (`bpsim new - > my.toml`), as a path from here; else None."""
+    try:
+        if not os.path.isfile("/dev/stdout"):
+            return None  # a terminal or a pipe
+        target = os.readlink(f"/proc/self/fd/{sys.stdout.fileno()}")
+    except (OSError, ValueError):
+        return None
+    relative = os.path.relpath(target)
+    return relative if not relative.startswith("..") else target
 
 
 if __name__ == "__main__":  # pragma: no cover

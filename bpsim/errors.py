@@ -42,7 +42,9 @@ class Problem:
     """For syntax errors: the offending source line, shown under the message with a caret."""
 
     def __str__(self) -> str:
-        where = self.source
+        # An option is its own source (a --set of a 5000-digit number): name it, but not in full.
+        long_option = self.source.startswith("--") and len(self.source) > 200
+        where = f"{self.source[:79]}…" if long_option else self.source
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:

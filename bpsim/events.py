@@ -136,6 +136,8 @@ class ItemAbandoned:
     worker: str | None = None
     service: str | None = None
     """For a call to a modelled service cut by the shutdown: what became of it there (service.Left)."""
+    in_call: bool = True
+    """In the downstream call; False while the worker still waited for the semaphore."""
 
 
 @dataclass(slots=True)

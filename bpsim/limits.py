@@ -17,6 +17,7 @@ A run that hits a limit stops cleanly at that simulated instant, the way Ctrl-C 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,9 @@ from bpsim.outcomes import OUTCOMES, UNFINISHED
 
 if TYPE_CHECKING:
     from bpsim.engine import RunResult
+    from bpsim.scenario import Scenario
 
-__all__ = ["Limits", "NO_LIMITS", "LimitReached", "FLAGS"]
+__all__ = ["Limits", "NO_LIMITS", "LimitReached", "TooManyItems", "check_expected_items", "FLAGS"]
 
 FLAGS = {"max_items": "--max-items", "max_queued": "--max-queued", "max_duration": "--max-duration"}
 """The command-line option that raises each limit (named in the message)."""
@@ -78,6 +80,42 @@ class LimitReached(BpsimError):
             lines.append(f"{result.variant}: {so_far}" if result.variant is not None else so_far)
         lines.append(t("limits.raise", flag=FLAGS[self.limit], bigger=_bigger(self.value)))
         return lines
+
+
+class TooManyItems(BpsimError):
+    """A scenario means to produce more items than `max_items` allows: refused before it runs.
+
+    A runaway scenario (1e9 items/s, a year of simulated time) once ran a minute or more, with
+    nothing shown headless, before the limit stopped it. The exit code is a limit's."""
+
+    exit_code = LimitReached.exit_code
+
+    def __init__(self, expected: float, limit: int, variant: str | None = None) -> None:
+        self.expected = expected
+        self.limit = limit
+        self.variant = variant
+        super().__init__(expected, limit, variant)  # all of them: a sweep's worker pickles it
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        flag = FLAGS["max_items"]
+        first = t("limits.expected_items", expected=self.expected, value=self.limit, flag=flag)
+        bigger = 10 ** len(str(int(self.expected)))  # a round number above the expected count
+        return [
+            f"{self.variant}: {first}" if self.variant is not None else first,
+            t("limits.raise_expected", flag=flag, bigger=bigger),
+        ]
+
+
+def check_expected_items(scenarios: Sequence[Scenario], limits: Limits, labels: Sequence[str | None]) -> None:
+    """Raise TooManyItems, before a run, if a scenario means to produce more than `limits` allow."""
+    if limits.max_items is None:
+        return
+    for scenario, label in zip(scenarios, labels):
+        if scenario.expected_items > limits.max_items:
+            raise TooManyItems(scenario.expected_items, limits.max_items, label)
 
 
 def _counts(result: RunResult) -> list[str]:

@@ -7,8 +7,10 @@ raised together in one `ScenarioError`. Nothing here raises anything else for ba
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
+import unicodedata
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -105,7 +107,9 @@ def scenario_from_text(
         raise ScenarioError([_syntax_problem(error, text, source)]) from None
     except RecursionError:
         raise ScenarioError([Problem(source, t("errors.toml.too_deep"))]) from None
-    except ValueError as error:  # e.g. an integer literal of thousands of digits
+    except ValueError as error:
+        if "digits" in str(error):  # Python's guard: "Exceeds the limit (4300 digits) ... sys.set_int_max_str_digits()"
+            raise ScenarioError([Problem(source, t("errors.toml.huge_integer"))]) from None
         raise ScenarioError([Problem(source, t("errors.toml.unreadable", reason=error))]) from None
     set_problems: list[Problem] = []
     set_paths: dict[KeyPath, str] = {}
@@ -174,6 +178,9 @@ def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, source: str) -> P
         line, column = len(lines), len(lines[-1]) + 1
     context = lines[line - 1] if line <= len(lines) else ""
     hint = next((t(f"errors.toml.{h}") for start, h in _SYNTAX_HINTS.items() if message.startswith(start)), None)
+    odd = context[column - 1 : column] if column is not None else ""
+    if odd and not odd.isascii():  # a Cyrillic а in `mаxsize` looks right and is not a key character
+        hint = t("errors.toml.not_ascii", char=odd, code=f"U+{ord(odd):04X}", name=unicodedata.name(odd, "?"))
     if message == "Invalid value" and context[column - 1 : column].isalpha():
         hint = _quotes_hint(context, column)  # a bare word; not an unclosed [ or a stray =
     return Problem(source, f"{message} {hint}" if hint else message, line, column, context=context)
@@ -194,11 +201,15 @@ def _parse_override(override: str) -> tuple[KeyPath, Any]:
     parts = tuple(part.strip() for part in key.split("."))
     if not equals or not all(parts):
         raise ValueError(t("errors.set.usage"))
+    if any(quote in key for quote in "\"'"):
+        parts = _quoted_key(key)
     for text in (value, _BARE_WORD.sub(_quoted, value)):
         try:
             return parts, tomllib.loads(f"v = {text}")["v"]
-        except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+        except (tomllib.TOMLDecodeError, RecursionError):
             pass
+        except ValueError:  # Python's guard against ints of thousands of digits (not TOML's error)
+            raise ValueError(t("errors.toml.huge_integer")) from None
     return parts, value.strip()  # unquoted words: --set queue.policy=drop-oldest
 
 
@@ -209,6 +220,23 @@ _BARE_WORD = re.compile(r"(=\s*)([A-Za-z_][A-Za-z0-9_.-]*)(?=\s*[,}])")
 def _quoted(match: re.Match[str]) -> str:
     word = match.group(2)
     return match.group(0) if word in ("true", "false", "inf", "nan") else f'{match.group(1)}"{word}"'
+
+
+def _quoted_key(key: str) -> KeyPath:
+    """A --set key written with TOML quotes: `"queue"."maxsize"` is queue.maxsize, while
+    `"queue.maxsize"` is a single key with a dot in its name, which no scenario has."""
+    try:
+        table = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        raise ValueError(t("errors.set.usage")) from None
+    parts: list[str] = []
+    while isinstance(table, dict):
+        ((name, table),) = table.items()
+        parts.append(name)
+    if any("." in part for part in parts):
+        unquoted = ".".join(parts)
+        raise ValueError(t("errors.set.quoted_dots", key=key.strip(), unquoted=unquoted))
+    return tuple(parts)
 
 
 def _assign(data: dict[str, Any], key: KeyPath, value: Any) -> None:
@@ -234,7 +262,7 @@ def _validation_problems(
             unions_said.add(path)
         message = _message(detail, path, is_union_member)
         key = _dotted(path) if path else None
-        culprit = _culprit(path, set_paths, lines)
+        culprit = _culprit(path, set_paths, lines, message)
         if culprit is not None:
             problems.append(Problem(culprit, message, key=key))
         else:
@@ -242,11 +270,15 @@ def _validation_problems(
     return problems
 
 
-def _culprit(path: KeyPath, set_paths: dict[KeyPath, str], lines: dict[KeyPath, int]) -> str | None:
+def _culprit(path: KeyPath, set_paths: dict[KeyPath, str], lines: dict[KeyPath, int], message: str) -> str | None:
     """The `--set` a problem at `path` comes from: one that set `path` or a table around it, or,
-    for a table the file does not have, one that created it."""
+    for a table the file does not have, one that created it, or one that set a key of the table
+    at `path` that the table's own rule names (`--set items=5` beside a file's `duration`)."""
     for key, override in set_paths.items():
         if path[: len(key)] == key or (path and path not in lines and key[: len(path)] == path):
+            return override
+    for key, override in set_paths.items():
+        if key[:-1] == path and re.search(rf"`{re.escape(str(key[-1]))}`", message):
             return override
     return None
 
@@ -304,15 +336,21 @@ def _deeper_key(path: KeyPath) -> list[str]:
     return found if len(found) == 1 else []
 
 
+_SHOWN_CHARACTERS = 40
+
+
 def _show(value: Any) -> str:
-    """A value as the user would recognise it in TOML."""
+    """A value as the user would recognise it in TOML, cut short when it is long."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
         return t("errors.shown.table")
     if isinstance(value, list):
         return t("errors.shown.list")
-    return repr(value)
+    if isinstance(value, datetime.date | datetime.time):  # TOML dates, not datetime.date(1979, 5, 27)
+        return t("errors.shown.date", value=value.isoformat())
+    shown = repr(value)
+    return shown if len(shown) <= _SHOWN_CHARACTERS else f"{shown[: _SHOWN_CHARACTERS - 1]}…"
 
 
 def _models_at(path: KeyPath) -> list[type[BaseModel]]:

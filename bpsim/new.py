@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +18,7 @@ from typing import Literal, TypeVar
 
 import typer
 
+from bpsim.errors import BpsimError
 from bpsim.i18n import t
 from bpsim.loader import load_scenario
 from bpsim.scenario import Burst, Policy, Scenario
@@ -75,29 +77,68 @@ def defaults(kind: Kind) -> Answers:
 def ask(kind: Kind | None) -> Answers:
     """Ask about the system one question at a time, offering the defaults of its kind.
 
-    An answer that is not valid is asked again, with what to enter instead.
+    An answer that is not valid is asked again, with what to enter instead. The questions go to
+    stderr, so that `bpsim new - > my.toml` puts only the scenario into the file. Raises
+    BpsimError when stdin ends, or gives an endless line or answer after answer that is wrong.
     """
-    typer.echo(t("new.intro"))
+    _say(t("new.intro"))
     if kind is None:
-        kind = typer.prompt(t("new.ask_kind"), default=Kind.WEBHOOKS.value, value_proc=_choice(Kind))
+        kind = _prompt(t("new.ask_kind"), Kind.WEBHOOKS.value, _choice(Kind))
     given = defaults(kind)
-    rate = typer.prompt(t("new.ask_rate"), default=_shown(given.rate), value_proc=_number("new.bad_rate", unlimited=True))
+    rate = _prompt(t("new.ask_rate"), _shown(given.rate), _number("new.bad_rate", unlimited=True))
     burst_rate = None
-    if rate != "unlimited" and typer.confirm(t("new.ask_burst"), default=given.burst_rate is not None):
+    if rate != "unlimited" and _prompt(t("new.ask_burst"), "y" if given.burst_rate is not None else "n", _yes_no):
         default = given.burst_rate or 5 * rate
-        burst_rate = typer.prompt(t("new.ask_burst_rate"), default=_shown(default), value_proc=_number("new.bad_rate"))
+        burst_rate = _prompt(t("new.ask_burst_rate"), _shown(default), _number("new.bad_rate"))
     return Answers(
         kind=kind,
         rate=rate,
         burst_rate=burst_rate,
-        maxsize=typer.prompt(t("new.ask_maxsize"), default=str(given.maxsize), value_proc=_whole(0)),
-        workers=typer.prompt(t("new.ask_workers"), default=str(given.workers), value_proc=_whole(1)),
-        concurrency=typer.prompt(t("new.ask_concurrency"), default=str(given.concurrency), value_proc=_whole(0)),
-        service_mean=typer.prompt(
-            t("new.ask_service"), default=_shown(given.service_mean), value_proc=_number("new.bad_positive")
-        ),
-        policy=typer.prompt(t("new.ask_policy"), default=given.policy.value, value_proc=_choice(Policy)),
+        maxsize=_prompt(t("new.ask_maxsize"), str(given.maxsize), _whole(0)),
+        workers=_prompt(t("new.ask_workers"), str(given.workers), _whole(1)),
+        concurrency=_prompt(t("new.ask_concurrency"), str(given.concurrency), _whole(0)),
+        service_mean=_prompt(t("new.ask_service"), _shown(given.service_mean), _number("new.bad_positive")),
+        policy=_prompt(t("new.ask_policy"), given.policy.value, _choice(Policy)),
     )
+
+
+# An answer is a short line; stdin may be /dev/zero (an endless line) or `yes x` (endless wrong
+# answers): both end with one clear line instead of reading gigabytes or asking forever.
+_MAX_ANSWER = 200
+_MAX_TRIES = 5
+
+Answer = TypeVar("Answer")
+
+
+def _prompt(question: str, default: str, parse: Callable[[str], Answer]) -> Answer:
+    for _ in range(_MAX_TRIES):
+        _say(f"{question} [{default}]: ", end="")
+        line = sys.stdin.readline(_MAX_ANSWER + 1)
+        if not sys.stdin.isatty():
+            _say("")  # a terminal echoes the user's Enter; piped answers do not
+        if not line:
+            raise BpsimError(t("new.no_answer"))
+        if len(line) > _MAX_ANSWER:
+            raise BpsimError(t("new.answer_too_long", most=_MAX_ANSWER))
+        try:
+            return parse(line.strip() or default)
+        except typer.BadParameter as error:
+            _say(f"Error: {error.message}")
+    raise BpsimError(t("new.too_many_tries", tries=_MAX_TRIES))
+
+
+def _say(text: str, end: str = "\n") -> None:
+    sys.stderr.write(text + end)
+    sys.stderr.flush()
+
+
+def _yes_no(text: str) -> bool:
+    answer = text.strip().lower()
+    if answer in ("y", "yes"):
+        return True
+    if answer in ("n", "no"):
+        return False
+    raise typer.BadParameter(t("new.bad_yes_no"))
 
 
 def _shown(value: Rate) -> str:
@@ -144,15 +185,16 @@ def _number(problem: str, unlimited: bool = False) -> Callable[[str], Rate]:
     return parse
 
 
-def scenario_toml(answers: Answers, path: str) -> str:
+def scenario_toml(answers: Answers, path: str | None) -> str:
     """A valid scenario file for `answers`, every key explained by a comment.
 
-    `path` is where it will be written, for the "run it" line at the top.
+    `path` is where it will be written, for the "run it" line at the top (None: not known).
     """
     base = load_scenario(answers.kind)
+    run = t("new.file.run", path=path) if path is not None else t("new.file.run_unnamed")
     lines = [
         f"# {t('new.file.header', kind=answers.kind)}",
-        f"# {t('new.file.run', path=path)}",
+        f"# {run}",
         "",
         # Text values can be long (and wide, in Korean): their comments go on the line above.
         f"# {t('new.file.name')}",

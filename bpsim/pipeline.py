@@ -332,7 +332,8 @@ class Pipeline:
                 self._emit((QueueJoined, self.now))
             immediate, deadline_passed = settings.mode == "immediate", False
         except TimeoutError:
-            immediate, deadline_passed = True, True
+            # In immediate mode `at` is when to stop, not a deadline that passed (trace wording).
+            immediate, deadline_passed = True, settings.mode != "immediate"
         if immediate:
             self._stop_now(workers, deadline_passed)
         else:
@@ -442,7 +443,8 @@ class Pipeline:
                 # The cancellation came through the service's call: what became of it there.
                 self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name, self.service.last_left))
             else:
-                self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name))
+                in_call = self.worker_states[index] is not WorkerState.WAITING  # not still at the semaphore
+                self._emit((ItemAbandoned, self.now, item.number, AbandonPlace.IN_WORKER, name, None, in_call))
 
     def _call_started(self, name: str, item: Item, attempt: int) -> None:
         self.in_flight += 1

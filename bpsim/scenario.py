@@ -252,6 +252,9 @@ class QueueSettings(_Model):
                 return parse_policy(value)
             except ValueError as error:
                 raise PydanticCustomError("policy", str(error)) from None
+        if not isinstance(value, Policy):  # `policy = 3`: pydantic would say "an instance of Policy"
+            shown = ("true" if value else "false") if isinstance(value, bool) else repr(value)
+            raise PydanticCustomError("policy", t("errors.policy.not_a_name", shown=shown))
         return value
 
     @model_validator(mode="after")
@@ -483,6 +486,20 @@ class Scenario(_Model):
     @property
     def policy(self) -> Policy:
         return self.queue.policy
+
+    @property
+    def expected_items(self) -> float:
+        """How many items the producer means to produce: `items`, or rate x duration plus the
+        bursts' extra, up to a `shutdown.at` that comes first (an average, for Poisson arrivals)."""
+        if self.items is not None:
+            return float(self.items)
+        assert self.duration is not None and self.producer.rate != "unlimited"  # the validator's rule
+        end = min(self.duration, self.shutdown.at) if self.shutdown.at is not None else self.duration
+        expected = self.producer.rate * end
+        for burst in self.producer.bursts:
+            overlap = min(burst.at + burst.duration, end) - burst.at
+            expected += max(overlap, 0.0) * (burst.rate - self.producer.rate)
+        return expected
 
     def words(self, lang: str) -> Translation:
         """The name, description and lesson to show in `lang` ("en" or "ko"), each one falling

@@ -22,6 +22,7 @@ from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError, Problem, ScenarioError
 from bpsim.i18n import t
 from bpsim import output
+from bpsim.limits import Limits, check_expected_items
 from bpsim.metrics import METRICS
 from bpsim.scenario import Scenario
 from bpsim import signals
@@ -115,6 +116,8 @@ def run_sweep(
     On KeyboardInterrupt the worker processes are stopped at once and SweepInterrupted is
     raised with the runs that had finished.
     """
+    # Refused here, at once, rather than by the first worker to start such a run.
+    check_expected_items([v.scenario for v in variants], Limits(), [v.label for v in variants])
     jobs = jobs or os.cpu_count() or 1
     payloads = [(variant.scenario.model_dump(mode="json"), variant.label) for variant in variants]
     done = on_done or (lambda: None)

@@ -178,7 +178,7 @@ def test_piped_output_has_no_trailing_spaces(args):
 def test_trace_into_a_closed_pipe_stops_the_run_quietly():
     # `bpsim run ... --trace | head -1`: a 100 000-second scenario that would run for a minute if
     # nothing noticed the reader had gone.
-    command = [sys.executable, "-m", "bpsim", "run", "burst", "--trace", "--set", "duration=100000"]
+    command = [sys.executable, "-m", "bpsim", "run", "burst", "--trace", "--set", "duration=100000", "--max-items", "10000000"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT) as process:
         assert process.stdout is not None and process.stderr is not None
         process.stdout.readline()

@@ -210,3 +210,39 @@ def test_summary_golden_at_80_columns(name: str, lang: str):
     text = render(summary(run(load_scenario(name))), width=80)
     assert max(cell_len(line) for line in text.splitlines()) <= 80  # wide Hangul cells counted as two
     assert_golden(f"summary_{name}_{lang}_80", text)
+
+
+# -- bpsim new with a stdin that is not a person (issues #13, #17) --------------------------------
+
+
+def test_new_to_stdout_puts_only_the_scenario_there_and_the_questions_on_stderr(tmp_path: Path):
+    import subprocess
+    import sys
+
+    target = tmp_path / "my.toml"
+    with target.open("w") as stdout:
+        done = subprocess.run(
+            [sys.executable, "-m", "bpsim", "new", "-"], input="\n" * 9, stdout=stdout, stderr=subprocess.PIPE,
+            text=True, cwd=tmp_path, check=True,
+        )
+    text = target.read_text(encoding="utf-8")
+    assert "What kind of system?" in done.stderr and "What kind of system?" not in text
+    assert text.splitlines()[1] == "# Run it: bpsim run my.toml    Check it after editing: bpsim validate my.toml"
+    assert load_scenario(target).name == "My webhooks scenario"
+
+
+@pytest.mark.parametrize(
+    "stdin, message",
+    [
+        ("", "stdin ended before every question was answered"),  # once "Aborted!", exit code 1
+        ("\0" * 100_000, "an answer longer than 200 characters"),  # /dev/zero: once 2.5 GB read
+        ("cron\n" * 50, "5 answers in a row were not valid"),
+    ],
+    ids=["empty", "endless-line", "endless-wrong-answers"],
+)
+def test_new_with_a_stdin_that_cannot_answer_gives_one_line_and_exit_code_2(tmp_path: Path, stdin: str, message: str):
+    path = tmp_path / "x.toml"
+    result = bpsim("new", str(path), input=stdin)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(message)
+    assert not path.exists()

@@ -7,7 +7,11 @@ every key, an unknown key in every table, `--set` with the same values, and odd 
 not UTF-8, a directory, unreadable). A valid mutant is loaded but not run: how long a valid
 scenario may run is the resource limits' business, not the loader's.
 
-Inputs that once broke the contract live in tests/data/nasty/ and are checked one by one.
+Inputs that once broke the contract live in tests/data/nasty/ and are checked one by one; a
+file whose first line is `# expect: TEXT` must be refused with TEXT in its first error line.
+
+The generated inputs take most of the suite's time: they are marked `slow`, and CI runs them
+on one Python only (`pytest -m slow` on 3.13, `pytest -m "not slow"` on the others).
 """
 
 from __future__ import annotations
@@ -165,6 +169,7 @@ def table_paths(data: dict[str, Any], prefix: tuple[str | int, ...] = ()) -> Ite
 # -- random and mutated files --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=120)
 @given(st.binary(max_size=600))
 def test_random_bytes_are_explained(scratch: Path, raw: bytes):
@@ -192,6 +197,7 @@ def mutants(draw: st.DrawFn) -> bytes:
     return text.encode("utf-8", errors="surrogateescape")
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=150)
 @given(mutants())
 def test_mutated_bundled_scenarios_are_explained(scratch: Path, raw: bytes):
@@ -199,6 +205,7 @@ def test_mutated_bundled_scenarios_are_explained(scratch: Path, raw: bytes):
     assert_cli_explains(scratch)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BUNDLED))
 def test_bundled_scenarios_truncated_anywhere_are_explained(tmp_path: Path, name: str):
     text = BUNDLED[name]
@@ -217,6 +224,7 @@ def test_bundled_scenarios_truncated_anywhere_are_explained(tmp_path: Path, name
 # -- structured: every key, every table ----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BUNDLED))
 @pytest.mark.parametrize("value", NASTY_VALUES)
 def test_a_nasty_value_at_any_key_is_explained(tmp_path: Path, name: str, value: str):
@@ -243,6 +251,7 @@ def test_an_unknown_key_in_any_table_is_named(tmp_path: Path, name: str):
         assert f"{dotted.lstrip('.')}: unknown key" in first_line
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", NASTY_VALUES)
 def test_a_nasty_set_override_is_explained(value: str):
     for key in ("items", "seed", "queue.maxsize", "producer.rate", "workers.service.mean", "shutdown.at", "x.y"):
@@ -329,7 +338,8 @@ def test_an_endless_file_is_refused_without_eating_memory():
 def corpus() -> list[Any]:
     params = []
     for path in sorted(NASTY.iterdir()):
-        params.append(pytest.param(path, id=path.name))
+        slow = path.stat().st_size > 50_000  # five thousand unknown keys: seconds of validation
+        params.append(pytest.param(path, id=path.name, marks=[pytest.mark.slow] if slow else []))
     return params
 
 

@@ -88,3 +88,30 @@ def test_the_default_limits_change_nothing_in_an_ordinary_run():
 def test_limits_must_be_positive(field):
     with pytest.raises(ValueError, match=field):
         Limits(**{field: 0})
+
+
+# -- runaway scenarios are refused before they run (issue #17) -----------------------------------
+
+
+def test_the_expected_item_count_counts_bursts_and_stops_at_shutdown():
+    from bpsim.loader import load_scenario
+
+    # burst.toml: 20/s for 30 s with a 100/s burst from 10 s to 13 s: 600 + 3 x 80 = 840; with
+    # shutdown.at = 12 the producer stops there: 240 + 2 x 80 = 400.
+    assert load_scenario("burst").expected_items == pytest.approx(840)
+    assert load_scenario("burst", ["shutdown.at=12.0"]).expected_items == pytest.approx(400)
+    assert scenario(items=7).expected_items == 7
+
+
+@pytest.mark.parametrize("override", ["producer.rate=1e9", "duration=1e9"])
+def test_a_runaway_scenario_is_refused_at_once_with_how_to_raise_the_limit(override: str):
+    from typer.testing import CliRunner
+
+    from bpsim.cli import app
+
+    result = CliRunner().invoke(app, ["run", "burst", "--no-live", "--set", override])
+    assert result.exit_code == LimitReached.exit_code
+    first, second = result.stderr.splitlines()
+    assert first.startswith("this scenario would produce about ") and "(--max-items 2,000,000); refused before running" in first
+    assert second.startswith("to go further, raise the limit (bpsim run and compare: --max-items 100000000000)")
+    assert result.stdout == ""  # nothing ran

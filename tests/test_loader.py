@@ -362,3 +362,40 @@ def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path):
     path = tmp_path / "bom.toml"
     path.write_bytes(b"\xef\xbb\xbfitems = 2\n")
     assert load_scenario(path).items == 2
+
+
+# -- messages a newcomer can act on (issue #17) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "override, line",
+    [
+        # The table's own rule names the key that --set added: blame the option, not burst.toml:1.
+        ("items=5", "--set items=5: set exactly one of `duration`"),
+        ('"queue.maxsize"=3', '--set "queue.maxsize"=3: the quotes make "queue.maxsize" one key name with a dot in it'),
+        ("queue.policy=3", '--set queue.policy=3: queue.policy: must be a policy name in quotes: "block"'),
+        ("items=" + "9" * 5000, "holds a number with thousands of digits"),
+    ],
+    ids=["items-beside-duration", "quoted-dotted-key", "policy-number", "5000-digits"],
+)
+def test_a_bad_set_gets_a_line_that_names_it_and_says_what_to_do(override: str, line: str):
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario("burst", [override])
+    [message] = raised.value.lines()
+    assert line in message and "sys.set_int_max_str_digits" not in message
+    assert len(message) < 300  # a 5000-digit value is not echoed in full
+
+
+def test_a_quoted_key_path_is_a_key_path():
+    assert load_scenario("burst", ['"queue"."maxsize"=3']).queue.maxsize == 3
+
+
+def test_a_seed_that_is_not_a_number_is_said_in_our_words():
+    from typer.testing import CliRunner
+
+    from bpsim.cli import app
+
+    result = CliRunner().invoke(app, ["run", "burst", "--seed", "abc"])
+    assert result.exit_code == 2
+    assert "'abc' is not a seed; give a whole number, e.g. --seed 7" in result.stderr
+    assert "Input should be" not in result.stderr

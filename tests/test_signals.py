@@ -81,12 +81,13 @@ def test_sigterm_during_a_simulation_keeps_the_partial_results():
     assert 11 <= result.counts.handled < 1000
 
 
-@pytest.mark.parametrize(("sent", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
-def test_a_long_headless_run_stops_within_a_second_with_its_summary(sent: signal.Signals, exit_code: int):
-    # burst.toml for 100,000 s is about 2 million items: a minute of work. --trace tells us when
-    # the simulation (and so the signal handling) has started: its first line is the first event.
+def started_long_run() -> subprocess.Popen[str]:
+    """`bpsim run burst` for 100,000 s (about 2.7 million items: a minute of work), once started.
+
+    --trace tells us when the simulation (and so the signal handling) has started: its first
+    line is the first event."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bpsim", "run", "burst", "--no-live", "--trace", "--set", "duration=100000"],
+        [sys.executable, "-m", "bpsim", "run", "burst", "--no-live", "--trace", "--set", "duration=100000", "--max-items", "10000000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -94,9 +95,15 @@ def test_a_long_headless_run_stops_within_a_second_with_its_summary(sent: signal
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"},
     )
+    assert process.stdout is not None
+    process.stdout.readline()
+    return process
+
+
+@pytest.mark.parametrize(("sent", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_long_headless_run_stops_within_a_second_with_its_summary(sent: signal.Signals, exit_code: int):
+    process = started_long_run()
     try:
-        assert process.stdout is not None
-        process.stdout.readline()
         sent_at = time.monotonic()
         process.send_signal(sent)
         out, err = process.communicate(timeout=30)
@@ -160,10 +167,6 @@ def test_a_signal_while_the_summary_is_made_still_prints_it_and_exits_130(monkey
     assert ("every item accounted for" if command == "run" else "Little's law") in result.output
 
 
-def subprocess_env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"}
-
-
 def test_ctrl_c_while_the_command_line_loads_exits_130_without_a_traceback():
     # Deterministic: the SIGINT is raised while bpsim.cli loads Typer (the first half second).
     code = (
@@ -177,7 +180,7 @@ def test_ctrl_c_while_the_command_line_loads_exits_130_without_a_traceback():
         "import sys; sys.argv = ['bpsim', 'run', 'burst', '--no-live']\n"
         "from bpsim.__main__ import main; main()\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=subprocess_env(), timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert done.returncode == 130
     assert done.stderr == ""
 
@@ -188,18 +191,8 @@ def test_ctrl_c_while_the_command_line_loads_exits_130_without_a_traceback():
 def test_two_signals_in_quick_succession_still_give_the_summary(gap: float, second: signal.Signals):
     # Once: a false "every task waits and no timer is pending" (exit 2), a KeyboardInterrupt
     # traceback, or exit 130 with nothing printed, depending on where the second one landed.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bpsim", "run", "burst", "--no-live", "--trace", "--set", "duration=100000"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        env=subprocess_env(),
-    )
+    process = started_long_run()
     try:
-        assert process.stdout is not None
-        process.stdout.readline()
         process.send_signal(signal.SIGINT)
         time.sleep(gap)
         process.send_signal(second)

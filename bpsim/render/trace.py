@@ -81,6 +81,8 @@ def describe(event: Event) -> str:
             return t("trace.abandoned_queued", item=item)
         case ItemAbandoned(item=item, worker=worker, service=str(fate)):
             return t("trace.abandoned_in_service", item=item, worker=worker, fate=t(f"trace.fate.{fate}"))
+        case ItemAbandoned(item=item, worker=worker, in_call=False):
+            return t("trace.abandoned_at_semaphore", item=item, worker=worker)
         case ItemAbandoned(item=item, worker=worker):
             return t("trace.abandoned_in_worker", item=item, worker=worker)
         case WorkWasted(item=item, seconds=seconds, finished=True):
@@ -103,8 +105,8 @@ def describe(event: Event) -> str:
             return t("trace.shutdown", qsize=qsize)
         case ShutdownCalled(deadline_passed=True, qsize=qsize):
             return t("trace.shutdown_deadline", qsize=qsize)
-        case ShutdownCalled(qsize=qsize):
-            return t("trace.shutdown_immediate", qsize=qsize)
+        case ShutdownCalled(at=at, qsize=qsize):
+            return t("trace.shutdown_immediate", at=at, qsize=qsize)
     raise AssertionError(f"no description for {event!r}")
 
 
