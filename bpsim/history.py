@@ -75,6 +75,8 @@ class History:
         self.in_flight = Bins(seconds_per_bin, bins)
         self.handled = Bins(seconds_per_bin, bins)
         """Items handled so far (a count that only grows)."""
+        self.late = Bins(seconds_per_bin, bins)
+        """Items handled later than the scenario's slo so far."""
         self.failed = Bins(seconds_per_bin, bins)
         """Items failed so far: calls the service answered with a failure."""
         self._raw: deque[RawEvent] = deque(maxlen=events)

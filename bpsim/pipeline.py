@@ -468,6 +468,8 @@ class Pipeline:
         if self.watched:
             if self.history is not None:
                 self.history.handled.changed(now, self.ledger.handled)
+                if latency > self.slo:
+                    self.history.late.changed(now, self.ledger.late)
             self._emit((ItemHandled, now, item.number, name, latency))
 
     def subscribe(self, observer: Observer) -> None:

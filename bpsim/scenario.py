@@ -41,6 +41,7 @@ __all__ = [
     "Retry",
     "Breaker",
     "ThrottleSettings",
+    "Moment",
     "Translation",
     "Scenario",
 ]
@@ -442,12 +443,23 @@ class ThrottleSettings(_Model):
     burst: int = Field(default=1, ge=1, le=1_000_000, description="calls that may go at once after a pause")
 
 
+class Moment(_Model):
+    """A moment a lesson names (`[[moments]]`): the live dashboard shows `say` when the clock
+    reaches `at`, and pauses there under `--stops`."""
+
+    at: Seconds = Field(description="the simulated second the moment comes at")
+    say: UserText = Field(min_length=1, description="one line: what to look at now")
+
+
 class Translation(_Model):
     """A scenario's words in another language (the `[ko]` table); what is missing stays English."""
 
     name: UserText | None = None
     description: UserText | None = None
     lesson: UserText | None = None
+    moments: list[UserText] | None = Field(
+        default=None, description="each moment's `say`, in the order of `[[moments]]`"
+    )
 
 
 class Scenario(_Model):
@@ -456,6 +468,7 @@ class Scenario(_Model):
     name: UserText = "Untitled scenario"
     description: UserText = ""
     lesson: UserText = ""
+    moments: list[Moment] = []
     ko: Translation = Translation()
     seed: int = 0
     duration: PositiveSeconds | None = None
@@ -481,6 +494,8 @@ class Scenario(_Model):
             raise _error("duration_or_items")
         if self.producer.rate == "unlimited" and self.items is None:
             raise _error("unlimited_needs_items")
+        if self.ko.moments is not None and len(self.ko.moments) != len(self.moments):
+            raise _error("moments_translated", moments=len(self.moments), translated=len(self.ko.moments))
         return self
 
     @property
@@ -502,11 +517,12 @@ class Scenario(_Model):
         return expected
 
     def words(self, lang: str) -> Translation:
-        """The name, description and lesson to show in `lang` ("en" or "ko"), each one falling
-        back to the English text when the scenario has no translation of it."""
+        """The name, description, lesson and moments to show in `lang` ("en" or "ko"), each one
+        falling back to the English text when the scenario has no translation of it."""
         own = self.ko if lang == "ko" else Translation()
         return Translation(
             name=own.name or self.name,
             description=own.description or self.description,
             lesson=own.lesson or self.lesson,
+            moments=own.moments or [moment.say for moment in self.moments],
         )

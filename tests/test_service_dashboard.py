@@ -50,3 +50,15 @@ def test_the_final_frame_with_a_service_in_korean():
     assert "처리" in text and "낭비" in text
     assert_fits(text, 80, 23)
     assert_golden("dashboard-service-final-ko", text)
+
+
+def test_with_an_slo_the_good_row_counts_only_the_answers_on_time():
+    # slo 0.3 s: most handled items of the burst are late, so good/s falls below answers/s.
+    text = frame_at(scenario(**CONTENDED | {"slo": 0.3}), 6.5)
+    answers = next(line for line in text.splitlines() if "answers/s" in line)
+    good = next(line for line in text.splitlines() if "good/s" in line)
+    bars = lambda line: line.split("/s", 1)[1]  # noqa: E731  the bars after the label
+    assert sum(ch in "▁▂▃▄▅▆▇█" for ch in bars(good)) < sum(ch in "▁▂▃▄▅▆▇█" for ch in bars(answers))
+    assert "goodput" in text
+    assert_fits(text, 80, 23)
+    assert_golden("dashboard-service-slo", text)

@@ -22,6 +22,7 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 
 from bpsim.events import (
@@ -51,6 +52,7 @@ __all__ = [
     "dashboard",
     "header_lines",
     "footer_line",
+    "lesson_lines",
     "producer_state",
     "queue_count",
     "growth",
@@ -89,6 +91,10 @@ class Header:
     """Shown instead of the scenario's name and description (several scenarios side by side)."""
     hint: str | None = None
     """A line in place of the key help when there are no keys to show (`press any key for the summary`)."""
+    lesson: str | None = None
+    """One line under the header: what to watch, or the moment of the lesson just reached."""
+    flash: bool = False
+    """Highlight the lesson line: a moment has just come."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,8 @@ class Trend:
     in_flight: Sequence[int]
     handled: Sequence[int] = ()
     """Items handled in each bin."""
+    late: Sequence[int] = ()
+    """Of those, the ones slower than the scenario's slo."""
     failed: Sequence[int] = ()
     """Items whose call the service failed, in each bin (with a service modelled)."""
 
@@ -117,12 +125,15 @@ def dashboard(
     ledger = ledger_rows(snapshot.counts, header.scenario)
     # The figures are as tall as the taller of the ledger (its rows, produced, the check) and the chart.
     fixed = _FIXED_ROWS + max(len(ledger) + 2, _chart_rows(snapshot, header.scenario.slo))
+    lesson = lesson_lines(header.lesson, header.flash, width) if header.lesson is not None else []
+    fixed += len(lesson)  # the lesson's lines under the header
     panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - fixed - 4) // 2))
     last = footer_line(header)
     footer = last is not None and height > fixed + panel_rows + 1  # the key help goes last
     log_rows = max(0, height - fixed - panel_rows - footer)
     parts: list[RenderableType] = [
         _header(header, width),
+        *lesson,
         _pipeline(snapshot, trend, header, panel_rows, width),
         _figures(snapshot, ledger, trend, width, header.scenario.slo),
     ]
@@ -131,6 +142,20 @@ def dashboard(
     if last is not None and footer:
         parts.append(last)
     return Group(*parts)
+
+
+def lesson_lines(lesson: str, flash: bool, width: int, most: int = 2) -> list[Text]:
+    """`▸ Watch the queue gauge during the burst …`, wrapped at spaces into at most `most` lines
+    of `width` cells (the last one cut with …); highlighted when a moment has just come."""
+    lines = [""]
+    for word in ["▸", *lesson.split()]:
+        joined = f"{lines[-1]} {word}" if lines[-1] else word
+        if cell_len(joined) <= width or len(lines) == most or not lines[-1].strip():
+            lines[-1] = joined
+        else:
+            lines.append(f"  {word}")
+    style = "bold black on yellow" if flash else "bold cyan"
+    return [Text(line, style=style, no_wrap=True, overflow="ellipsis") for line in lines]
 
 
 def footer_line(header: Header) -> Text | None:
@@ -473,20 +498,28 @@ def _rates(snapshot: Snapshot, slo: float) -> Text:
 
 def _answer_rows(table: Table, trend: Trend, columns: int) -> None:
     """Throughput against goodput: answers per second (handled or failed) and the good ones
-    (handled), on one scale, so the gap between the two rows is the failures."""
+    (handled, and on time if there is an slo), on one scale: the gap between the rows is the
+    failures and the late answers."""
     handled = list(trend.handled[-columns:])
-    failed = list(trend.failed[-columns:])
-    failed += [0] * (len(handled) - len(failed))
+    failed = _aligned(trend.failed, len(handled))
+    late = _aligned(trend.late, len(handled))
     answers = [h + f for h, f in zip(handled, failed)]
+    good = [h - lost for h, lost in zip(handled, late)]
     per_second = 1 / trend.seconds_per_bin
     top = max(answers + [1])
     a_row = bars(answers, top, 1)[0]
     a_row.stylize("white")
-    g_row = bars(handled, top, 1)[0]
+    g_row = bars(good, top, 1)[0]
     g_row.stylize("green")
     label = number(round(top * per_second, 1))
     table.add_row(Text(t("dashboard.chart_answers"), style="bold"), a_row, label)
     table.add_row(Text(t("dashboard.chart_good"), style="bold"), g_row, label)
+
+
+def _aligned(counts: Sequence[int], length: int) -> list[int]:
+    """The last `length` of `counts`, zeros in front where it is shorter (it began later)."""
+    tail = list(counts[-length:]) if length else []
+    return [0] * (length - len(tail)) + tail
 
 
 # -- event log -------------------------------------------------------------------------------------
