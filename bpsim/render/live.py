@@ -60,7 +60,7 @@ def expected_duration(scenario: Scenario) -> float:
     else:
         assert scenario.items is not None
         service = scenario.workers.service.mean
-        parallel = min(scenario.workers.count, scenario.downstream.concurrency or scenario.workers.count)
+        parallel = min(scenario.workers.count, scenario.downstream.most_in_flight or scenario.workers.count)
         length = scenario.items * service / parallel
         if scenario.producer.rate != "unlimited":
             length = max(length, scenario.items / scenario.producer.rate)
@@ -117,6 +117,7 @@ class Recent:
             handled=history.handled.increments(now),
             late=history.late.increments(now),
             failed=history.failed.increments(now),
+            limit=history.limit.values(now) if history.limit is not None else (),
         )
 
 
