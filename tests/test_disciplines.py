@@ -170,3 +170,17 @@ def test_lesson_codel_keeps_the_wait_near_its_target_while_fifos_grows():
     result = run(lesson)
     # It drops the excess: 12 arrive per second, 10 are served: about 2 in 12.
     assert 0.15 < result.counts.dropped_codel / result.counts.produced < 0.3
+
+
+# -- lesson (c): adaptive LIFO keeps fresh requests fast through a backlog -------------------------
+
+
+def test_lesson_adaptive_lifo_keeps_fresh_requests_fast_at_the_cost_of_the_old_ones():
+    lesson = load_scenario("adaptive-lifo")
+    fifo = run(lesson.model_copy(update={"queue": lesson.queue.model_copy(update={"discipline": "fifo"})}))
+    adaptive = run(lesson)
+    assert adaptive.counts.handled == fifo.counts.handled == 607  # nothing dropped: only the order changed
+    assert adaptive.latency.p50 < 0.1 * fifo.latency.p50  # "0.6 s" against "8.6 s"
+    assert adaptive.latency.p99 > 3 * fifo.latency.p99  # "55 s" against "12.8 s"
+    on_time = adaptive.counts.handled_on_time, fifo.counts.handled_on_time
+    assert on_time == (405, 60)  # within the 1 s slo
