@@ -111,6 +111,8 @@ class Trend:
     """Of those, the ones slower than the scenario's slo."""
     failed: Sequence[int] = ()
     """Items whose call the service failed, in each bin (with a service modelled)."""
+    limit: Sequence[int] = ()
+    """An adaptive concurrency limit's size in each bin (empty without one)."""
 
 
 def dashboard(
@@ -125,7 +127,7 @@ def dashboard(
     workers = len(snapshot.workers)
     ledger = ledger_rows(snapshot.counts, header.scenario)
     # The figures are as tall as the taller of the ledger (its rows, produced, the check) and the chart.
-    fixed = _FIXED_ROWS + max(len(ledger) + 2, _chart_rows(snapshot, header.scenario.slo))
+    fixed = _FIXED_ROWS + max(len(ledger) + 2, _chart_rows(snapshot, trend, header.scenario.slo))
     lesson = lesson_lines(header.lesson, header.flash, width) if header.lesson is not None else []
     fixed += len(lesson)  # the lesson's lines under the header
     panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - fixed - 4) // 2))
@@ -347,7 +349,8 @@ def _downstream(snapshot: Snapshot, trend: Trend, rows: int) -> Panel:
     else:
         used = slots(in_flight, limit, 10)
         used.append(" " + t("dashboard.in_flight_of", count=in_flight, limit=limit), style="bold")
-        lines = [used, Text(t("dashboard.in_flight")), Text(f"Semaphore({limit})", style="dim")]
+        kind = t("dashboard.adaptive_limit", limit=limit) if trend.limit else f"Semaphore({limit})"
+        lines = [used, Text(t("dashboard.in_flight")), Text(kind, style="dim")]
     return _panel(lines, rows, t("dashboard.downstream"))
 
 
@@ -444,7 +447,9 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
     qsizes = list(trend.qsize[-columns:])
     flights = list(trend.in_flight[-columns:])
     q_top = snapshot.maxsize or max(qsizes + [snapshot.max_qsize, 1])
-    f_top = snapshot.concurrency or max(flights + [1])
+    limits = list(trend.limit[-columns:])
+    # An adaptive limit shares in-flight's scale, so the two rows can be read against each other.
+    f_top = max(limits + flights + [1]) if limits else snapshot.concurrency or max(flights + [1])
     table = Table.grid(padding=(0, 1))
     table.add_column(width=label_width - 1, no_wrap=True, overflow="ellipsis")
     table.add_column(width=columns, no_wrap=True)
@@ -457,6 +462,10 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
     f_row = bars(flights, f_top, 1)[0]
     f_row.stylize("green")
     table.add_row(Text(t("dashboard.chart_in_flight"), style="bold"), f_row, str(f_top))
+    if limits:
+        l_row = bars(limits, f_top, 1)[0]
+        l_row.stylize("yellow")
+        table.add_row(Text(t("dashboard.chart_limit"), style="bold"), l_row, str(f_top))
     if snapshot.service is not None:
         _answer_rows(table, trend, columns)
     span = Text(" " * label_width + t("dashboard.chart_span", seconds=seconds(columns * trend.seconds_per_bin)), style="dim")
@@ -488,12 +497,13 @@ def blocked_at(snapshot: Snapshot, shown_at: float | None) -> float:
     return snapshot.blocked_seconds
 
 
-def _chart_rows(snapshot: Snapshot, slo: float | None) -> int:
-    """The lines `_chart` draws: qsize (2) and in-flight, the service's two, then the span, the
-    rates line (or a blank one without a service), latency and blocked."""
+def _chart_rows(snapshot: Snapshot, trend: Trend, slo: float | None) -> int:
+    """The lines `_chart` draws: qsize (2), in-flight and an adaptive limit, the service's two,
+    then the span, the rates line (or a blank one without a service), latency and blocked."""
+    limit = bool(trend.limit)
     if snapshot.service is None:
-        return 3 + 4
-    return 3 + 2 + 3 + (slo is not None)
+        return 3 + limit + 4
+    return 3 + limit + 2 + 3 + (slo is not None)
 
 
 def _rates(snapshot: Snapshot, slo: float) -> Text:

@@ -60,7 +60,7 @@ def expected_duration(scenario: Scenario) -> float:
     the backlog is handled (`graceful-vs-immediate`: 10 s of producing, then about 8 s more).
     """
     service = scenario.workers.service.mean
-    parallel = min(scenario.workers.count, scenario.downstream.concurrency or scenario.workers.count)
+    parallel = min(scenario.workers.count, scenario.downstream.most_in_flight or scenario.workers.count)
     capacity = parallel / service  # items handled per second, all workers busy
     if scenario.duration is not None:
         length = scenario.duration
@@ -131,6 +131,7 @@ class Recent:
             handled=history.handled.increments(now),
             late=history.late.increments(now),
             failed=history.failed.increments(now),
+            limit=history.limit.values(now) if history.limit is not None else (),
         )
 
 
