@@ -286,7 +286,9 @@ def _queue(snapshot: Snapshot, trend: Trend, scenario: Scenario, rows: int) -> P
     style = "red" if 0 < maxsize <= qsize else ""
     count = queue_count(snapshot)
     lines = [Gauge(qsize, maxsize), count] if maxsize > 0 else [count, growth(trend)]
-    lines.append(Text(scenario.queue.policy.value, style="bold cyan"))
+    discipline = scenario.queue.discipline
+    kind = scenario.queue.policy.value if discipline == "fifo" else f"{scenario.queue.policy.value} · {discipline}"
+    lines.append(Text(kind, style="bold cyan"))
     lines.append(Text(t("dashboard.queue_max", max=snapshot.max_qsize), style="dim"))
     if snapshot.shutdown is not None:
         # The most important line once it happens: it replaces the last one if there is no room.
