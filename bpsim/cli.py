@@ -344,6 +344,9 @@ PauseAtOption = Annotated[
         help="Pause the dashboard at simulated second T (repeatable); b goes back 5 s.",
     ),
 ]
+StopsOption = Annotated[
+    bool, typer.Option("--stops", help="Pause the dashboard at every moment the lesson names ([[moments]]).")
+]
 HoldOption = Annotated[
     bool,
     typer.Option("--hold/--no-hold", help="Keep the dashboard's final frame on the screen until a key, then print the summary."),
@@ -470,6 +473,7 @@ def run(
     speed: SpeedOption = None,
     hold: HoldOption = True,
     pause_at: PauseAtOption = None,
+    stops: StopsOption = False,
     svg: Annotated[
         str | None, typer.Option("--svg", metavar="PATH", help="Save the final dashboard as an SVG picture (- for stdout).")
     ] = None,
@@ -494,7 +498,9 @@ def run(
         if live and _interactive(console) and not trace and json_path != "-":
             from bpsim.render.live import LiveView
 
-            view = LiveView(console, speed=_pace(speed, loaded), keys_fd=_keys_fd(), hold=hold, stops=pause_at or ())
+            view = LiveView(
+                console, speed=_pace(speed, loaded), keys_fd=_keys_fd(), hold=hold, stops=pause_at or (), pause_at_moments=stops
+            )
         limits = Limits(max_items, max_queued, max_duration)
         simulation = Simulation([loaded], pacing=view.pacing if view is not None else None, limits=limits)
         recent = None

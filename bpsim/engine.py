@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from bpsim import signals
 from bpsim.clock import Pacing, VirtualTimeLoop
 from bpsim.errors import Stalled
 from bpsim.events import Counts, Observer, ProducerState, WorkerState
+from bpsim.adaptive import LimitSummary
 from bpsim.limits import LimitReached, Limits
 from bpsim.outcomes import OUTCOMES, UNFINISHED
 from bpsim.pipeline import Pipeline
@@ -95,6 +98,8 @@ class RunResult:
     put raises QueueShutDown: at once if it was blocked, else when its next item is due."""
     service: ServiceTotals | None = None
     """What the service behind the call did, when `[downstream]` models one."""
+    limit: LimitSummary | None = None
+    """How an adaptive concurrency limit moved (min, time-averaged mean, final)."""
 
     @property
     def mean_time_in_queue(self) -> float:
@@ -155,7 +160,13 @@ class RunResult:
 
     def _downstream_json(self) -> dict[str, Any]:
         downstream = self.scenario.downstream
-        data: dict[str, Any] = {"concurrency": downstream.concurrency, "max_in_flight": self.max_in_flight}
+        concurrency = downstream.concurrency
+        data: dict[str, Any] = {
+            "concurrency": concurrency.model_dump() if isinstance(concurrency, BaseModel) else concurrency,
+            "max_in_flight": self.max_in_flight,
+        }
+        if self.limit is not None:  # only with an adaptive limit: without one, the JSON is as it was
+            data["limit"] = {"min": self.limit.min, "mean": self.limit.mean, "final": self.limit.final}
         if self.service is not None:  # only with a service modelled: without, the JSON is as it was
             data |= {
                 "capacity": downstream.capacity,
@@ -321,6 +332,7 @@ class Simulation:
             breaker=pipeline.breaker.counts() if pipeline.breaker is not None else None,
             throttle_waited=pipeline.throttle.waited_seconds if pipeline.throttle is not None else None,
             service=pipeline.service.totals(end) if pipeline.service is not None else None,
+            limit=pipeline.adaptive.summary(end) if pipeline.adaptive is not None else None,
         )
 
 

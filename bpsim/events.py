@@ -312,6 +312,7 @@ class Snapshot:
     workers: tuple[WorkerState, ...]
     in_flight: int
     concurrency: int | None
+    """The limit on in-flight calls now (an adaptive limit's current size); None for no limit."""
     counts: Counts
     latency_p50: float
     latency_p95: float

@@ -71,6 +71,7 @@ class History:
     """The last `events` events of one pipeline, and its qsize, in-flight, handled and failed `Bins`."""
 
     def __init__(self, seconds_per_bin: float, *, events: int = 200, bins: int = 512) -> None:
+        self.bins = bins
         self.qsize = Bins(seconds_per_bin, bins)
         self.in_flight = Bins(seconds_per_bin, bins)
         self.handled = Bins(seconds_per_bin, bins)
@@ -79,6 +80,8 @@ class History:
         """Items handled later than the scenario's slo so far."""
         self.failed = Bins(seconds_per_bin, bins)
         """Items failed so far: calls the service answered with a failure."""
+        self.limit: Bins | None = None
+        """An adaptive concurrency limit's size, when the pipeline has one (it makes these bins)."""
         self._raw: deque[RawEvent] = deque(maxlen=events)
         self.record = self._raw.append
         """Keep one raw event: the pipeline's hot path calls this."""

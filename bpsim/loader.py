@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -53,7 +53,7 @@ _SAID_SHORTER = frozenset({
 })
 
 # Unions that pydantic tries member by member report one error per member: say it once instead.
-_UNION_MESSAGES = {("producer", "rate"): "errors.value.rate"}
+_UNION_MESSAGES = {("producer", "rate"): "errors.value.rate", ("downstream", "concurrency"): "errors.value.concurrency"}
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
@@ -366,6 +366,8 @@ def _models_at(path: KeyPath) -> list[type[BaseModel]]:
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
+    if get_origin(annotation) is Annotated:  # a tagged union's members: Annotated[Model, Tag(...)]
+        return _models_in(get_args(annotation)[0])
     if get_origin(annotation) in (list, Union, UnionType):
         return [m for arg in get_args(annotation) for m in _models_in(arg)]
     return []

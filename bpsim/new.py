@@ -68,7 +68,7 @@ def defaults(kind: Kind) -> Answers:
         burst_rate=bursts[0].rate if bursts else None,
         maxsize=base.queue.maxsize,
         workers=base.workers.count,
-        concurrency=base.downstream.concurrency or 0,
+        concurrency=base.downstream.most_in_flight or 0,
         service_mean=base.workers.service.mean,
         policy=base.queue.policy,
     )

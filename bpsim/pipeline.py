@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Iterator
 
 from bpsim import policies
+from bpsim.adaptive import AIMDLimit
 from bpsim.compat import Queue, QueueShutDown
 from bpsim.events import (
     AbandonPlace,
@@ -45,12 +46,12 @@ from bpsim.events import (
     WorkerState,
     WorkWasted,
 )
-from bpsim.history import History, RawEvent
+from bpsim.history import Bins, History, RawEvent
 from bpsim.ledger import Ledger
 from bpsim.limits import Limits, LimitReached
 from bpsim.outcomes import REJECTED_AT_SHUTDOWN
 from bpsim.resilience import Backoff, CircuitBreaker, Jitter, RetryBudget, RetryCounts, Throttle
-from bpsim.scenario import BackoffSettings, Scenario
+from bpsim.scenario import AdaptiveConcurrency, BackoffSettings, Scenario
 from bpsim.service import CallFailed, Service, models_a_service
 from bpsim.workload import Draws, Item, items, service_time_at
 
@@ -82,10 +83,16 @@ class Pipeline:
         is left to whoever needs one (a history keeps hundreds and shows a dozen)."""
         self.queue: Queue[Item] = Queue(scenario.queue.maxsize)
         concurrency = scenario.downstream.concurrency
+        self.adaptive: AIMDLimit | None = None
+        """The limit, when it adapts (adaptive.py): the limiter itself."""
         # No limit is a context manager that does nothing, so the worker reads the same either way.
-        self.limiter: asyncio.Semaphore | contextlib.nullcontext[None] = (
-            asyncio.Semaphore(concurrency) if concurrency is not None else contextlib.nullcontext()
-        )
+        self.limiter: asyncio.Semaphore | AIMDLimit | contextlib.nullcontext[None]
+        if isinstance(concurrency, AdaptiveConcurrency):
+            self.limiter = self.adaptive = AIMDLimit(concurrency, self._limit_changed)
+        elif concurrency is not None:
+            self.limiter = asyncio.Semaphore(concurrency)
+        else:
+            self.limiter = contextlib.nullcontext()
         self.put_timeout = scenario.queue.put_timeout
         self.call_timeout = scenario.downstream.timeout
         self.service: Service | None = None
@@ -269,8 +276,10 @@ class Pipeline:
                         await self.call_downstream(item if not attempt else self._retried(item, attempt), attempt)
                 except TimeoutError:
                     failure = "timeout"
+                    self._call_dropped()
                 except CallFailed as failed:  # a 500, a 429 or an outage
                     failure = failed.reason
+                    self._call_dropped()
                 finally:
                     self.in_flight -= 1
                     if self.history is not None:
@@ -425,6 +434,15 @@ class Pipeline:
                 self.history.failed.changed(now, self.ledger.counts().failed)
             self._emit((ItemFailed, now, item.number, reason, worker))
 
+    def _call_dropped(self) -> None:
+        """The call just timed out or failed: an adaptive limit counts it as a bad one."""
+        if self.adaptive is not None:
+            self.adaptive.dropped()
+
+    def _limit_changed(self, now: float, limit: int) -> None:
+        if self.history is not None and self.history.limit is not None:
+            self.history.limit.changed(now, limit)
+
     def _wasted(self, number: int, seconds: float, finished: bool) -> None:
         """The service is done with a call nobody awaits: `seconds` of work for nothing."""
         self._emit((WorkWasted, self.now, number, seconds, finished))
@@ -481,6 +499,9 @@ class Pipeline:
         """Keep every event, and qsize and in-flight whenever they change, in `history`."""
         self.history = history
         self.ledger.qsize_bins = history.qsize
+        if self.adaptive is not None:
+            history.limit = Bins(history.seconds_per_bin, history.bins)
+            history.limit.changed(0.0, self.adaptive.limit)
         self._listen()
 
     def _listen(self) -> None:
@@ -516,7 +537,7 @@ class Pipeline:
             blocked_seconds=ledger.blocked_so_far(now),
             workers=tuple(self.worker_states),
             in_flight=self.in_flight,
-            concurrency=self.scenario.downstream.concurrency,
+            concurrency=self._concurrency_now(),
             counts=ledger.counts(),
             latency_p50=ledger.latency.percentile(50),
             latency_p95=ledger.latency.percentile(95),
@@ -526,6 +547,13 @@ class Pipeline:
             breaker=self.breaker.state(now).value if self.breaker is not None else None,
             service=self._service_state(now),
         )
+
+    def _concurrency_now(self) -> int | None:
+        """The limit on calls in flight now: the semaphore's size, or an adaptive limit's now."""
+        if self.adaptive is not None:
+            return self.adaptive.limit
+        concurrency = self.scenario.downstream.concurrency
+        return concurrency if isinstance(concurrency, int) else None
 
     def _service_state(self, now: float) -> ServiceState | None:
         service = self.service

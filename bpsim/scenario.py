@@ -13,7 +13,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bpsim.i18n import t
@@ -33,6 +33,7 @@ __all__ = [
     "Workers",
     "RateLimit",
     "Outage",
+    "AdaptiveConcurrency",
     "Downstream",
     "Shutdown",
     "Failure",
@@ -41,6 +42,7 @@ __all__ = [
     "Retry",
     "Breaker",
     "ThrottleSettings",
+    "Moment",
     "Translation",
     "Scenario",
 ]
@@ -326,12 +328,61 @@ class Outage(_Model):
     )
 
 
+class AdaptiveConcurrency(_Model):
+    """A concurrency limit that adapts (bpsim/adaptive.py, docs/adaptive.md): AIMD, as TCP and
+    Netflix's concurrency-limits do. It starts at `initial`, grows by `increase` after each window
+    of successful calls that used the whole limit, and shrinks to ⌊limit × decrease⌋ on a timeout,
+    a failure or a call slower than `latency_limit`; always between `min` and `max`."""
+
+    adaptive: Literal["aimd"] = Field(description='the algorithm: "aimd"')
+    min: int = Field(default=1, ge=1, le=1_000_000, description="the limit never goes below this")
+    max: int | None = Field(default=None, ge=1, le=1_000_000, description="the limit never goes above this; default: no cap")
+    initial: int | None = Field(default=None, ge=1, le=1_000_000, description="the limit at the start; default: min")
+    increase: int = Field(default=1, ge=1, le=1_000_000, description="added after each full window of successes")
+    decrease: float = Field(default=0.9, gt=0, lt=1, allow_inf_nan=False, description="the factor on a bad call")
+    latency_limit: PositiveSeconds | None = Field(
+        default=None, description="a successful call slower than this counts as a bad one"
+    )
+
+    # Field validators, not a model validator: the error then names the key (min, max, initial).
+    @field_validator("max")
+    @classmethod
+    def _max_not_below_min(cls, most: int | None, info: ValidationInfo) -> int | None:
+        least = info.data.get("min")
+        if most is not None and least is not None and least > most:
+            raise _error("adaptive_min_max", min=least, max=most)
+        return most
+
+    @field_validator("initial")
+    @classmethod
+    def _initial_between_min_and_max(cls, initial: int | None, info: ValidationInfo) -> int | None:
+        least, most = info.data.get("min"), info.data.get("max")
+        if initial is not None and least is not None and not least <= initial <= (most or initial):
+            raise _error("adaptive_initial", initial=initial, min=least, max=most or "-")
+        return initial
+
+    @property
+    def start(self) -> int:
+        """The limit at the start: `initial`, or `min` without one."""
+        return self.initial if self.initial is not None else self.min
+
+
+Concurrency = Annotated[
+    Annotated[int, Field(ge=1), Tag("count")] | Annotated[AdaptiveConcurrency, Tag("table")],
+    Discriminator(lambda value: "table" if isinstance(value, dict | AdaptiveConcurrency) else "count"),
+]
+"""`downstream.concurrency`: a fixed Semaphore's size, or a table for an adaptive limit. (Told apart
+by their shape, so an error speaks of the one the user wrote.)"""
+
+
 class Downstream(_Model):
     """The downstream call (`async with limiter:` and `asyncio.timeout` around it) and the service
     behind it (bpsim/service.py, docs/downstream.md). Without the service keys the call simply
     takes the item's service time, as an ideal server would."""
 
-    concurrency: int | None = Field(default=None, ge=1, description="asyncio.Semaphore size; none = no limit")
+    concurrency: Concurrency | None = Field(
+        default=None, description="asyncio.Semaphore size, or an adaptive limit (a table); none = no limit"
+    )
     timeout: PositiveSeconds | None = None
     capacity: int | None = Field(
         default=None, le=1_000_000, description="calls the service works on at once; none = no limit"
@@ -346,6 +397,13 @@ class Downstream(_Model):
     errors: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False, description="share of calls that fail (500)")
     rate_limit: RateLimit | None = None
     outages: list[Outage] = []
+
+    @property
+    def most_in_flight(self) -> int | None:
+        """The most calls the client lets run at once: the semaphore's size, an adaptive limit's
+        `max`, or None for no limit."""
+        concurrency = self.concurrency
+        return concurrency.max if isinstance(concurrency, AdaptiveConcurrency) else concurrency
 
     @field_validator("capacity")
     @classmethod
@@ -442,12 +500,23 @@ class ThrottleSettings(_Model):
     burst: int = Field(default=1, ge=1, le=1_000_000, description="calls that may go at once after a pause")
 
 
+class Moment(_Model):
+    """A moment a lesson names (`[[moments]]`): the live dashboard shows `say` when the clock
+    reaches `at`, and pauses there under `--stops`."""
+
+    at: Seconds = Field(description="the simulated second the moment comes at")
+    say: UserText = Field(min_length=1, description="one line: what to look at now")
+
+
 class Translation(_Model):
     """A scenario's words in another language (the `[ko]` table); what is missing stays English."""
 
     name: UserText | None = None
     description: UserText | None = None
     lesson: UserText | None = None
+    moments: list[UserText] | None = Field(
+        default=None, description="each moment's `say`, in the order of `[[moments]]`"
+    )
 
 
 class Scenario(_Model):
@@ -456,6 +525,7 @@ class Scenario(_Model):
     name: UserText = "Untitled scenario"
     description: UserText = ""
     lesson: UserText = ""
+    moments: list[Moment] = []
     ko: Translation = Translation()
     seed: int = 0
     duration: PositiveSeconds | None = None
@@ -481,6 +551,8 @@ class Scenario(_Model):
             raise _error("duration_or_items")
         if self.producer.rate == "unlimited" and self.items is None:
             raise _error("unlimited_needs_items")
+        if self.ko.moments is not None and len(self.ko.moments) != len(self.moments):
+            raise _error("moments_translated", moments=len(self.moments), translated=len(self.ko.moments))
         return self
 
     @property
@@ -502,11 +574,12 @@ class Scenario(_Model):
         return expected
 
     def words(self, lang: str) -> Translation:
-        """The name, description and lesson to show in `lang` ("en" or "ko"), each one falling
-        back to the English text when the scenario has no translation of it."""
+        """The name, description, lesson and moments to show in `lang` ("en" or "ko"), each one
+        falling back to the English text when the scenario has no translation of it."""
         own = self.ko if lang == "ko" else Translation()
         return Translation(
             name=own.name or self.name,
             description=own.description or self.description,
             lesson=own.lesson or self.lesson,
+            moments=own.moments or [moment.say for moment in self.moments],
         )

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from bpsim.outcomes import FULL_QUEUE
-from bpsim.scenario import ConstantService, ExponentialService, Policy, Scenario, UniformService
+from bpsim.scenario import AdaptiveConcurrency, ConstantService, ExponentialService, Policy, Scenario, UniformService
 
 if TYPE_CHECKING:
     from bpsim.engine import RunResult
@@ -519,7 +519,7 @@ class _Service:
 
 def _service(scenario: Scenario) -> _Service:
     downstream = scenario.downstream
-    limits = [scenario.workers.count, downstream.concurrency, downstream.capacity]
+    limits = [scenario.workers.count, downstream.most_in_flight, downstream.capacity]
     return _Service(
         rate=1 / scenario.workers.service.mean,
         calls=min(limit for limit in limits if limit is not None),
@@ -535,6 +535,7 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
     bounded = queue.maxsize > 0
     checks = [
         ("bursts", bool(producer.bursts)),
+        ("adaptive", isinstance(scenario.downstream.concurrency, AdaptiveConcurrency)),
         ("constant_arrivals", producer.arrivals == "constant"),
         ("downstream_timeout", downstream.timeout is not None),
         ("max_age", queue.max_age is not None),

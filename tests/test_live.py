@@ -13,6 +13,7 @@ from rich.console import Console
 from bpsim.clock import SPEEDS, Pacing
 from bpsim.engine import Simulation, run
 from bpsim.render.export import export
+from bpsim.i18n import set_language
 from bpsim.render.live import LiveView, demo_speed, expected_duration, final_dashboard, watch
 from tests.helpers import scenario
 from tests.render import render
@@ -287,3 +288,63 @@ def test_rewinding_near_the_start_goes_back_to_zero():
         result = view.run(simulation)[0]
     assert paused_at == [2.0, 0.0, 2.0]
     assert result.to_json() == run(scenario(**SMALL)).to_json()
+
+
+# -- the lesson while it runs ----------------------------------------------------------------------------
+
+LESSON = SMALL | {
+    "lesson": "Watch the queue. Then more.",
+    "moments": [{"at": 1.0, "say": "Now the queue fills."}, {"at": 2.0, "say": "Now it drains."}],
+    "ko": {"moments": ["이제 큐가 찹니다.", "이제 비워집니다."]},
+}
+
+
+def lesson_lines(view: LiveView, shown_at: float) -> list[str]:
+    view._shown_at = shown_at
+    return [line for line in render(view.frame(), width=80).splitlines() if line.startswith("▸")]
+
+
+def test_the_lesson_line_shows_what_to_watch_then_each_moment_as_it_comes():
+    view = LiveView(terminal_console(), speed=2.0)
+    view.watch(Simulation([scenario(**LESSON)], pacing=view.pacing))
+    assert lesson_lines(view, 0.5) == ["▸ Watch the queue."], "before the first moment: the lesson's first sentence"
+    assert lesson_lines(view, 1.5) == ["▸ Now the queue fills."]
+    assert lesson_lines(view, 2.0) == ["▸ Now it drains."]
+    assert view._lesson(2.0)["flash"] and view._lesson(7.0)["flash"], "highlighted for 3 wall s = 6 simulated s at speed 2"
+    assert not view._lesson(8.5)["flash"]
+    set_language("ko")
+    assert lesson_lines(view, 1.5) == ["▸ 이제 큐가 찹니다."]
+
+
+def test_stops_pause_at_every_moment():
+    view, simulation, paused_at = scripted_view(scenario(**LESSON), [], resume)
+    view.pause_at_moments = True
+    view.watch(simulation)
+    with view:
+        result = view.run(simulation)[0]
+    assert paused_at == [1.0, 2.0]
+    assert result.to_json() == run(scenario(**LESSON)).to_json()
+
+
+def test_a_scenario_without_a_lesson_has_no_lesson_line():
+    view = LiveView(terminal_console(), speed=2.0)
+    view.watch(Simulation([scenario(**SMALL)], pacing=view.pacing))
+    assert lesson_lines(view, 1.0) == []
+
+
+def test_a_long_lesson_line_wraps_once_and_the_frame_still_fits():
+    from bpsim.loader import bundled_scenarios, load_scenario
+
+    for path in bundled_scenarios():
+        s = load_scenario(path)
+        for lang in ("en", "ko"):
+            set_language(lang)
+            view = LiveView(terminal_console(), speed=2.0)
+            view.watch(Simulation([s], pacing=view.pacing))
+            for moment in s.moments:
+                view._shown_at = moment.at
+                text = render(view.frame(), width=80)
+                lines = text.splitlines()
+                assert len(lines) <= 23 and max(len(line) for line in lines) <= 80, (path.stem, lang)
+                said = " ".join(line.strip() for line in lines[2:4]).removeprefix("▸ ")
+                assert said.startswith(s.words(lang).moments[s.moments.index(moment)][:20]), (path.stem, lang)

@@ -146,3 +146,20 @@ def test_pause_at_must_be_a_time_and_does_not_change_a_piped_run(tmp_path):
     assert invoke("--json", str(plain)).exit_code == 0
     assert invoke("--json", str(paused), "--pause-at", "3", "--pause-at", "12.5").exit_code == 0
     assert plain.read_bytes() == paused.read_bytes()
+
+
+def test_stops_pause_at_each_moment_of_the_lesson_and_show_it():
+    child = spawn_bpsim("run burst --speed max --stops")
+    try:
+        child.expect(r"t = 10\.00 s")
+        child.expect("The burst begins")
+        child.expect("PAUSED")
+        child.send(" ")
+        child.expect(r"t = 13\.00 s")
+        child.expect("The burst ends")
+        child.send("q")
+        child.expect("Lesson")
+        code, sane = exit_code_and_sane_terminal(child)
+        assert code == "0" and sane
+    finally:
+        child.close(force=True)

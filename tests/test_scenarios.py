@@ -311,3 +311,16 @@ def test_rate_limited_api_cascades_429s_without_a_semaphore_and_none_with_little
     assert sized.duration == pytest.approx(400 / 8, rel=0.05)  # 2 calls of 0.25 s: 8 calls/s, 50 s
     one_too_many = result("rate-limited-api", "downstream.concurrency=3")
     assert one_too_many.counts.failed > 300
+
+
+def test_every_bundled_lesson_names_its_moments_in_english_and_korean():
+    from bpsim.engine import run
+    from bpsim.loader import bundled_scenarios, load_scenario
+
+    for path in bundled_scenarios():
+        s = load_scenario(path)
+        assert s.moments, f"{path.stem}: a lesson names at least one moment"
+        assert s.ko.moments is not None and len(s.ko.moments) == len(s.moments), f"{path.stem}: every moment in Korean"
+        times = [moment.at for moment in s.moments]
+        assert times == sorted(times), f"{path.stem}: moments in order"
+        assert times[-1] <= run(s).duration, f"{path.stem}: every moment comes before the run ends"

@@ -383,7 +383,7 @@ def test_outage_failures_in_the_pipeline():
 # -- the default is today's ideal downstream -----------------------------------------------------
 
 
-SERVICE_LESSONS = {"congestion-collapse", "wasted-work", "rate-limited-api"}
+SERVICE_LESSONS = {"congestion-collapse", "wasted-work", "rate-limited-api", "aimd-knee"}
 """The bundled lessons about the service itself; every other bundled scenario predates it."""
 
 

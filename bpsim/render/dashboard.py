@@ -22,6 +22,7 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 
 from bpsim.events import (
@@ -51,6 +52,7 @@ __all__ = [
     "dashboard",
     "header_lines",
     "footer_line",
+    "lesson_lines",
     "producer_state",
     "queue_count",
     "growth",
@@ -89,6 +91,10 @@ class Header:
     """Shown instead of the scenario's name and description (several scenarios side by side)."""
     hint: str | None = None
     """A line in place of the key help when there are no keys to show (`press any key for the summary`)."""
+    lesson: str | None = None
+    """One line under the header: what to watch, or the moment of the lesson just reached."""
+    flash: bool = False
+    """Highlight the lesson line: a moment has just come."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,8 @@ class Trend:
     """Of those, the ones slower than the scenario's slo."""
     failed: Sequence[int] = ()
     """Items whose call the service failed, in each bin (with a service modelled)."""
+    limit: Sequence[int] = ()
+    """An adaptive concurrency limit's size in each bin (empty without one)."""
 
 
 def dashboard(
@@ -118,13 +126,16 @@ def dashboard(
     workers = len(snapshot.workers)
     ledger = ledger_rows(snapshot.counts, header.scenario)
     # The figures are as tall as the taller of the ledger (its rows, produced, the check) and the chart.
-    fixed = _FIXED_ROWS + max(len(ledger) + 2, _chart_rows(snapshot, header.scenario.slo))
+    fixed = _FIXED_ROWS + max(len(ledger) + 2, _chart_rows(snapshot, trend, header.scenario.slo))
+    lesson = lesson_lines(header.lesson, header.flash, width) if header.lesson is not None else []
+    fixed += len(lesson)  # the lesson's lines under the header
     panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - fixed - 4) // 2))
     last = footer_line(header)
     footer = last is not None and height > fixed + panel_rows + 1  # the key help goes last
     log_rows = max(0, height - fixed - panel_rows - footer)
     parts: list[RenderableType] = [
         _header(header, width),
+        *lesson,
         _pipeline(snapshot, trend, header, panel_rows, width),
         _figures(snapshot, ledger, trend, width, header.scenario.slo),
     ]
@@ -133,6 +144,20 @@ def dashboard(
     if last is not None and footer:
         parts.append(last)
     return Group(*parts)
+
+
+def lesson_lines(lesson: str, flash: bool, width: int, most: int = 2) -> list[Text]:
+    """`▸ Watch the queue gauge during the burst …`, wrapped at spaces into at most `most` lines
+    of `width` cells (the last one cut with …); highlighted when a moment has just come."""
+    lines = [""]
+    for word in ["▸", *lesson.split()]:
+        joined = f"{lines[-1]} {word}" if lines[-1] else word
+        if cell_len(joined) <= width or len(lines) == most or not lines[-1].strip():
+            lines[-1] = joined
+        else:
+            lines.append(f"  {word}")
+    style = "bold black on yellow" if flash else "bold cyan"
+    return [Text(line, style=style, no_wrap=True, overflow="ellipsis") for line in lines]
 
 
 def footer_line(header: Header) -> Text | None:
@@ -322,7 +347,8 @@ def _downstream(snapshot: Snapshot, trend: Trend, rows: int) -> Panel:
     else:
         used = slots(in_flight, limit, 10)
         used.append(" " + t("dashboard.in_flight_of", count=in_flight, limit=limit), style="bold")
-        lines = [used, Text(t("dashboard.in_flight")), Text(f"Semaphore({limit})", style="dim")]
+        kind = t("dashboard.adaptive_limit", limit=limit) if trend.limit else f"Semaphore({limit})"
+        lines = [used, Text(t("dashboard.in_flight")), Text(kind, style="dim")]
     return _panel(lines, rows, t("dashboard.downstream"))
 
 
@@ -417,7 +443,9 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
     qsizes = list(trend.qsize[-columns:])
     flights = list(trend.in_flight[-columns:])
     q_top = snapshot.maxsize or max(qsizes + [snapshot.max_qsize, 1])
-    f_top = snapshot.concurrency or max(flights + [1])
+    limits = list(trend.limit[-columns:])
+    # An adaptive limit shares in-flight's scale, so the two rows can be read against each other.
+    f_top = max(limits + flights + [1]) if limits else snapshot.concurrency or max(flights + [1])
     table = Table.grid(padding=(0, 1))
     table.add_column(width=label_width - 1, no_wrap=True, overflow="ellipsis")
     table.add_column(width=columns, no_wrap=True)
@@ -430,6 +458,10 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
     f_row = bars(flights, f_top, 1)[0]
     f_row.stylize("green")
     table.add_row(Text(t("dashboard.chart_in_flight"), style="bold"), f_row, str(f_top))
+    if limits:
+        l_row = bars(limits, f_top, 1)[0]
+        l_row.stylize("yellow")
+        table.add_row(Text(t("dashboard.chart_limit"), style="bold"), l_row, str(f_top))
     if snapshot.service is not None:
         _answer_rows(table, trend, columns)
     span = Text(" " * label_width + t("dashboard.chart_span", seconds=seconds(columns * trend.seconds_per_bin)), style="dim")
@@ -452,12 +484,13 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
     return Group(table, span, rates, latency, blocked)
 
 
-def _chart_rows(snapshot: Snapshot, slo: float | None) -> int:
-    """The lines `_chart` draws: qsize (2) and in-flight, the service's two, then the span, the
-    rates line (or a blank one without a service), latency and blocked."""
+def _chart_rows(snapshot: Snapshot, trend: Trend, slo: float | None) -> int:
+    """The lines `_chart` draws: qsize (2), in-flight and an adaptive limit, the service's two,
+    then the span, the rates line (or a blank one without a service), latency and blocked."""
+    limit = bool(trend.limit)
     if snapshot.service is None:
-        return 3 + 4
-    return 3 + 2 + 3 + (slo is not None)
+        return 3 + limit + 4
+    return 3 + limit + 2 + 3 + (slo is not None)
 
 
 def _rates(snapshot: Snapshot, slo: float) -> Text:

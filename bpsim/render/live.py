@@ -20,9 +20,11 @@ import asyncio
 import contextlib
 import math
 import os
+import re
 import signal
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.live import Live
@@ -31,7 +33,7 @@ from bpsim.clock import SPEEDS, Pacing, Rewind
 from bpsim.engine import RunResult, Simulation
 from bpsim.events import Event
 from bpsim.history import History
-from bpsim.i18n import t
+from bpsim.i18n import language, t
 from bpsim.render.compare_live import side_by_side
 from bpsim.render.dashboard import Header, Status, Trend, dashboard
 from bpsim.scenario import Scenario
@@ -44,6 +46,9 @@ DEMO_SECONDS = 20.0
 REWIND_SECONDS = 5.0
 """How far back `b` goes, in simulated seconds."""
 
+FLASH_SECONDS = 3.0
+"""How long, in wall seconds, the line of a moment just reached stays highlighted."""
+
 CHART_BINS = 60
 """Roughly how many chart columns a whole run spans; each column is a bin of simulated time."""
 
@@ -55,7 +60,7 @@ def expected_duration(scenario: Scenario) -> float:
     else:
         assert scenario.items is not None
         service = scenario.workers.service.mean
-        parallel = min(scenario.workers.count, scenario.downstream.concurrency or scenario.workers.count)
+        parallel = min(scenario.workers.count, scenario.downstream.most_in_flight or scenario.workers.count)
         length = scenario.items * service / parallel
         if scenario.producer.rate != "unlimited":
             length = max(length, scenario.items / scenario.producer.rate)
@@ -72,6 +77,13 @@ def demo_speed(*scenarios: Scenario) -> float:
         return longest.speed
     length = expected_duration(longest)
     return min(SPEEDS, key=lambda speed: abs(math.log(length / speed / DEMO_SECONDS)))
+
+
+def what_to_watch(lesson: str) -> str:
+    """The lesson's first sentence, on one line: what to watch while the run goes."""
+    text = " ".join(lesson.split())
+    end = re.search(r"[.!?](\s|$)", text)
+    return text[: end.end()].strip() if end else text
 
 
 def _bin_seconds(length: float) -> float:
@@ -105,6 +117,7 @@ class Recent:
             handled=history.handled.increments(now),
             late=history.late.increments(now),
             failed=history.failed.increments(now),
+            limit=history.limit.values(now) if history.limit is not None else (),
         )
 
 
@@ -146,8 +159,11 @@ class LiveView:
         keys_fd: int | None = None,
         hold: bool = True,
         stops: Sequence[float] = (),
+        pause_at_moments: bool = False,
     ) -> None:
         self.console = console
+        self.pause_at_moments = pause_at_moments
+        """Pause at every moment the lesson names (`--stops`), not only show its line."""
         self.hold = hold
         """Keep the final frame of a finished run until a key (only when keys come from a terminal)."""
         self.pacing = Pacing(speed, fps=fps, on_frame=self.draw, on_loop=self._listen)
@@ -176,6 +192,8 @@ class LiveView:
         """Show this simulation (its first variant) and keep its recent events."""
         self._simulation = simulation
         self.recents = [watch(simulation, 0, self.recent)]
+        if self.pause_at_moments:
+            self.pacing.pause_at(*(moment.at for moment in simulation.pipelines[0].scenario.moments))
 
     def run(self, simulation: Simulation) -> list[RunResult]:
         """`simulation.run()`, run again from the start whenever `b` rewinds it (see `Rewind`)."""
@@ -223,7 +241,21 @@ class LiveView:
             title=title,
             controls=status is None,  # a finished or stopped run has no keys left to press
             hint=self._hint,
+            **self._lesson(max(self._shown_at, now)),
         )
+
+    def _lesson(self, shown_at: float) -> dict[str, Any]:
+        """The lesson line at `shown_at`: the last moment reached (highlighted for a few wall
+        seconds, and while paused on it), else the lesson's first sentence; none without a lesson."""
+        assert self._simulation is not None
+        scenario = self._simulation.pipelines[0].scenario
+        words = scenario.words(language())
+        said = [(moment.at, say) for moment, say in zip(scenario.moments, words.moments or [])]
+        reached = [(at, say) for at, say in said if at <= shown_at]
+        if reached:
+            at, say = reached[-1]
+            return {"lesson": say, "flash": shown_at - at <= FLASH_SECONDS * (self.pacing.speed or 0.0)}
+        return {"lesson": what_to_watch(words.lesson or "") or None}
 
     # -- keys --------------------------------------------------------------------------------------
 
@@ -351,6 +383,9 @@ class CompareView(LiveView):
     ) -> None:
         super().__init__(console, speed=speed, fps=fps, keys_fd=keys_fd, hold=hold, stops=stops)
         self.varied = varied
+
+    def _lesson(self, shown_at: float) -> dict[str, Any]:
+        return {}  # several scenarios side by side: no one lesson to show
 
     def watch(self, simulation: Simulation) -> None:
         """Show every variant of this simulation and keep each one's recent events."""

@@ -11,7 +11,7 @@ from bpsim.outcomes import FAILED, OUTCOMES, UNFINISHED, Counts, Outcome, reason
 from bpsim.i18n import language, t
 from bpsim.render.format import nonzero_parts, number, seconds
 from bpsim.render.theory import theory_table
-from bpsim.scenario import Scenario
+from bpsim.scenario import AdaptiveConcurrency, Scenario
 from bpsim.theory import theory_for
 
 __all__ = ["summary", "ledger_rows", "reason_parts", "on_time_parts", "observations", "setup_line", "lesson_text"]
@@ -21,15 +21,23 @@ def setup_line(scenario: Scenario) -> str:
     """The scenario's shape in one line: policy, queue size, workers, limit, seed."""
     maxsize = scenario.queue.maxsize
     queue = t("summary.unbounded") if maxsize == 0 else str(maxsize)
-    limit = scenario.downstream.concurrency
     return t(
         "summary.setup",
         policy=scenario.queue.policy.value,
         maxsize=queue,
         workers=scenario.workers.count,
-        concurrency=t("summary.no_limit") if limit is None else limit,
+        concurrency=_concurrency(scenario),
         seed=scenario.seed,
     )
+
+
+def _concurrency(scenario: Scenario) -> str | int:
+    """`10`, `no limit`, or an adaptive limit's range: `aimd 1..20`."""
+    limit = scenario.downstream.concurrency
+    if isinstance(limit, AdaptiveConcurrency):
+        most = min(limit.max or scenario.workers.count, scenario.workers.count)
+        return t("summary.adaptive", algorithm=limit.adaptive, least=limit.min, most=most)
+    return t("summary.no_limit") if limit is None else limit
 
 
 def ledger_rows(counts: Counts, scenario: Scenario) -> list[tuple[str, int, str]]:
@@ -92,6 +100,9 @@ def _figures(result: RunResult) -> RenderableType:
     table.add_row(t("summary.qsize"), t("summary.qsize_value", max=result.max_qsize, mean=result.mean_qsize))
     table.add_row(t("summary.blocked"), seconds(result.blocked_seconds))
     table.add_row(t("summary.in_flight"), t("summary.in_flight_value", max=result.max_in_flight))
+    if result.limit is not None:
+        limit = result.limit
+        table.add_row(t("summary.limit"), t("summary.limit_value", min=limit.min, mean=number(limit.mean), final=limit.final))
     table.add_row(t("summary.throughput"), t("summary.throughput_value", rate=number(result.throughput)))
     if result.goodput is not None:
         slo = seconds(result.scenario.slo or 0.0)
