@@ -9,15 +9,27 @@ Each case runs three ways on the same items (the same arrival and service times,
 * simpy  - SimPy 4 on the same M/M/c/K model (drop-newest cases only).
 
 Every run is its own subprocess, so its peak RSS is its own; all three import the same modules
-(bpsim's scenario model pulls in pydantic, SimPy is imported by all). Speed is items per second
-of CPU time (`time.process_time`: other processes on a shared machine barely move it), the best
-of `--repeat` runs, interleaved so that changes in load hit all alike; the tracemalloc peak
-comes from one extra run. The three must agree on what happened (items handled, dropped,
-timed out, and the end time), or the table says so.
+(bpsim's scenario model pulls in pydantic, SimPy is imported by all). Two measures of speed:
 
-    python benchmarks/engine.py                  # 100k items per case
-    python benchmarks/engine.py --items 20000 --repeat 1
+* CPU time: items per second of `time.process_time` (other processes on a shared machine barely
+  move it), the best of `--repeat` runs, interleaved so that changes in load hit all alike;
+* instructions per item under callgrind (valgrind), which do not vary from run to run at all:
+  (instructions of a run of `--callgrind-items` items - those of a run of none) / items, both
+  runs after the same warm-up (imports, a 500-item run), with PYTHONHASHSEED=0.
+
+"vs simpy" is bpsim's speed as a multiple of SimPy's (SimPy's time or instructions per item
+divided by bpsim's): 0.5x means half as fast. The tracemalloc peak comes from one extra run.
+The three must agree on what happened (items handled, dropped, timed out, and the end time), or
+the table says so. Run it with each Python (3.11, 3.12, 3.13): the children use the same one.
+
+    python benchmarks/engine.py                  # 100k items per case; callgrind 20k (slow: minutes)
+    python benchmarks/engine.py --items 20000 --repeat 1 --no-callgrind
+    python benchmarks/engine.py --whole          # whole processes: `bpsim run` vs a SimPy script
     python benchmarks/engine.py --million        # peak RSS of a 1,000,000-item bounded run
+
+A new case is a function from an item count to a Scenario, added to `CASES`; a new implementation
+is a function from a Scenario to an `Outcome`, added to `IMPLEMENTATIONS` (and, if it cannot run
+every case, to `can_run`).
 """
 
 from __future__ import annotations
@@ -28,8 +40,11 @@ import contextlib
 import json
 import os
 import platform
+import re
 import resource
+import shutil
 import subprocess
+import tempfile
 import sys
 import time
 import tracemalloc
@@ -214,15 +229,22 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_once(case: str, implementation: str, n: int, traced: bool) -> dict[str, object]:
-    """One run of one implementation: CPU time and peak RSS, and (traced) the tracemalloc peak."""
-    scenario = CASES[case](n)
+WARM_UP_ITEMS = 500
+
+
+def run_once(case: str, implementation: str, n: int, traced: bool, warm_up: bool = False) -> dict[str, object]:
+    """One run of one implementation: CPU time and peak RSS, and (traced) the tracemalloc peak.
+
+    `warm_up` first runs 500 items (what callgrind subtracts: imports, first calls); n may be 0.
+    """
     function = IMPLEMENTATIONS[implementation]
+    if warm_up:
+        function(CASES[case](WARM_UP_ITEMS))
     rss_imports = peak_rss_mib()
     if traced:
         tracemalloc.start()
     start = time.process_time()
-    outcome = function(scenario)
+    outcome = function(CASES[case](n)) if n else None
     cpu = time.process_time() - start
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else None
     return {
@@ -234,15 +256,33 @@ def run_once(case: str, implementation: str, n: int, traced: bool) -> dict[str, 
     }
 
 
+def child_command(case: str, implementation: str, n: int, *options: str) -> list[str]:
+    return [sys.executable, __file__, "--child", "--case", case, "--impl", implementation, "--items", str(n), *options]
+
+
 def in_subprocess(case: str, implementation: str, n: int, traced: bool = False) -> dict[str, object]:
-    command = [sys.executable, __file__, "--child", "--case", case, "--impl", implementation, "--items", str(n)]
-    if traced:
-        command.append("--traced")
+    command = child_command(case, implementation, n, *(["--traced"] if traced else []))
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output)
 
 
-def table(n: int, repeat: int) -> None:
+def instructions(case: str, implementation: str, n: int) -> float:
+    """Instructions per item under callgrind: a run of n items less a run of none, over n."""
+
+    def collected(items: int) -> int:
+        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+        command += child_command(case, implementation, items, "--warm-up")
+        environment = {**os.environ, "PYTHONHASHSEED": "0"}
+        stderr = subprocess.run(command, check=True, capture_output=True, text=True, env=environment).stderr
+        match = re.search(r"Collected : (\d+)", stderr)
+        if match is None:
+            raise RuntimeError(f"no instruction count in valgrind's output:\n{stderr}")
+        return int(match.group(1))
+
+    return (collected(n) - collected(0)) / n
+
+
+def table(n: int, repeat: int, callgrind_items: int | None) -> None:
     """Time every (case, implementation) `repeat` times, interleaved so load changes hit all alike."""
     plan = [
         (case, implementation)
@@ -254,8 +294,13 @@ def table(n: int, repeat: int) -> None:
     for _ in range(repeat):
         for key in plan:
             runs[key].append(in_subprocess(*key, n))
-    print(f"Python {platform.python_version()}, {n:,} items per case, best of {repeat}, {os.cpu_count()} cores")
-    header = f"{'case':<22} {'impl':<6} {'items/s':>9} {'vs bpsim':>8} {'tracemalloc':>11} {'peak RSS':>9}  outcome"
+    counted = {key: instructions(*key, callgrind_items) for key in plan} if callgrind_items else {}
+    print(f"Python {platform.python_version()}, {n:,} items per case, best of {repeat}, {os.cpu_count()} cores", end="")
+    print(f"; callgrind: {callgrind_items:,} items" if callgrind_items else "")
+    header = (
+        f"{'case':<22} {'impl':<6} {'items/s':>9} {'vs simpy':>8} {'instr/item':>10} {'vs simpy':>8} "
+        f"{'vs bpsim':>8} {'tracemalloc':>11} {'peak RSS':>9}  outcome"
+    )
     print(header)
     print("-" * len(header))
     speed = {key: n / min(r["cpu"] for r in rows) for key, rows in runs.items()}
@@ -264,22 +309,81 @@ def table(n: int, repeat: int) -> None:
         for (row_case, implementation), rows in runs.items():
             if row_case != case:
                 continue
+            key, simpy = (case, implementation), (case, "simpy")
             traced = in_subprocess(case, implementation, n, traced=True)
             handled, dropped, timed_out, end = rows[0]["outcome"]
             same = "" if all(r["outcome"] == reference for r in rows) else "  DIFFERS FROM bpsim"
+            per_item = f"{counted[key]:,.0f}" if key in counted else ""
             print(
-                f"{case:<22} {implementation:<6} {speed[case, implementation]:>9,.0f} "
-                f"{speed[case, implementation] / speed[case, 'bpsim']:>7.2f}x "
+                f"{case:<22} {implementation:<6} {speed[key]:>9,.0f} {ratio(speed, key, simpy):>8} "
+                f"{per_item:>10} {ratio(counted, simpy, key):>8} {ratio(speed, key, (case, 'bpsim')):>8} "
                 f"{traced['tracemalloc_mib']:>7.2f} MiB {max(r['rss_mib'] for r in rows):>5.0f} MiB  "
                 f"{handled} handled, {dropped} dropped, {timed_out} timed out, end {end:.6f}{same}"
             )
         if (case, "bare") in speed:
-            overhead = speed[case, "bare"] / speed[case, "bpsim"] - 1
-            print(f"{'':<22} bpsim's metrics and events cost {overhead:+.0%} over bare (time per item)")
+            line = f"bpsim's metrics and events cost {speed[case, 'bare'] / speed[case, 'bpsim'] - 1:+.0%} over bare (CPU time)"
+            if counted:
+                line += f", {counted[case, 'bpsim'] / counted[case, 'bare'] - 1:+.0%} (instructions)"
+            print(f"{'':<22} {line}")
     if ("contended service", "bpsim") in speed:
         cost = speed["block + timeouts", "bpsim"] / speed["contended service", "bpsim"]
         print(f"{'':<22} the contended service costs {cost:.2f}x per item of block + timeouts (bpsim)")
     print(f"peak RSS after imports alone: {runs[plan[0]][0]['rss_imports_mib']:.0f} MiB")
+
+
+def ratio(values: dict[tuple[str, str], float], top: tuple[str, str], bottom: tuple[str, str]) -> str:
+    """`values[top] / values[bottom]` as "0.62x", or "" if either is missing."""
+    return f"{values[top] / values[bottom]:.2f}x" if top in values and bottom in values else ""
+
+
+WHOLE_SCENARIO = """\
+seed = 42
+items = {items}
+[producer]
+rate = 3.5
+arrivals = "poisson"
+[queue]
+maxsize = 10
+policy = "drop-newest"
+[workers]
+count = 4
+service = {{ distribution = "exponential", mean = 1.0 }}
+"""
+
+
+def whole(n: int, repeat: int) -> None:
+    """A run of `n` items as a user starts it (`bpsim run FILE --no-live`), against a SimPy script.
+
+    Both are whole processes, start-up included: the time is the child's CPU time (user + system),
+    the best of `repeat`, and its wall time. The SimPy script draws the same items from the same
+    streams (benchmarks/mmck_simpy.py), so both end at the same instant.
+    """
+    bpsim = shutil.which("bpsim", path=str(Path(sys.executable).parent)) or "bpsim"
+    script = Path(__file__).with_name("mmck_simpy.py")
+    with tempfile.TemporaryDirectory() as folder:
+        scenario, result = Path(folder) / "mmck.toml", Path(folder) / "out.json"
+        scenario.write_text(WHOLE_SCENARIO.format(items=n))
+        commands = {
+            "bpsim run": [bpsim, "run", str(scenario), "--no-live", "--json", str(result)],
+            "SimPy script": [sys.executable, str(script), str(n)],
+            "python -c pass": [sys.executable, "-c", "pass"],
+        }
+        best: dict[str, tuple[float, float]] = {}
+        for _ in range(repeat):
+            for name, command in commands.items():
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                wall = time.perf_counter()
+                subprocess.run(command, check=True, capture_output=True)
+                wall = time.perf_counter() - wall
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                best[name] = min(best.get(name, (cpu, wall)), (cpu, wall))
+        items = json.loads(result.read_text())["items"]
+    print(f"Python {platform.python_version()}, {n:,} items (M/M/4/14 drop-newest), whole processes, best of {repeat}")
+    for name, (cpu, wall) in best.items():
+        print(f"{name:<15} {cpu:>7.2f} s CPU {wall:>7.2f} s wall")
+    print(f"bpsim run is {best['SimPy script'][0] / best['bpsim run'][0]:.2f}x the SimPy script's speed (CPU time)")
+    print(f"bpsim: {items['handled']:,} handled, {items['dropped']:,} dropped")
 
 
 def million() -> None:
@@ -293,22 +397,30 @@ def million() -> None:
     )
 
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000, help="items per case (default 100,000)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the best counts (default 5)")
+    parser.add_argument("--callgrind-items", type=int, default=20_000, help="items per callgrind run (default 20,000)")
+    parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts (valgrind is slow)")
+    parser.add_argument("--whole", action="store_true", help="only compare whole processes: bpsim run vs a SimPy script")
     parser.add_argument("--million", action="store_true", help="only measure a 1,000,000-item run's peak RSS")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--impl", help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--warm-up", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_once(args.case, args.impl, args.items, args.traced)))
+        print(json.dumps(run_once(args.case, args.impl, args.items, args.traced, args.warm_up)))
     elif args.million:
         million()
+    elif args.whole:
+        whole(args.items, args.repeat)
     else:
-        table(args.items, args.repeat)
+        callgrind = not args.no_callgrind and shutil.which("valgrind") is not None
+        table(args.items, args.repeat, args.callgrind_items if callgrind else None)
 
 
 if __name__ == "__main__":

@@ -17,17 +17,22 @@ clock unchanged, so the pipeline is ordinary asyncio code. The details below wer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import functools
 import heapq
 import itertools
 import math
+import platform
+import sys
 import time
+from asyncio import format_helpers
 from collections.abc import Callable
 from typing import Any
 
-from bpsim.errors import Stalled
+from bpsim.errors import Stalled, UnsupportedPython
 
-__all__ = ["VirtualTimeLoop", "Pacing", "Rewind", "SPEEDS", "MAX_SPEED_FRAME_SHARE"]
+__all__ = ["VirtualTimeLoop", "Pacing", "Rewind", "SPEEDS", "MAX_SPEED_FRAME_SHARE", "PRIVATE_NAMES"]
 
 # The real file descriptors are polled on every this many clock jumps (and before a stall), so
 # Ctrl-C and key presses are seen within milliseconds while a run goes at full speed.
@@ -221,30 +226,75 @@ class Pacing:
             raise Rewind(to)
 
 
-class _Callback(asyncio.Handle):
-    """`asyncio.Handle` as the stock loop builds it outside debug mode, with one call less.
+# -- the private asyncio names the clock relies on -------------------------------------------------
+#
+# asyncio has no public API for a loop's clock, so the loop below uses these private names. Each was
+# read against CPython 3.11-3.14 (docs/architecture.md, "How bpsim keeps time"). They are checked
+# once, when the first loop is created: a Python whose asyncio lacks one gets a clear error instead
+# of a loop that quietly runs the stock code (or wrong results).
 
-    `Handle.__init__` asks `loop.get_debug()` each time; a simulation step schedules a few
-    handles, so the call shows in the profile. In debug mode the loop uses the stock handles.
-    """
+PRIVATE_NAMES: dict[str, tuple[str, ...]] = {
+    # The loop's own state and steps (set or defined by BaseEventLoop and BaseSelectorEventLoop).
+    # `run_forever` must call `_run_once`, the iteration this loop replaces, for the clock to run.
+    "loop": (
+        "_ready", "_scheduled", "_stopping", "_closed", "_debug", "_timer_cancelled_count",
+        "_clock_resolution", "_current_handle", "_selector", "_process_events", "_run_once",
+        "_check_thread", "_check_callback",
+    ),
+    # The fields of a handle, which `call_soon` and `call_at` fill in without `Handle.__init__`.
+    "asyncio.Handle": ("_callback", "_args", "_cancelled", "_loop", "_source_traceback", "_repr", "_context", "_run"),
+    "asyncio.TimerHandle": ("_when", "_scheduled"),
+    # What `asyncio.sleep` schedules, and how a failing callback is described (as in `Handle._run`).
+    "asyncio.futures": ("_set_result_unless_cancelled",),
+    "asyncio.format_helpers": ("_format_callback_source",),
+}
+"""The private asyncio names the clock uses, by where they live ("loop": the loop itself)."""
+
+_OWNERS: dict[str, object] = {
+    "asyncio.Handle": asyncio.Handle,
+    "asyncio.TimerHandle": asyncio.TimerHandle,
+    "asyncio.futures": asyncio.futures,
+    "asyncio.format_helpers": format_helpers,
+}
+
+
+def missing_private_names(loop: asyncio.AbstractEventLoop) -> list[str]:
+    """The names in `PRIVATE_NAMES` that this Python's asyncio (or `loop`) does not have."""
+    missing = [
+        f"{where}.{name}"
+        for where, names in PRIVATE_NAMES.items()
+        for name in names
+        if not hasattr(loop if where == "loop" else _OWNERS[where], name)
+    ]
+    if "_run_once" not in asyncio.BaseEventLoop.run_forever.__code__.co_names:
+        missing.append("BaseEventLoop.run_forever calling _run_once")
+    return missing
+
+
+# -- handles ---------------------------------------------------------------------------------------
+#
+# Outside debug mode the loop builds its handles itself: `call_soon` and `call_at` create them with
+# `object.__new__` and set the fields `Handle.__init__` would set (it asks `loop.get_debug()` and
+# costs a Python frame, several times per simulation step), and `_run_once` runs them by type, with
+# `Handle._run`'s own body and exception path. Their order in the ready queue is the stock loop's:
+# only how each one is built and called differs. In debug mode the loop uses asyncio's own handles.
+
+_new_handle = object.__new__
+_set_result_unless_cancelled = asyncio.futures._set_result_unless_cancelled  # type: ignore[attr-defined]
+_CALLBACK_SOURCE_HAS_DEBUG = sys.version_info >= (3, 13)  # `_format_callback_source(..., debug=)`
+
+
+class _Callback(asyncio.Handle):
+    """A `call_soon` handle, built by `VirtualTimeLoop.call_soon` and run by its `_run_once`."""
 
     __slots__ = ()
 
-    def __init__(self, callback: Callable[..., object], args: tuple[Any, ...], loop: asyncio.AbstractEventLoop, context: contextvars.Context | None) -> None:
-        self._context = contextvars.copy_context() if context is None else context
-        self._loop = loop
-        self._callback = callback
-        self._args = args
-        self._cancelled = False
-        self._repr = None
-        self._source_traceback = None
 
-
-class _Timer(_Callback, asyncio.TimerHandle):
-    """`asyncio.TimerHandle`, built (as a `_Callback`) and cancelled with fewer calls.
+class _Timer(asyncio.TimerHandle):
+    """A `call_at` handle; cancelled with fewer calls.
 
     Every `asyncio.sleep` builds one and cancels it once it has fired; the stock `cancel`
-    takes three Python calls to do what the four lines below do. `call_at` sets `_when`.
+    takes three Python calls to do what the four lines below do.
     """
 
     __slots__ = ()
@@ -258,15 +308,36 @@ class _Timer(_Callback, asyncio.TimerHandle):
             self._args = None  # type: ignore[assignment]
 
 
+class _SleepTimer(_Timer):
+    """The timer of an `asyncio.sleep`: it calls `futures._set_result_unless_cancelled(future, result)`.
+
+    `_run_once` does what that function does (set the future's result unless it was cancelled)
+    where the timer stands in the ready queue, without a `Context.run` and a Python frame. The
+    context does not matter: the future's own callbacks (the sleeping task's wake-up) are
+    scheduled with the contexts they were added with.
+    """
+
+    __slots__ = ()
+
+
+_FALSE = False.__bool__
+"""A C callable that returns False: the loop's `get_debug` outside debug mode (see `set_debug`)."""
+
+# Past 2**23 s (97 days) 1e-9 is below a float's spacing (ulp): see `_next_instant`.
+_ULP_EXCEEDS_RESOLUTION = 2.0**23
+
+
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
     """A selector event loop on virtual time; optionally paced against the wall clock.
 
-    `_run_once` and the three `call_*` methods differ from the stock loop; tasks, futures, queues
-    and timeouts are asyncio's own. `_scheduled` holds `(when, seq, timer)` entries instead of
-    bare timers: timers due at the same instant fire in scheduling order (`seq`), and the heap
-    compares tuples in C instead of calling `TimerHandle.__lt__` in Python. Outside debug mode
-    handles are built with fewer calls (`_Callback`, `_Timer`): a simulation step is a handful of
-    callbacks, so asyncio's per-callback bookkeeping is a large part of its cost.
+    `_run_once`, `set_debug` and the three `call_*` methods differ from the stock loop; tasks,
+    futures, queues and timeouts are asyncio's own. `_scheduled` holds `(when, seq, timer)` entries
+    instead of bare timers: timers due at the same instant fire in scheduling order (`seq`), and
+    the heap compares tuples in C instead of calling `TimerHandle.__lt__` in Python. Outside debug
+    mode the loop takes the shortcuts described where they are made (handles above; `get_debug`,
+    `_run_once` below): a simulation step is a handful of callbacks, so asyncio's per-callback
+    bookkeeping is a large part of its cost. Each shortcut keeps the stock loop's order of
+    callbacks; debug mode takes none of them.
     """
 
     def __init__(self, pacing: Pacing | None = None) -> None:
@@ -275,6 +346,14 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._jumps_unpolled = 0
         self.pacing = pacing
         super().__init__()
+        if missing := missing_private_names(self):
+            with contextlib.suppress(AttributeError):  # close() itself may need a missing name
+                self.close()
+            raise UnsupportedPython(
+                f"bpsim's virtual clock cannot run on Python {platform.python_version()}: its asyncio has "
+                f"no {', '.join(missing)}. bpsim runs on Python 3.11 to 3.13 (and was read against 3.14); "
+                "please report this Python version."
+            )
         self._scheduled: list[tuple[float, int, asyncio.TimerHandle]] = []  # type: ignore[assignment]
         # Timers due before now + resolution fire now. It must be > 0 (a timer due exactly now
         # must fire) and small enough that `now + resolution > now` for any realistic run.
@@ -286,13 +365,34 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         """The virtual time in seconds since the loop was created."""
         return self._now
 
+    def set_debug(self, enabled: bool) -> None:
+        """`BaseEventLoop.set_debug`; outside debug mode `get_debug` and `create_future` are C calls.
+
+        The C `Future.__init__` calls `loop.get_debug()` for every future (and task) it creates,
+        and every `asyncio.sleep` and `Queue.get` that waits calls `loop.create_future()`, which is
+        `Future(loop=self)`: as methods defined in Python they cost a frame each time. Instance
+        attributes answer first: a C callable that returns False, and `functools.partial`, which
+        makes the very same call.
+        """
+        super().set_debug(enabled)
+        if enabled:
+            self.__dict__.pop("get_debug", None)
+            self.__dict__.pop("create_future", None)
+        else:
+            self.get_debug = _FALSE  # type: ignore[method-assign]
+            self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
+
     def call_soon(self, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None) -> asyncio.Handle:
         """`BaseEventLoop.call_soon`, with a `_Callback` outside debug mode."""
         if self._debug:
             return super().call_soon(callback, *args, context=context)
         if self._closed:  # `_check_closed()`, inlined: this runs several times per item
             raise RuntimeError("Event loop is closed")
-        handle = _Callback(callback, args, self, context)
+        # Handle.__init__'s fields, without its frame (see "handles" above).
+        handle = _new_handle(_Callback)
+        handle._context = contextvars.copy_context() if context is None else context
+        handle._loop, handle._callback, handle._args = self, callback, args
+        handle._cancelled, handle._repr, handle._source_traceback = False, None, None
         self._ready.append(handle)
         return handle
 
@@ -300,80 +400,145 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         """`BaseEventLoop.call_later` without its detour (every `asyncio.sleep` comes here)."""
         if self._debug:
             return super().call_later(delay, callback, *args, context=context)
-        return self.call_at(self._now + delay, callback, *args, context=context)
+        # `call_at(self._now + delay, ...)` outside debug mode, inlined: a frame less per sleep.
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        when = self._now + delay
+        timer = _new_handle(_SleepTimer if callback is _set_result_unless_cancelled else _Timer)
+        timer._context = contextvars.copy_context() if context is None else context
+        timer._loop, timer._callback, timer._args, timer._when = self, callback, args, when
+        timer._cancelled, timer._repr, timer._source_traceback, timer._scheduled = False, None, None, True
+        heapq.heappush(self._scheduled, (when, next(self._timer_seq), timer))
+        return timer
 
     def call_at(self, when: float, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         """Like `BaseEventLoop.call_at`, but ties between equal `when` fire first-scheduled first."""
         if self._closed:  # `_check_closed()`, inlined: this runs several times per item
             raise RuntimeError("Event loop is closed")
+        timer: asyncio.TimerHandle
         if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_at")
             timer = asyncio.TimerHandle(when, callback, args, self, context)
-            timer._scheduled = True
         else:
-            timer = _Timer(callback, args, self, context)
-            timer._when, timer._scheduled = when, True
+            # TimerHandle.__init__'s fields, without its frame (see "handles" above).
+            timer = _new_handle(_SleepTimer if callback is _set_result_unless_cancelled else _Timer)
+            timer._context = contextvars.copy_context() if context is None else context
+            timer._loop, timer._callback, timer._args, timer._when = self, callback, args, when
+            timer._cancelled, timer._repr, timer._source_traceback = False, None, None
+        timer._scheduled = True  # after the callback checks, as in the stock loop
         heapq.heappush(self._scheduled, (when, next(self._timer_seq), timer))
         return timer
 
     def _run_once(self) -> None:
-        """One loop iteration: the stock one's steps, in its order, on virtual time.
+        """Run simulated instants until the loop is stopping: the stock iteration's steps, in order.
 
-        `BaseEventLoop._run_once` drops cancelled timers, asks the selector for I/O (waiting
-        until the next timer when nothing is ready), moves the timers due now to the ready
-        queue, and runs the ready callbacks. Here the wait is a jump of the clock, and the
-        selector is not asked at all while callbacks are ready: virtual time cannot move then,
-        and a system call per iteration would cost more than the step it precedes.
+        `BaseEventLoop._run_once` drops cancelled timers, asks the selector for I/O (waiting until
+        the next timer when nothing is ready), moves the timers due now to the ready queue, and
+        runs the callbacks that were ready; `run_forever` calls it until the loop is stopping. Here
+        the wait is a jump of the clock (`_next_instant`), and the selector is not asked at all
+        while callbacks are ready: virtual time cannot move then, and a system call per iteration
+        would cost more than the step it precedes. The ready callbacks, those they make ready and
+        the timers due now run batch after batch, as the stock loop's following iterations would;
+        then the clock jumps to the next instant, all without returning to `run_forever`, which
+        would only call `_run_once` again. Outside debug mode each handle is run by its type
+        (see "handles" above); in debug mode one instant is run per call, with `Handle._run`.
         """
-        self._drop_cancelled_timers()
-        ready, scheduled = self._ready, self._scheduled
-        if not ready and not self._stopping:
-            if events := self._next_instant():
-                self._process_events(events)
-        # Then run the ready callbacks, and those they make ready, as the stock loop's following
-        # iterations would (in the same order: each batch, then the timers due now), until none is
-        # ready or the loop is stopping. Returning to `run_forever` between batches is its cost.
-        due_before = self._now + self._clock_resolution
+        ready = self._ready
         popleft = ready.popleft
         while True:
-            while scheduled and scheduled[0][0] < due_before:
-                timer = heapq.heappop(scheduled)[2]
-                timer._scheduled = False
-                ready.append(timer)
-            for _ in range(len(ready)):
-                handle = popleft()
-                if not handle._cancelled:
-                    handle._run()
-            if self._stopping or not (ready or (scheduled and scheduled[0][0] < due_before)):
-                return
-
-    def _drop_cancelled_timers(self) -> None:
-        # The stock loop's rule: rebuild the heap when most of it is cancelled (timeouts that
-        # were not needed), else pop cancelled timers off its head.
-        scheduled = self._scheduled
-        if len(scheduled) > 100 and self._timer_cancelled_count > len(scheduled) / 2:
-            kept = []
-            for entry in scheduled:
-                if entry[2]._cancelled:
-                    entry[2]._scheduled = False
-                else:
-                    kept.append(entry)
-            heapq.heapify(kept)
-            self._scheduled, self._timer_cancelled_count = kept, 0
-        else:
+            # The stock loop's rule for cancelled timers, inlined (its common case runs per instant):
+            # rebuild the heap when most of it is cancelled (timeouts that were not needed), else
+            # pop cancelled timers off its head.
+            scheduled = self._scheduled
+            cancelled = self._timer_cancelled_count  # > 50 first: a check cheaper than len()
+            if cancelled > 50 and len(scheduled) > 100 and cancelled > len(scheduled) / 2:
+                scheduled = self._drop_cancelled_timers()
             while scheduled and scheduled[0][2]._cancelled:
                 self._timer_cancelled_count -= 1
                 heapq.heappop(scheduled)[2]._scheduled = False
+            if not ready and not self._stopping:
+                self._jumps_unpolled += 1
+                if scheduled and self._jumps_unpolled < _POLL_EVERY and self.pacing is None:
+                    # `_next_instant` when it neither polls nor paces, inlined: this runs once per jump.
+                    now = self._now = max(self._now, scheduled[0][0])
+                    if now >= _ULP_EXCEEDS_RESOLUTION:
+                        self._clock_resolution = math.ulp(now)
+                elif events := self._next_instant():
+                    self._process_events(events)
+            due_before = self._now + self._clock_resolution
+            debug = self._debug
+            while True:
+                while scheduled and scheduled[0][0] < due_before:
+                    timer = heapq.heappop(scheduled)[2]
+                    timer._scheduled = False
+                    ready.append(timer)
+                for _ in range(len(ready)):
+                    handle = popleft()
+                    if handle._cancelled:
+                        continue
+                    if debug:
+                        self._run_handle_debug(handle)
+                        continue
+                    kind = type(handle)
+                    try:
+                        if kind is _Callback or kind is _Timer:
+                            handle._context.run(handle._callback, *handle._args)  # Handle._run
+                        elif kind is _SleepTimer:
+                            future, result = handle._args
+                            if not future.cancelled():  # futures._set_result_unless_cancelled
+                                future.set_result(result)
+                        else:  # not ours (a signal's handle, a thread-safe one): its own _run
+                            handle._run()
+                    except (SystemExit, KeyboardInterrupt):
+                        raise
+                    except BaseException as exc:
+                        self._callback_raised(handle, exc)
+                handle = None  # as in the stock loop: break reference cycles when an exception occurs
+                if self._stopping:
+                    return
+                if not (ready or (scheduled and scheduled[0][0] < due_before)):
+                    break
+            if debug:
+                return
+
+    def _run_handle_debug(self, handle: asyncio.Handle) -> None:
+        # What the stock loop does in debug mode, less the slow-callback warning: on virtual time
+        # no callback takes any time.
+        try:
+            self._current_handle = handle
+            handle._run()  # type: ignore[attr-defined]
+        finally:
+            self._current_handle = None
+
+    def _callback_raised(self, handle: asyncio.Handle, exc: BaseException) -> None:
+        """`Handle._run`'s exception path: report a callback's exception to the exception handler."""
+        debug = {"debug": self.get_debug()} if _CALLBACK_SOURCE_HAS_DEBUG else {}
+        source = format_helpers._format_callback_source(handle._callback, handle._args, **debug)  # type: ignore[attr-defined]
+        context: dict[str, Any] = {"message": f"Exception in callback {source}", "exception": exc, "handle": handle}
+        if handle._source_traceback:  # type: ignore[attr-defined]
+            context["source_traceback"] = handle._source_traceback  # type: ignore[attr-defined]
+        self.call_exception_handler(context)
+
+    def _drop_cancelled_timers(self) -> list[tuple[float, int, asyncio.TimerHandle]]:
+        """Rebuild the timer heap without its cancelled timers; returns the new heap."""
+        kept = []
+        for entry in self._scheduled:
+            if entry[2]._cancelled:
+                entry[2]._scheduled = False
+            else:
+                kept.append(entry)
+        heapq.heapify(kept)
+        self._scheduled, self._timer_cancelled_count = kept, 0
+        return kept
 
     def _next_instant(self) -> list[Any]:
         """Nothing is ready: jump the clock to the next timer, or return the real events first.
 
         The real file descriptors (the self-pipe that Ctrl-C and `call_soon_threadsafe` write
         to, the keyboard of a live view) are polled, without blocking, on every `_POLL_EVERY`-th
-        jump and before a stall is declared.
+        jump and before a stall is declared. `_run_once` counts the jumps.
         """
-        self._jumps_unpolled += 1
         if not self._scheduled or self._jumps_unpolled >= _POLL_EVERY:
             self._jumps_unpolled = 0
             if events := self._selector.select(0):
@@ -396,5 +561,6 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # Timers due before now + resolution fire now, so now + resolution must exceed now. Past
         # 2**23 s (97 days) 1e-9 is below a float's spacing and would vanish (CPython gh-116342):
         # then one spacing (ulp) is used, still far below anything a scenario can express.
-        self._clock_resolution = max(1e-9, math.ulp(self._now))
+        if self._now >= _ULP_EXCEEDS_RESOLUTION:
+            self._clock_resolution = math.ulp(self._now)
         return []

@@ -6,7 +6,8 @@ Our exception hierarchy::
     ├── ScenarioError          a scenario file or --set override is wrong (every problem at once)
     ├── OutputError            a result file (--json, --csv, --svg) could not be written
     ├── LimitReached           a run hit --max-items / --max-queued / --max-duration (exit code 3)
-    └── Stalled                every task waits and no timer is pending: the run can never end
+    ├── Stalled                every task waits and no timer is pending: the run can never end
+    └── UnsupportedPython      this Python's asyncio lacks a private name the virtual clock needs
 
 Anything else is a bug in bpsim and stays a loud traceback.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BpsimError", "Problem", "ScenarioError", "OutputError", "Stalled"]
+__all__ = ["BpsimError", "Problem", "ScenarioError", "OutputError", "Stalled", "UnsupportedPython"]
 
 
 class BpsimError(Exception):
@@ -77,3 +78,9 @@ class OutputError(BpsimError):
 
 class Stalled(BpsimError):
     """Every task waits and no timer is pending: the simulation can never move again."""
+
+
+class UnsupportedPython(BpsimError):
+    """This Python's asyncio lacks a private name the virtual clock relies on (bpsim.clock)."""
+
+    exit_code = 1  # not the user's mistake: nothing in the scenario can fix it

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from typer.testing import CliRunner
+
 from bpsim.engine import RunResult, run
 from bpsim.events import Event
 from bpsim.scenario import Scenario
@@ -22,3 +24,8 @@ def run_recording(s: Scenario) -> tuple[RunResult, list[Event]]:
 
 def of_type(events: list[Event], kind: type) -> list[Any]:
     return [e for e in events if isinstance(e, kind)]
+
+
+def cli_runner() -> CliRunner:
+    """Typer's CliRunner, as the CLI tests use it: `result.stderr` apart, `result.output` both."""
+    return CliRunner()
