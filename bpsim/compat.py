@@ -1,16 +1,31 @@
-"""`Queue` and `QueueShutDown` with the semantics of Python 3.13 on every supported version.
+"""`Queue`, `LifoQueue` and `QueueShutDown` with the semantics of Python 3.13 on every supported version.
 
 `Queue.shutdown()` arrived in 3.13; on 3.11 and 3.12 the `backports.asyncio.queues` package gives
 the same behaviour (same code, verified trace-identical). Import them from here, nowhere else.
 """
 
 import sys
+from typing import TypeVar
 
 if sys.version_info >= (3, 13):
-    from asyncio import Queue, QueueEmpty, QueueFull, QueueShutDown
+    from asyncio import LifoQueue, Queue, QueueEmpty, QueueFull, QueueShutDown
 else:  # pragma: no cover - exercised by the 3.11 CI run
     from asyncio import QueueEmpty, QueueFull
 
     from backports.asyncio.queues import Queue, QueueShutDown
 
-__all__ = ["Queue", "QueueEmpty", "QueueFull", "QueueShutDown"]
+    _T = TypeVar("_T")
+
+    class LifoQueue(Queue[_T]):
+        """asyncio's LifoQueue (3.13's code), over the backported Queue: newest first, same shutdown."""
+
+        def _init(self, maxsize: int) -> None:
+            self._queue: list[_T] = []
+
+        def _put(self, item: _T) -> None:
+            self._queue.append(item)
+
+        def _get(self) -> _T:
+            return self._queue.pop()
+
+__all__ = ["LifoQueue", "Queue", "QueueEmpty", "QueueFull", "QueueShutDown"]

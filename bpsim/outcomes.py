@@ -53,6 +53,8 @@ class DropReason(StrEnum):
     """drop-oldest: the oldest queued item made room for an arriving one."""
     STALE = "stale"
     """max_age: a worker took the item after it was already too old."""
+    CODEL = "codel"
+    """discipline = "codel": the queue's wait had stood above target for an interval (CoDel)."""
 
 
 class TimeoutPlace(StrEnum):

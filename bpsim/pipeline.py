@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from bpsim import policies
 from bpsim.adaptive import AIMDLimit
 from bpsim.compat import Queue, QueueShutDown
+from bpsim.disciplines import CoDel, TimedQueue, make_queue
 from bpsim.events import (
     AbandonPlace,
     BreakerChanged,
@@ -81,7 +82,9 @@ class Pipeline:
         self._emit: Callable[[RawEvent], None] = _nobody
         """Where events go, as raw tuples `(event_type, at, *fields)`: building the event object
         is left to whoever needs one (a history keeps hundreds and shows a dozen)."""
-        self.queue: Queue[Item] = Queue(scenario.queue.maxsize)
+        self.queue: Queue[Item] = make_queue(scenario.queue)
+        self.codel = CoDel(scenario.queue.codel_settings) if scenario.queue.discipline == "codel" else None
+        """CoDel's state, with `discipline = "codel"`: it drops items as workers take them."""
         concurrency = scenario.downstream.concurrency
         self.adaptive: AIMDLimit | None = None
         """The limit, when it adapts (adaptive.py): the limiter itself."""
@@ -244,6 +247,9 @@ class Pipeline:
             self._emit((ItemDequeued, now, item.number, name, qsize))
         if self.max_age is not None and now - item.arrival > self.max_age:
             self.dropped(item, DropReason.STALE)
+            return
+        if self.codel is not None and self._codel_drops(now, qsize):
+            self.dropped(item, DropReason.CODEL)
             return
         breaker, budget = self.breaker, self.budget
         failure: str | None = None
@@ -438,6 +444,11 @@ class Pipeline:
             if self.history is not None:
                 self.history.failed.changed(now, self.ledger.counts().failed)
             self._emit((ItemFailed, now, item.number, reason, worker))
+
+    def _codel_drops(self, now: float, qsize: int) -> bool:
+        """Whether CoDel drops the item just taken from the queue (`qsize` left in it)."""
+        assert self.codel is not None and isinstance(self.queue, TimedQueue)
+        return self.codel.drop(now - self.queue.entered_at, now, qsize == 0)
 
     def _call_dropped(self) -> None:
         """The call just timed out or failed: an adaptive limit counts it as a bad one."""

@@ -25,6 +25,7 @@ __all__ = [
     "policy_suggestion",
     "Burst",
     "Producer",
+    "CoDelSettings",
     "QueueSettings",
     "ConstantService",
     "ExponentialService",
@@ -238,6 +239,18 @@ class Producer(_Model):
         return self
 
 
+class CoDelSettings(_Model):
+    """CoDel's two numbers (RFC 8289): the wait it aims for, and how long a wait above it may last."""
+
+    target: PositiveSeconds = Field(default=0.005, description="the queue wait CoDel aims for, seconds")
+    interval: PositiveSeconds = Field(
+        default=0.1, description="how long the wait may stay above target before CoDel drops, seconds"
+    )
+
+
+Discipline = Literal["fifo", "lifo", "codel", "adaptive-lifo"]
+
+
 class QueueSettings(_Model):
     """The `asyncio.Queue` and what happens when it is full."""
 
@@ -245,6 +258,22 @@ class QueueSettings(_Model):
     policy: Policy = Policy.BLOCK
     put_timeout: PositiveSeconds | None = None
     max_age: PositiveSeconds | None = None
+    discipline: Discipline = Field(
+        default="fifo", description="which item a worker gets: oldest, newest, CoDel's, adaptive LIFO's (disciplines.py)"
+    )
+    codel: CoDelSettings | None = Field(default=None, description="target and interval for codel and adaptive-lifo")
+
+    @property
+    def codel_settings(self) -> CoDelSettings:
+        """`codel`, or RFC 8289's defaults (5 ms, 100 ms)."""
+        return self.codel if self.codel is not None else CoDelSettings()
+
+    @model_validator(mode="after")
+    def _discipline_fits(self) -> QueueSettings:
+        # A codel table with fifo or lifo is allowed (unused): `--vary queue.discipline=fifo,codel`.
+        if self.policy is Policy.DROP_OLDEST and self.discipline in ("lifo", "adaptive-lifo"):
+            raise _error("drop_oldest_lifo", discipline=self.discipline)
+        return self
 
     @field_validator("policy", mode="before")
     @classmethod

@@ -542,6 +542,7 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
         ("errors", downstream.errors > 0),
         ("rate_limit", downstream.rate_limit is not None),
         ("outages", bool(downstream.outages)),
+        ("discipline", queue.discipline != "fifo"),
         # Unbounded, put never waits, so put_timeout never fires: no reason of its own.
         ("block_bounded", bounded and queue.policy is Policy.BLOCK),
         ("await_producer", not scenario.shutdown.await_producer),

@@ -29,3 +29,19 @@ def of_type(events: list[Event], kind: type) -> list[Any]:
 def cli_runner() -> CliRunner:
     """Typer's CliRunner, as the CLI tests use it: `result.stderr` apart, `result.output` both."""
     return CliRunner()
+
+
+def problems_in(text: str, lang: str = "en") -> list[str]:
+    """The one-line problems a scenario file `bad.toml` holding `text` is refused with, in `lang`."""
+    from bpsim.errors import ScenarioError
+    from bpsim.i18n import set_language
+    from bpsim.loader import scenario_from_text
+
+    set_language(lang)
+    try:
+        scenario_from_text(text, "bad.toml")
+    except ScenarioError as error:
+        return [str(problem) for problem in error.problems]
+    finally:
+        set_language("en")
+    raise AssertionError("the scenario was accepted")

@@ -156,3 +156,29 @@ def test_in_the_event_log_only_the_routine_steps_are_dimmed():
     assert not _description_style(ProducerBlocked(1.0, 8, 30, 30)).dim
     shutdown = _description_style(ShutdownCalled(9.0, immediate=False))
     assert shutdown.bold and not shutdown.dim
+
+
+def test_the_time_blocked_counts_the_put_still_waiting_and_drops_so_far_at_the_end():
+    from bpsim.render.dashboard import blocked_at
+
+    simulation = Simulation([with_policy("block")])
+    seen: list[tuple[float, float]] = []
+
+    def on_frame(shown_at: float) -> None:
+        snapshot = simulation.pipelines[0].snapshot()
+        if snapshot.producer.value == "blocked" and not seen:
+            # Half a second on, still in the same put: blocked time and lag both move on with the clock.
+            seen.append((blocked_at(snapshot, snapshot.now + 0.5), snapshot.blocked_seconds + 0.5))
+
+    simulation.pacing = Pacing(1e12, fps=float("inf"), on_frame=on_frame)
+    watch(simulation)
+    simulation.run()
+    assert seen and seen[0][0] == pytest.approx(seen[0][1])
+    final = final_frame(with_policy("block"))
+    assert "in queue.put()" in final and "so far" not in final, "the run is over: not 'so far'"
+
+
+def test_counted_workers_read_as_counts_not_as_worker_numbers():
+    text = frame_at(scenario(**BURST | {"workers": {"count": 40}}), 5.0)
+    panel = text.split("workers · 40", 1)[1]
+    assert "○×" in panel and "●×" in panel and "○ 5 idle" not in panel

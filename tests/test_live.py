@@ -348,3 +348,15 @@ def test_a_long_lesson_line_wraps_once_and_the_frame_still_fits():
                 assert len(lines) <= 23 and max(len(line) for line in lines) <= 80, (path.stem, lang)
                 said = " ".join(line.strip() for line in lines[2:4]).removeprefix("▸ ")
                 assert said.startswith(s.words(lang).moments[s.moments.index(moment)][:20]), (path.stem, lang)
+
+
+def test_a_graceful_run_that_must_drain_its_backlog_is_expected_to_last_longer():
+    from bpsim.loader import load_scenario
+
+    s = load_scenario("graceful-vs-immediate")
+    # 16 items/s for 10 s = 160 items; 2 workers of 0.2 s handle 10/s, 100 in 10 s: 60 are left,
+    # drained in 6 s more. The run ends at about 18 s (exponential service); the default speed is
+    # then 1, about 18 s of wall time, not ×0.5 (36 s) as 10 s would give.
+    assert expected_duration(s) == pytest.approx(16.0)
+    assert demo_speed(s) == 1.0
+    assert expected_duration(scenario(**BURST)) == pytest.approx(14.4)  # 360 arrivals, 25/s: 10 s + 4.4 s

@@ -105,7 +105,7 @@ def test_unknown_key_suggests_the_closest_name() -> None:
 
 def test_unknown_key_without_a_close_name_lists_the_keys_of_its_table() -> None:
     assert lines_for("duration = 1.0\n[queue]\ncolour = 3\n") == [
-        "s.toml:3: queue.colour: unknown key; use maxsize, policy, put_timeout, max_age"
+        "s.toml:3: queue.colour: unknown key; use maxsize, policy, put_timeout, max_age, discipline, codel"
     ]
 
 

@@ -102,7 +102,7 @@ def test_the_json_items_keep_every_earlier_key_in_its_order_and_add_the_new_ones
         "abandoned_by_place",
     ]
     assert [key for key in items if key in earlier] == earlier
-    assert items["dropped_by_reason"] == {"queue-full": 0, "evicted": 0, "stale": 0}
+    assert items["dropped_by_reason"] == {"queue-full": 0, "evicted": 0, "stale": 0, "codel": 0}  # codel: added beside
     assert items["timed_out_by_place"] == {"put": 0, "downstream": 0}
     assert items["abandoned_by_place"] == {"queued": 0, "in-worker": 0}
     assert (items["failed"], items["failed_by_reason"]) == (0, dict.fromkeys(FailReason, 0))
@@ -140,7 +140,7 @@ def test_every_outcome_and_reason_has_words_in_english_and_korean():
 
 
 def test_every_reason_is_a_key_of_the_ledger_and_a_value_of_its_json_breakdown():
-    assert len(KEYS) == len(set(KEYS)) == 1 + 3 + 2 + 4 + 1 + 2  # handled, then each outcome's reasons
+    assert len(KEYS) == len(set(KEYS)) == 1 + 4 + 2 + 4 + 1 + 2  # handled, then each outcome's reasons
     names = {metric.name for metric in METRICS}
     assert {"handled", "dropped", "timed-out", "failed", "rejected", "abandoned", "unfinished"} <= names
     assert {"dropped-queue-full", "failed-rate-limited", "failed-circuit-open"} <= names

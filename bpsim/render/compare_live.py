@@ -32,6 +32,7 @@ from bpsim.events import ProducerState, Snapshot
 from bpsim.i18n import t
 from bpsim.render.dashboard import (
     Header,
+    blocked_at,
     event_line,
     footer_line,
     growth,
@@ -156,7 +157,7 @@ def _lines(snapshot: Snapshot, recent: Recent, shown_at: float, width: int) -> l
         (1, _pair(t("outcome.short.handled"), _count(counts.handled, "green"), width, room=4)),
         (2, _pair(t("outcome.short.dropped"), _count(counts.dropped, "yellow"), width, room=4)),
         (4, _pair(t("outcome.short.timed_out"), _count(counts.timed_out, "yellow"), width, room=4)),
-        (6, _pair(t("dashboard.blocked"), Text(seconds(snapshot.blocked_seconds)), width)),
+        (6, _pair(t("dashboard.blocked"), Text(seconds(blocked_at(snapshot, shown_at))), width)),
         (4, _pair(f"{t('dashboard.latency')} p50", Text(seconds(snapshot.latency_p50) if latency else "-"), width, "p50")),
         (2, _pair(f"{t('dashboard.latency')} p99", Text(seconds(snapshot.latency_p99) if latency else "-", style="bold"), width, "p99")),
     ]

@@ -53,6 +53,7 @@ __all__ = [
     "header_lines",
     "footer_line",
     "lesson_lines",
+    "blocked_at",
     "producer_state",
     "queue_count",
     "growth",
@@ -143,7 +144,7 @@ def dashboard(
         _header(header, width),
         *lesson,
         _pipeline(snapshot, trend, header, panel_rows, width),
-        _figures(snapshot, ledger, trend, width, header.scenario.slo),
+        _figures(snapshot, ledger, trend, width, header.scenario.slo, header),
     ]
     if log_rows:
         parts.append(_event_log(events, log_rows, width))
@@ -291,7 +292,9 @@ def _queue(snapshot: Snapshot, trend: Trend, scenario: Scenario, rows: int) -> P
     style = "red" if 0 < maxsize <= qsize else ""
     count = queue_count(snapshot)
     lines = [Gauge(qsize, maxsize), count] if maxsize > 0 else [count, growth(trend)]
-    lines.append(Text(scenario.queue.policy.value, style="bold cyan"))
+    discipline = scenario.queue.discipline
+    kind = scenario.queue.policy.value if discipline == "fifo" else f"{scenario.queue.policy.value} · {discipline}"
+    lines.append(Text(kind, style="bold cyan"))
     lines.append(Text(t("dashboard.queue_max", max=snapshot.max_qsize), style="dim"))
     if snapshot.shutdown is not None:
         # The most important line once it happens: it replaces the last one if there is no room.
@@ -335,7 +338,8 @@ def _workers(states: Sequence[WorkerState], rows: int) -> Panel:
     for state in WorkerState:  # too many to list: count them by state
         glyph, style = WORKER_GLYPHS[state]
         if state not in _OCCASIONAL or state in states:
-            lines.append(Text(f"{glyph} {states.count(state)} {t(f'dashboard.worker_{state.value}')}", style=style))
+            # `○×5 idle`, not `○ 5 idle`: in the list of workers one by one, that is worker 5
+            lines.append(Text(f"{glyph}×{states.count(state)} {t(f'dashboard.worker_{state.value}')}", style=style))
     return _panel(lines, rows, title)
 
 
@@ -402,11 +406,13 @@ def recent_rate(counts: Sequence[int], seconds_per_bin: float, window: int = 8) 
 _LedgerRow = tuple[str, int, str, str]
 
 
-def _figures(snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int, slo: float | None) -> RenderableType:
+def _figures(
+    snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int, slo: float | None, header: Header | None = None
+) -> RenderableType:
     grid = Table.grid(expand=True, padding=(0, 2))
     grid.add_column(width=34, no_wrap=True)
     grid.add_column(ratio=1, no_wrap=True)
-    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36), slo))
+    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36), slo, header))
     return grid
 
 
@@ -443,7 +449,7 @@ def _ledger(rows: list[_LedgerRow], counts: Counts) -> RenderableType:
     return Group(table, check)
 
 
-def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | None) -> RenderableType:
+def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | None, header: Header | None = None) -> RenderableType:
     label_width = 11
     columns = max(4, min(len(trend.qsize), width - label_width - 8))
     qsizes = list(trend.qsize[-columns:])
@@ -483,7 +489,8 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
     else:
         latency.append("  -", style="dim")
     blocked = Text(t("dashboard.blocked"), style="bold")
-    blocked.append("  " + t("dashboard.blocked_value", seconds=seconds(snapshot.blocked_seconds)))
+    ended = header is not None and header.status in ("finished", "stopped")
+    blocked.append("  " + t("dashboard.blocked_total" if ended else "dashboard.blocked_value", seconds=seconds(blocked_at(snapshot, header.shown_at if header else None))))
     # With an slo, goodput beside throughput takes the blank line: how much of the work counts.
     rates = Text("") if header_slo is None else _rates(snapshot, header_slo)
     for line in (span, rates, latency, blocked):
@@ -498,6 +505,14 @@ def _extra_chart_rows(snapshot: Snapshot) -> int:
     """The chart rows beyond qsize and in-flight: the service's answers (2), the retries against
     the first attempts (2), the breaker's state (1)."""
     return 2 * (snapshot.service is not None) + 2 * (snapshot.retries is not None) + (snapshot.breaker is not None)
+
+
+def blocked_at(snapshot: Snapshot, shown_at: float | None) -> float:
+    """The producer's time blocked in queue.put() at the time shown, counting a put still waiting:
+    it moves on with the clock, like `… behind` in the producer's box."""
+    if shown_at is not None and snapshot.producer is ProducerState.BLOCKED:
+        return snapshot.blocked_seconds + max(0.0, shown_at - snapshot.now)
+    return snapshot.blocked_seconds
 
 
 def _chart_rows(snapshot: Snapshot, trend: Trend, slo: float | None) -> int:

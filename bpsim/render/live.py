@@ -36,7 +36,7 @@ from bpsim.history import History
 from bpsim.i18n import language, t
 from bpsim.render.compare_live import side_by_side
 from bpsim.render.dashboard import Header, Status, Trend, dashboard
-from bpsim.scenario import Scenario
+from bpsim.scenario import Policy, Scenario
 
 __all__ = ["Recent", "LiveView", "CompareView", "watch", "expected_duration", "demo_speed", "final_dashboard"]
 
@@ -54,14 +54,28 @@ CHART_BINS = 60
 
 
 def expected_duration(scenario: Scenario) -> float:
-    """About how many simulated seconds the scenario runs (producing time; draining is extra)."""
+    """About how many simulated seconds the scenario runs: producing, then draining what is left.
+
+    A graceful run whose arrivals outpace its workers goes on after the producer stops, until
+    the backlog is handled (`graceful-vs-immediate`: 10 s of producing, then about 8 s more).
+    """
+    service = scenario.workers.service.mean
+    parallel = min(scenario.workers.count, scenario.downstream.most_in_flight or scenario.workers.count)
+    capacity = parallel / service  # items handled per second, all workers busy
     if scenario.duration is not None:
         length = scenario.duration
+        producer = scenario.producer
+        if producer.rate != "unlimited":
+            arrivals = producer.rate * length + sum(
+                (burst.rate - producer.rate) * max(0.0, min(burst.duration, length - burst.at)) for burst in producer.bursts
+            )
+            backlog = max(0.0, arrivals - capacity * length)
+            if scenario.policy is not Policy.BLOCK and scenario.queue.maxsize > 0:
+                backlog = min(backlog, scenario.queue.maxsize)  # the rest was dropped
+            length += backlog / capacity
     else:
         assert scenario.items is not None
-        service = scenario.workers.service.mean
-        parallel = min(scenario.workers.count, scenario.downstream.most_in_flight or scenario.workers.count)
-        length = scenario.items * service / parallel
+        length = scenario.items / capacity
         if scenario.producer.rate != "unlimited":
             length = max(length, scenario.items / scenario.producer.rate)
     if scenario.shutdown.at is not None:

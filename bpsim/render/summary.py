@@ -23,12 +23,19 @@ def setup_line(scenario: Scenario) -> str:
     queue = t("summary.unbounded") if maxsize == 0 else str(maxsize)
     return t(
         "summary.setup",
-        policy=scenario.queue.policy.value,
+        policy=_policy(scenario),
         maxsize=queue,
         workers=scenario.workers.count,
         concurrency=_concurrency(scenario),
         seed=scenario.seed,
     )
+
+
+def _policy(scenario: Scenario) -> str:
+    """`block`, or with a queue discipline other than fifo `block, codel`."""
+    discipline = scenario.queue.discipline
+    policy = scenario.queue.policy.value
+    return policy if discipline == "fifo" else f"{policy}, {discipline}"
 
 
 def _concurrency(scenario: Scenario) -> str | int:

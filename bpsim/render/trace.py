@@ -65,6 +65,8 @@ def describe(event: Event) -> str:
             return t("trace.evicted", item=item, admitted=admitted)
         case ItemDropped(item=item, reason=DropReason.STALE, age=age):
             return t("trace.stale", item=item, age=age)
+        case ItemDropped(item=item, reason=DropReason.CODEL, age=age):
+            return t("trace.codel", item=item, age=age)
         case ItemDropped(item=item):
             return t("trace.queue_full", item=item)
         case ItemTimedOut(item=item, place=TimeoutPlace.PUT):
