@@ -62,6 +62,12 @@ def expected_duration(scenario: Scenario) -> float:
     service = scenario.workers.service.mean
     parallel = min(scenario.workers.count, scenario.downstream.most_in_flight or scenario.workers.count)
     capacity = parallel / service  # items handled per second, all workers busy
+    # Calls go no faster than the client's throttle, nor than a rate limit whose 429s are retried.
+    if scenario.throttle is not None:
+        capacity = min(capacity, scenario.throttle.rate)
+    limit = scenario.downstream.rate_limit
+    if limit is not None and scenario.retry is not None and "rate-limited" in scenario.retry.on:
+        capacity = min(capacity, limit.rate)
     if scenario.duration is not None:
         length = scenario.duration
         producer = scenario.producer
