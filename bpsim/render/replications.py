@@ -53,9 +53,9 @@ def replicated_comparison(summaries: Sequence[Replicated]) -> RenderableType:
     """One column per variant, one row per metric as mean ± h; then each variant against the first."""
     names = " / ".join(dict.fromkeys(s.results[0].scenario.name for s in summaries))
     metrics = _shown(summaries)
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bpsim.title")
     table.add_column("", no_wrap=True)
-    table.add_column("", style="dim", no_wrap=True)
+    table.add_column("", style="bpsim.muted", no_wrap=True)
     for summary in summaries:
         table.add_column(summary.variant.label, justify="right", overflow="fold")
     for metric in metrics:
@@ -87,20 +87,20 @@ def replicated_comparison(summaries: Sequence[Replicated]) -> RenderableType:
     for line in lines:
         bullets.add_row("•", line)
     return Group(
-        Text(t("replications.title", name=names, n=len(summaries[0].results)), style="bold"),
+        Text(t("replications.title", name=names, n=len(summaries[0].results)), style="bpsim.title"),
         Text(""),
         table,
         Text(""),
-        Text(t("replications.versus", first=summaries[0].variant.label), style="bold"),
+        Text(t("replications.versus", first=summaries[0].variant.label), style="bpsim.title"),
         bullets,
         Text(""),
-        Text(_seeds(summaries), style="dim"),
+        Text(_seeds(summaries), style="bpsim.muted"),
     )
 
 
 def replicated_sweep(axes: Sequence[Axis], summaries: Sequence[Replicated], metrics: Sequence[Metric]) -> RenderableType:
     """One row per point of the grid, each metric as mean ± h; then the chart of the means."""
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bpsim.title")
     for axis in axes:
         table.add_column(axis.name)
     for metric in metrics:
@@ -119,5 +119,5 @@ def replicated_sweep(axes: Sequence[Axis], summaries: Sequence[Replicated], metr
 
     charted = [dataclasses.replace(m, value=mean_of(m.name)) for m in metrics]
     chart = sweep_chart(axes, [s.variant for s in summaries], [s.results[0] for s in summaries], charted)
-    title = Text(t("replications.title", name=summaries[0].results[0].scenario.name, n=len(summaries[0].results)), style="bold")
-    return Group(title, Text(""), table, Text(""), chart, Text(""), Text(_seeds(summaries), style="dim"))
+    title = Text(t("replications.title", name=summaries[0].results[0].scenario.name, n=len(summaries[0].results)), style="bpsim.title")
+    return Group(title, Text(""), table, Text(""), chart, Text(""), Text(_seeds(summaries), style="bpsim.muted"))
