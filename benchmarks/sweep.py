@@ -12,7 +12,7 @@ import argparse
 import os
 import time
 
-from bpsim.sweep import run_sweep, sweep_variants
+from bpsim.sweeps import run_sweep, sweep_variants
 
 
 def main() -> None:

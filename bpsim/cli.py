@@ -738,7 +738,7 @@ def sweep(
         _one_stdout(**{"--csv -": csv_path == "-", "--json -": json_path == "-"})
         from bpsim.metrics import parse_metrics
         from bpsim.output import write_text
-        from bpsim.sweep import csv_text, json_text, sweep_variants
+        from bpsim.sweeps import csv_text, json_text, sweep_variants
 
         metrics = parse_metrics(metric_names)
         axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
@@ -769,7 +769,7 @@ def _sweep_to_the_end(variants: "list[Variant]", jobs: int | None) -> "tuple[lis
     Ctrl-C (130) and SIGTERM (143) stop the worker processes at once; the runs that had
     finished are kept.
     """
-    from bpsim import sweep as sweeping
+    from bpsim import sweeps as sweeping
     from bpsim.render.progress import sweep_progress
 
     with _signals_handled() as interruption:
@@ -785,9 +785,7 @@ def _sweep_to_the_end(variants: "list[Variant]", jobs: int | None) -> "tuple[lis
 
 def result_json(result: "RunResult") -> dict[str, Any]:
     """`RunResult.to_json()` plus the `theory` object: the formula's numbers, or why none applies."""
-    from bpsim.theory import theory_for
-
-    return result.to_json() | {"theory": theory_for(result.scenario).to_json()}
+    return result.to_dict()
 
 
 @app.command()

@@ -23,7 +23,7 @@ from bpsim.errors import BpsimError, Problem, ScenarioError
 from bpsim.i18n import t
 from bpsim import output
 from bpsim.limits import Limits, check_expected_items
-from bpsim.metrics import METRICS
+from bpsim.metrics import metric_values
 from bpsim.scenario import Scenario
 from bpsim import signals
 from bpsim.signals import signals_held
@@ -39,6 +39,7 @@ __all__ = [
     "rows",
     "csv_text",
     "json_text",
+    "json_runs",
 ]
 
 MAX_PARAMS = 2
@@ -195,7 +196,7 @@ def rows(variants: Sequence[Variant], results: Sequence[RunResult]) -> list[dict
         row: dict[str, Any] = {"variant": variant.label}
         data = result.scenario.model_dump(mode="json")
         row |= {key: _lookup(data, key, value) for key, value in variant.settings}
-        row |= {metric.name: metric.value(result) for metric in METRICS}
+        row |= metric_values(result)
         table.append(row)
     return table
 
@@ -212,12 +213,17 @@ def csv_text(variants: Sequence[Variant], results: Sequence[RunResult]) -> str:
 
 def json_text(variants: Sequence[Variant], results: Sequence[RunResult]) -> str:
     """A JSON list: per run, `bpsim run --json`'s object plus `params`, the varied keys' values."""
+    return output.strict_json(json_runs(variants, results))
+
+
+def json_runs(variants: Sequence[Variant], results: Sequence[RunResult]) -> list[dict[str, Any]]:
+    """What `json_text` writes, as Python objects (infinities not yet made null)."""
     runs = []
     for variant, result in zip(variants, results):
         data = result.scenario.model_dump(mode="json")
         params = {key: _lookup(data, key, value) for key, value in variant.settings}
         runs.append({"params": params} | result.to_json())
-    return output.strict_json(runs)
+    return runs
 
 
 def _lookup(data: Any, key: str, fallback: str) -> Any:
