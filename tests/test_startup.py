@@ -1,4 +1,5 @@
-"""Start-up: what `bpsim --help`, `bpsim scenarios` and `import bpsim` import, and what they read.
+"""Start-up: what `bpsim --help` and `bpsim scenarios` import, and what they read (what `import
+bpsim` imports: tests/test_api.py).
 
 Time itself is measured in `benchmarks/startup.py`, never asserted: a shared machine's load moves
 every figure. What makes the time is asserted instead: the modules a command imports (each heavy
@@ -79,14 +80,6 @@ def test_scenarios_imports_only_rich_s_table_and_a_toml_parser():
 def test_a_headless_run_does_not_need_termios():
     # termios exists on POSIX only: the live view's keys need it, a headless run must not (Windows).
     assert "termios" not in bpsim_modules("run", "handbook", "--no-live", typer_args=("hello",))
-
-
-def test_import_bpsim_is_the_engine_api_without_the_engine():
-    loaded = modules("import bpsim")
-    assert not [name for name in loaded if name.split(".")[0] in ("rich", "typer", "pydantic", "asyncio")]
-    loaded = modules("import bpsim\nbpsim.Scenario, bpsim.run")
-    assert {"bpsim.engine", "bpsim.scenario", "pydantic"} <= loaded
-    assert not [name for name in loaded if name.split(".")[0] in ("rich", "typer")]
 
 
 # -- reading a description without reading the whole file -----------------------------------------------
