@@ -88,7 +88,7 @@ def side_by_side(
         room -= 1
     lines = max(1, room // rows - 2)
     column_width = width // per_row
-    parts: list[RenderableType] = [header_lines(header, varied)]
+    parts: list[RenderableType] = [header_lines(header, varied, width)]
     for start in range(0, shown, per_row):
         grid = Table.grid()
         for _ in range(min(per_row, shown - start)):
