@@ -216,12 +216,24 @@ def _fail(error: BpsimError) -> NoReturn:
     raise typer.Exit(error.exit_code)
 
 
-def _console(*, stderr: bool = False) -> Console:
+def _look(name: str | None = None) -> str:
+    """The theme to draw in: --theme `name`, else BPSIM_THEME, else dark (a bad BPSIM_THEME: exit 2)."""
+    from bpsim.render.theme import DEFAULT_THEME, THEME_NAMES
+
+    if name is not None:
+        return name
+    wanted = os.environ.get("BPSIM_THEME", "")
+    if wanted and wanted not in THEME_NAMES:
+        _fail(BpsimError(f"BPSIM_THEME={wanted!r} is not a theme bpsim has; use {', '.join(THEME_NAMES)}"))
+    return wanted or DEFAULT_THEME
+
+
+def _console(*, stderr: bool = False, look: str | None = None) -> Console:
     from rich.console import Console
 
     from bpsim.render.theme import theme
 
-    return Console(stderr=stderr, emoji=False, theme=theme())  # user text such as `1..10:-1` is no 👎
+    return Console(stderr=stderr, emoji=False, theme=theme(_look(look)))  # user text such as `1..10:-1` is no 👎
 
 
 _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
@@ -352,6 +364,27 @@ StopsOption = Annotated[
 HoldOption = Annotated[
     bool,
     typer.Option("--hold/--no-hold", help="Keep the dashboard's final frame on the screen until a key, then print the summary."),
+]
+
+
+def _check_theme(value: str | None) -> str | None:
+    from bpsim.render.theme import THEME_NAMES
+
+    if value is not None and value not in THEME_NAMES:
+        raise typer.BadParameter(f"{value!r} is not a theme; choose {', '.join(THEME_NAMES)}")
+    return value
+
+
+ThemeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--theme",
+        metavar="dark|light|contrast",
+        callback=_check_theme,
+        help="Colours: dark (the default), light (dark ink for a light background or a projector), "
+        "contrast (nothing faint, for a dark background); pictures (--svg, --html) too. "
+        "Default: BPSIM_THEME, else dark.",
+    ),
 ]
 EXPORT_WIDTH, EXPORT_HEIGHT = 110, 32
 
@@ -485,8 +518,10 @@ def run(
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
+    theme: ThemeOption = None,
 ) -> None:
-    console = _console()
+    look = _look(theme)
+    console = _console(look=look)
     trace_writer = None
     try:
         _one_stdout(**{"--trace": trace, "--json -": json_path == "-", "--svg -": svg == "-", "--html -": html == "-"})
@@ -531,7 +566,7 @@ def run(
             picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
             for path, kind in ((svg, "svg"), (html, "html")):
                 if path is not None:
-                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {loaded.name}"))
+                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {loaded.name}", look=look))
     except BpsimError as error:
         _fail(error)
     if "-" not in (json_path, svg, html):
@@ -573,6 +608,7 @@ def explain(
             help="A topic, e.g. backpressure, drop-oldest, shutdown, little, policies.",
         ),
     ] = None,
+    theme: ThemeOption = None,
 ) -> None:
     """Teach one concept: what it is, when to use it, its asyncio code, and a scenario to run.
 
@@ -586,7 +622,7 @@ def explain(
         renderable = explain_render.topic_list() if topic is None else explain_render.topic(check_topic(topic))
     except BpsimError as error:
         _fail(error)
-    _show(_console(), renderable)
+    _show(_console(look=theme), renderable)
 
 
 COMPARE_HELP = f"""\
@@ -651,8 +687,10 @@ def compare(
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
+    theme: ThemeOption = None,
 ) -> None:
-    console = _console()
+    look = _look(theme)
+    console = _console(look=look)
     try:
         _one_stdout(**{"--json -": json_path == "-", "--svg -": svg_path == "-"})
         from bpsim.engine import Simulation
@@ -685,7 +723,7 @@ def compare(
             write_text(json_path, strict_json([result_json(r) for r in results]))
         table = comparison(variants, results)
         if svg_path is not None:
-            write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
+            write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare", look=look))
     except BpsimError as error:
         _fail(error)
     if "-" not in (json_path, svg_path):

@@ -31,7 +31,7 @@ BURST = dict(
 )
 
 
-def frame_at(s: Scenario, at: float, width: int = 80, height: int = 23) -> str:
+def frame_at(s: Scenario, at: float, width: int = 80, height: int = 23, look: str | None = None) -> str:
     """Run `s` and render the frame the clock would draw at the first jump to `at` or later.
 
     fps=inf makes the clock offer a frame at every jump, so the moment does not depend on the
@@ -44,7 +44,8 @@ def frame_at(s: Scenario, at: float, width: int = 80, height: int = 23) -> str:
         if not frames and shown_at >= at:
             snapshot = simulation.pipelines[0].snapshot()
             header = Header(s, snapshot.now, expected_duration(s), "running", speed=2.0)
-            frames.append(render(dashboard(snapshot, recent.log, recent.trend(snapshot.now), header, width, height), width))
+            frame = dashboard(snapshot, recent.log, recent.trend(snapshot.now), header, width, height)
+            frames.append(render(frame, width, look=look))
 
     # Paced (so the clock asks for a frame at every jump) but so fast that it never waits.
     simulation.pacing = Pacing(1e12, fps=float("inf"), on_frame=on_frame)
