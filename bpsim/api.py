@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bpsim.clock import Pacing
     from bpsim.engine import RunResult
     from bpsim.events import Observer
+    from bpsim.replications import Replicated
     from bpsim.scenario import Scenario
     from bpsim.variants import Axis, Variant
 
@@ -80,6 +81,9 @@ class Comparison:
 
     variants: list[Variant]
     results: list[RunResult]
+    """With replications, each variant's replication 0 (the scenario's own seed)."""
+    replications: list[Replicated] | None = None
+    """With `replications=N`: each variant's runs, metrics as intervals, difference to the first."""
 
     def __getitem__(self, label: str) -> RunResult:
         """The result of the variant with this label: `comparison["drop-oldest"]`."""
@@ -89,13 +93,22 @@ class Comparison:
         raise KeyError(f"no variant {label!r}; the labels are {', '.join(v.label for v in self.variants)}")
 
     def to_dict(self) -> list[dict[str, Any]]:
-        """What `bpsim compare --json` writes: a list with one `bpsim run --json` object per variant."""
+        """What `bpsim compare --json` writes: a list with one `bpsim run --json` object per
+        variant (with replications, each with its `replications`)."""
+        if self.replications is not None:
+            from bpsim.output import finite
+            from bpsim.replications import replicated_json
+
+            return [finite(replicated_json(summary)) for summary in self.replications]
         return [result.to_dict() for result in self.results]
 
     def to_pandas(self) -> pandas.DataFrame:
-        """One row per variant: `variant`, then every metric (the columns of `bpsim sweep --csv`)."""
-        from bpsim.sweeps import rows
+        """One row per variant: `variant`, then every metric (the columns of `bpsim sweep --csv`;
+        with replications, `replications` and each metric's `NAME.mean` and `NAME.half_width`)."""
+        from bpsim.sweeps import replicated_rows, rows
 
+        if self.replications is not None:
+            return data_frame(replicated_rows(self.replications))
         return data_frame(rows(self.variants, self.results))
 
 
@@ -106,34 +119,45 @@ class Sweep:
     axes: list[Axis]
     variants: list[Variant]
     results: list[RunResult]
+    """With replications, each point's replication 0 (the scenario's own seed)."""
+    replications: list[Replicated] | None = None
+    """With `replications=N`: each point's runs and its metrics as intervals."""
 
     def to_dict(self) -> list[dict[str, Any]]:
-        """What `bpsim sweep --json` writes: per run, `bpsim run --json`'s object plus `params`."""
+        """What `bpsim sweep --json` writes: per run, `bpsim run --json`'s object plus `params`
+        (with replications, `replications` too)."""
         from bpsim.output import finite
-        from bpsim.sweeps import json_runs
+        from bpsim.sweeps import json_runs, replicated_json_runs
 
+        if self.replications is not None:
+            return finite(replicated_json_runs(self.replications))
         return finite(json_runs(self.variants, self.results))
 
     def to_pandas(self) -> pandas.DataFrame:
-        """One row per run, the columns of `bpsim sweep --csv`: `variant`, each varied key, every metric."""
-        from bpsim.sweeps import rows
+        """One row per run, the rows of `bpsim sweep --csv`: `variant`, each varied key, every metric."""
+        from bpsim.sweeps import replicated_rows, rows
 
+        if self.replications is not None:
+            return data_frame(replicated_rows(self.replications))
         return data_frame(rows(self.variants, self.results))
 
 
 def compare(
     scenarios_or_variants: str | Path | Sequence[str | Path | Scenario] | Mapping[str, Scenario],
+    replications: int | None = None,
     *,
     policy: Sequence[str] = (),
     vary: Mapping[str, Iterable[Any]] | Sequence[str] | None = None,
     set: Settings = None,
     seed: int | None = None,
+    jobs: int | None = None,
 ) -> Comparison:
     """Variants side by side on the same traffic (common random numbers), as `bpsim compare` runs them.
 
     Either names and files, with `policy` and `vary` as the command's `--policy` and `--vary`
     (`compare("burst", policy=["block", "drop-oldest"])`, `vary={"queue.maxsize": [2, 10, 0]}`),
     or scenarios already loaded: a list (labelled by their names) or a mapping label -> scenario.
+    `replications=N` runs each on N seeds over `jobs` processes, as `--replications N` does.
     """
     from bpsim.engine import Simulation
     from bpsim.errors import BpsimError
@@ -156,6 +180,9 @@ def compare(
     loaded = [variant.scenario for variant in variants]
     labels = [variant.label for variant in variants]
     check_expected_items(loaded, Limits(), labels)
+    if replications is not None:
+        summaries = _replicate(variants, replications, paired=True, jobs=jobs)
+        return Comparison(variants, [summary.results[0] for summary in summaries], summaries)
     results = _off_the_loop(lambda: Simulation(loaded, labels=labels).run())
     return Comparison(variants, results)
 
@@ -168,17 +195,32 @@ def sweep(
     set: Settings = None,
     seed: int | None = None,
     jobs: int | None = None,
+    replications: int | None = None,
 ) -> Sweep:
     """Every combination of one or two keys' values, as `bpsim sweep` runs them (over `jobs` processes).
 
     `params={"queue.maxsize": range(1, 51)}`, or `{"queue.maxsize": "1..50:5"}`, or the
     command's own words, `["queue.maxsize=1..50:5"]`. Results are the same for any `jobs`.
+    `replications=N` runs each point on N seeds, as `--replications N` does.
     """
     from bpsim.sweeps import run_sweep, sweep_variants
 
     axes, variants = sweep_variants(str(scenario), _axes(params), policy, overrides(set), seed)
+    if replications is not None:
+        summaries = _replicate(variants, replications, paired=False, jobs=jobs)
+        return Sweep(axes, variants, [summary.results[0] for summary in summaries], summaries)
     results = _off_the_loop(lambda: run_sweep(variants, jobs))
     return Sweep(axes, variants, results)
+
+
+def _replicate(variants: list[Variant], replications: int, *, paired: bool, jobs: int | None) -> list[Replicated]:
+    from bpsim.errors import BpsimError
+    from bpsim.i18n import t
+    from bpsim.replications import MIN_REPLICATIONS, replicate
+
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < MIN_REPLICATIONS:
+        raise BpsimError(t("errors.replications.too_few", value=replications))
+    return _off_the_loop(lambda: replicate(variants, replications, paired=paired, jobs=jobs))
 
 
 # -- helpers -----------------------------------------------------------------------------------------

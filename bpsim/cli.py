@@ -31,10 +31,12 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from bpsim.engine import RunResult, Simulation
+    from bpsim.metrics import Metric
     from bpsim.render.live import CompareView, LiveView
+    from bpsim.replications import Replicated
     from bpsim.scenario import Scenario
     from bpsim.signals import Interruption
-    from bpsim.variants import Variant
+    from bpsim.variants import Axis, Variant
 
 POLICIES = """\
 Overload policies (queue.policy) — what the producer does when the queue is full:
@@ -338,6 +340,32 @@ MaxDurationOption = Annotated[
     float | None, typer.Option(min=0.001, help="Stop a run at this simulated second (exit code 3).")
 ]
 _DEFAULT = Limits()
+
+
+def _parse_replications(value: str | None) -> int | None:
+    """--replications as a whole number of 2 or more: an interval needs a spread."""
+    if value is None:
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 2:
+        raise typer.BadParameter(t("errors.replications.too_few", value=value[:40]))
+    return count
+
+
+ReplicationsOption = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        parser=_parse_replications,
+        help="Run every variant on N seeds (2 or more) and show each metric as mean ± 95% confidence interval.",
+    ),
+]
+JobsOption = Annotated[
+    int | None, typer.Option(min=1, help="Processes to run in (default: one per core). Results do not depend on it.")
+]
 
 SpeedOption = Annotated[
     str | None,
@@ -687,6 +715,8 @@ def compare(
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
+    replications: ReplicationsOption = None,
+    jobs: JobsOption = None,
     theme: ThemeOption = None,
 ) -> None:
     look = _look(theme)
@@ -702,6 +732,11 @@ def compare(
         variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
         loaded = [v.scenario for v in variants]
         _check_outputs([json_path, svg_path], scenarios)
+        if replications is not None:
+            if Limits(max_items, max_queued, max_duration) != _DEFAULT:
+                raise BpsimError(t("errors.replications.limits"))
+            _compare_replications(console, variants, replications, jobs, json_path, svg_path)
+            return
         view = None
         if live and _interactive(console) and json_path != "-":
             from bpsim.render.compare_live import varied_line
@@ -753,15 +788,14 @@ def sweep(
             help=f"Metrics to show, comma-separated: {', '.join(m.name for m in METRICS)}.",
         ),
     ] = "dropped,p99,blocked",
-    jobs: Annotated[
-        int | None, typer.Option(min=1, help="Processes to run in (default: one per core). Results do not depend on it.")
-    ] = None,
+    jobs: JobsOption = None,
     overrides: SetOption = None,
     seed: SeedOption = None,
     csv_path: Annotated[
         str | None, typer.Option("--csv", metavar="PATH", help="Write one CSV row per run to PATH (- for stdout).")
     ] = None,
     json_path: JsonOption = None,
+    replications: ReplicationsOption = None,
 ) -> None:
     """Run a scenario for every combination of values, headless, and chart how metrics change.
 
@@ -780,6 +814,9 @@ def sweep(
         metrics = parse_metrics(metric_names)
         axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
         _check_outputs([csv_path, json_path], [scenario])
+        if replications is not None:
+            _sweep_replications(axes, variants, metrics, replications, jobs, csv_path, json_path)
+            return
         total = len(variants)
         variants, results, exit_code = _sweep_to_the_end(variants, jobs)
         if csv_path is not None:
@@ -818,6 +855,72 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
             finished = stopped.finished if isinstance(stopped, sweeping.SweepInterrupted) else {}
             order = sorted(finished)
             return [variants[index] for index in order], [finished[index] for index in order], interruption.exit_code
+
+
+def _replicate_to_the_end(
+    variants: list[Variant], replications: int, *, paired: bool, jobs: int | None
+) -> list[Replicated] | None:
+    """Run every variant on `replications` seeds; None if Ctrl-C or SIGTERM stopped it (the line
+    saying so is printed: an interval needs every replication, so nothing else is)."""
+    from bpsim import sweeps
+    from bpsim.render.progress import sweep_progress
+    from bpsim.replications import replicate
+
+    total = len(variants) * replications
+    with _signals_handled() as interruption:
+        try:
+            with sweep_progress(total) as advance:
+                return replicate(variants, replications, paired=paired, jobs=jobs, on_done=advance)
+        except KeyboardInterrupt as stopped:
+            done = len(stopped.finished) if isinstance(stopped, sweeps.SweepInterrupted) else 0
+            _print_line(t("replications.interrupted", done=done, total=total), err=True)
+            raise typer.Exit(interruption.exit_code) from None
+
+
+def _compare_replications(
+    console: Console, variants: list[Variant], replications: int, jobs: int | None, json_path: str | None, svg_path: str | None
+) -> None:
+    """`bpsim compare --replications N`: headless, spread over processes like a sweep."""
+    from bpsim.output import strict_json, write_text
+    from bpsim.render.export import export
+    from bpsim.render.replications import replicated_comparison
+    from bpsim.replications import replicated_json
+
+    summaries = _replicate_to_the_end(variants, replications, paired=True, jobs=jobs)
+    assert summaries is not None
+    if json_path is not None:
+        write_text(json_path, strict_json([replicated_json(summary) for summary in summaries]))
+    table = replicated_comparison(summaries)
+    if svg_path is not None:
+        write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
+    if "-" not in (json_path, svg_path):
+        _show(console, table)
+    _exit(None)
+
+
+def _sweep_replications(
+    axes: list[Axis],
+    variants: list[Variant],
+    metrics: list[Metric],
+    replications: int,
+    jobs: int | None,
+    csv_path: str | None,
+    json_path: str | None,
+) -> None:
+    """`bpsim sweep --replications N`: each point of the grid on N seeds."""
+    from bpsim.output import strict_json, write_text
+    from bpsim.render.replications import replicated_sweep
+    from bpsim.sweeps import csv_of, replicated_json_runs, replicated_rows
+
+    summaries = _replicate_to_the_end(variants, replications, paired=False, jobs=jobs)
+    assert summaries is not None
+    if csv_path is not None:
+        write_text(csv_path, csv_of(replicated_rows(summaries)))
+    if json_path is not None:
+        write_text(json_path, strict_json(replicated_json_runs(summaries)))
+    if "-" not in (csv_path, json_path):
+        _show(_console(), replicated_sweep(axes, summaries, metrics))
+    _exit(None)
 
 
 def result_json(result: RunResult) -> dict[str, Any]:

@@ -169,3 +169,16 @@ def test_the_example_of_docs_api_runs_inside_asyncio_run():
         exec(compile(example, "docs/api.md", "exec"), {})  # its asserts check the numbers it shows
 
     asyncio.run(cell())
+
+
+def test_compare_and_sweep_take_replications_as_the_options_do():
+    comparison = bpsim.compare("burst", 3, policy=["block", "drop-oldest"], jobs=1)
+    assert comparison.to_dict() == cli_json("compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--replications", "3")
+    assert comparison.replications is not None and comparison.replications[1].versus_first is not None
+    assert comparison["block"] == comparison.replications[0].results[0]  # replication 0: the plain run
+    frame = comparison.to_pandas()
+    assert list(frame.columns[:5]) == ["variant", "queue.policy", "replications", "handled.mean", "handled.half_width"]
+    swept = bpsim.sweep("burst", {"queue.maxsize": [5, 30]}, replications=2, jobs=1)
+    assert swept.to_dict() == cli_json("sweep", "burst", "--param", "queue.maxsize=5,30", "--replications", "2")
+    with pytest.raises(BpsimError, match="needs 2 or more replications, not 1"):
+        bpsim.compare("burst", 1, policy=["block", "drop-oldest"])
