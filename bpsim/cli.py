@@ -2,13 +2,14 @@
 
 Start-up time is part of the interface: `bpsim --help` should feel instant, so this module imports
 only Typer and bpsim's small modules at the top. Each command imports the engine, pydantic and the
-renderers it needs when it runs (`benchmarks/startup.py` measures it).
+renderers it needs when it runs (`benchmarks/startup.py` measures it). Annotations are evaluated
+here, not postponed (no `from __future__ import annotations`): Typer reads every command's
+signature at each start, and a postponed one costs it an `eval` per parameter, about 5 ms in all.
+The names imported only for type checkers are quoted.
 
 Exit codes: 0 done, 2 a problem with the input (scenario, option, output file), 3 a run stopped by
 a limit (--max-items...), 130 Ctrl-C, 143 SIGTERM, 141 the reader of stdout went away.
 """
-
-from __future__ import annotations
 
 import contextlib
 import os
@@ -230,7 +231,7 @@ def _look(name: str | None = None) -> str:
     return wanted or DEFAULT_THEME
 
 
-def _console(*, stderr: bool = False, look: str | None = None) -> Console:
+def _console(*, stderr: bool = False, look: str | None = None) -> "Console":
     from rich.console import Console
 
     from bpsim.render.theme import theme
@@ -241,7 +242,7 @@ def _console(*, stderr: bool = False, look: str | None = None) -> Console:
 _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
 
 
-def _show(console: Console, renderable: RenderableType) -> None:
+def _show(console: "Console", renderable: "RenderableType") -> None:
     """Print `renderable`; into a file or a pipe without the spaces Rich pads lines with."""
     if sys.stdout.isatty():
         console.print(renderable)
@@ -252,7 +253,7 @@ def _show(console: Console, renderable: RenderableType) -> None:
     sys.stdout.flush()
 
 
-def _interactive(console: Console) -> bool:
+def _interactive(console: "Console") -> bool:
     """True when a live view can be drawn: stdout is a real terminal. FORCE_COLOR makes Rich treat
     a file as a terminal for colours; a dashboard of cursor codes in a log file helps nobody."""
     return sys.stdout.isatty() and console.is_terminal
@@ -445,7 +446,7 @@ def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
             check_writable(path, protected)
 
 
-def _pace(speed: str | None, *scenarios: Scenario) -> float | None:
+def _pace(speed: str | None, *scenarios: "Scenario") -> float | None:
     """The dashboard's speed: --speed X, None for max, or a demo of about 20 wall seconds."""
     from bpsim.render.live import demo_speed
 
@@ -464,7 +465,7 @@ def _keys_fd() -> int | None:
     return fd if os.tcgetpgrp(fd) == os.getpgrp() else None
 
 
-def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tuple[list[RunResult], int | None]:
+def _run_to_the_end(simulation: "Simulation", view: "LiveView | None" = None) -> "tuple[list[RunResult], int | None]":
     """Run `simulation`; return its results and the exit code to end with, if it was interrupted.
 
     Ctrl-C (130) and SIGTERM (143) stop the run early with partial results; so does `q` in the
@@ -488,7 +489,7 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
             return simulation.results(), None if quit_by_key else interruption.exit_code
 
 
-def _signals_handled() -> contextlib.AbstractContextManager[Interruption]:
+def _signals_handled() -> "contextlib.AbstractContextManager[Interruption]":
     """The command's `handle_signals` block (see `main`), or a new one outside the command line."""
     from bpsim.signals import current, handle_signals
 
@@ -496,7 +497,7 @@ def _signals_handled() -> contextlib.AbstractContextManager[Interruption]:
     return contextlib.nullcontext(interruption) if interruption is not None else handle_signals()
 
 
-def _exit(exit_code: int | None, view: LiveView | CompareView | None = None) -> None:
+def _exit(exit_code: int | None, view: "LiveView | CompareView | None" = None) -> None:
     """End the command with `exit_code`, or 130 / 143 if Ctrl-C or SIGTERM came after the run.
 
     A signal after the run is only noted (bpsim.signals), so that the summary is printed whole;
@@ -851,8 +852,8 @@ def sweep(
 
 
 def _sweep_to_the_end(
-    variants: list[Variant], jobs: int | None, warmup: float | None = None
-) -> tuple[list[Variant], list[RunResult], int | None]:
+    variants: "list[Variant]", jobs: int | None, warmup: float | None = None
+) -> "tuple[list[Variant], list[RunResult], int | None]":
     """Run the sweep; return the variants that finished, their results and the exit code if interrupted.
 
     Ctrl-C (130) and SIGTERM (143) stop the worker processes at once; the runs that had
@@ -872,7 +873,7 @@ def _sweep_to_the_end(
             return [variants[index] for index in order], [finished[index] for index in order], interruption.exit_code
 
 
-def _check_warmup(warmup: float | None, scenarios: list[Scenario]) -> None:
+def _check_warmup(warmup: float | None, scenarios: "list[Scenario]") -> None:
     """Refuse a warm-up that leaves nothing to measure: as long as a run's production, or longer."""
     if warmup is None:
         return
@@ -882,7 +883,7 @@ def _check_warmup(warmup: float | None, scenarios: list[Scenario]) -> None:
             raise BpsimError(t("errors.warmup.too_long", warmup=f"{warmup:g}", end=f"{end:g}"))
 
 
-def _warmed(renderable: RenderableType, warmup: float | None) -> RenderableType:
+def _warmed(renderable: "RenderableType", warmup: float | None) -> "RenderableType":
     """`renderable` under the line that says the first `warmup` seconds were left out."""
     if warmup is None:
         return renderable
@@ -893,8 +894,8 @@ def _warmed(renderable: RenderableType, warmup: float | None) -> RenderableType:
 
 
 def _replicate_to_the_end(
-    variants: list[Variant], replications: int, *, paired: bool, jobs: int | None, warmup: float | None = None
-) -> list[Replicated] | None:
+    variants: "list[Variant]", replications: int, *, paired: bool, jobs: int | None, warmup: float | None = None
+) -> "list[Replicated] | None":
     """Run every variant on `replications` seeds; None if Ctrl-C or SIGTERM stopped it (the line
     saying so is printed: an interval needs every replication, so nothing else is)."""
     from bpsim import sweeps
@@ -913,8 +914,8 @@ def _replicate_to_the_end(
 
 
 def _compare_replications(
-    console: Console,
-    variants: list[Variant],
+    console: "Console",
+    variants: "list[Variant]",
     replications: int,
     jobs: int | None,
     json_path: str | None,
@@ -940,9 +941,9 @@ def _compare_replications(
 
 
 def _sweep_replications(
-    axes: list[Axis],
-    variants: list[Variant],
-    metrics: list[Metric],
+    axes: "list[Axis]",
+    variants: "list[Variant]",
+    metrics: "list[Metric]",
     replications: int,
     jobs: int | None,
     csv_path: str | None,
@@ -965,7 +966,7 @@ def _sweep_replications(
     _exit(None)
 
 
-def result_json(result: RunResult) -> dict[str, Any]:
+def result_json(result: "RunResult") -> dict[str, Any]:
     """`RunResult.to_json()` plus the `theory` object: the formula's numbers, or why none applies."""
     return result.to_dict()
 
