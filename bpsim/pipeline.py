@@ -275,6 +275,8 @@ class Pipeline:
                 if self.throttle is not None:
                     self.worker_states[index] = WorkerState.THROTTLED
                     await self.throttle.acquire()
+                    if self.adaptive is not None:  # it judges the downstream's answer, not our wait for a token
+                        self.adaptive.started()
                 self.worker_states[index] = WorkerState.CALLING
                 self._call_started(name, item, attempt)
                 try:

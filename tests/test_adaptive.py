@@ -328,3 +328,27 @@ def test_the_dashboard_names_the_gradient_limit():
     simulation.run()
     text = render(final_dashboard(simulation, recent, width=100, height=30))
     assert "│ gradient 5 " in text and " limit  " in text  # the box names it, the chart draws it
+
+
+# -- the throttle's wait is not the downstream's latency ---------------------------------------
+
+
+def test_waiting_for_the_throttle_is_not_counted_in_the_latency_the_limit_judges():
+    # A call holds its permit while it waits for a token (the throttle is inside `async with
+    # limiter:`), but its latency is measured from when it is sent: the limit judges the
+    # downstream's answer. 20 calls at once, a token every 0.5 s (burst 1), each answer in 0.1 s:
+    # calls wait up to 9.5 s for a token, yet every answer takes 0.1 s < latency_limit = 0.2,
+    # so nothing is bad and the limit never falls. (Timed from the permit, 19 of them would be.)
+    s = scenario(
+        items=20,
+        producer={"rate": "unlimited"},
+        workers={"count": 20, "service": {"distribution": "constant", "mean": 0.1}},
+        throttle={"rate": 2.0, "burst": 1},
+        downstream={"concurrency": {"adaptive": "aimd", "initial": 10, "latency_limit": 0.2}},
+    )
+    simulation = Simulation([s])
+    result = simulation.run()[0]
+    pipeline = simulation.pipelines[0]
+    assert pipeline.throttle is not None and pipeline.throttle.waited_seconds > 40
+    assert result.limit is not None and result.limit.min == 10
+    assert result.duration == pytest.approx(9.6)  # the last token at 9.5 s, its answer 0.1 s later
