@@ -352,3 +352,26 @@ def test_waiting_for_the_throttle_is_not_counted_in_the_latency_the_limit_judges
     assert pipeline.throttle is not None and pipeline.throttle.waited_seconds > 40
     assert result.limit is not None and result.limit.min == 10
     assert result.duration == pytest.approx(9.6)  # the last token at 9.5 s, its answer 0.1 s later
+
+
+# -- lesson (a), with gradient: no latency threshold, and it settles above the knee ---------------
+
+
+def test_lesson_gradient_gets_within_20_percent_of_the_best_fixed_semaphore_but_settles_above_the_knee():
+    lesson = load_scenario("gradient-knee")
+    downstream = lesson.downstream
+    knee = math.sqrt((1 - downstream.contention) / downstream.coherency)  # n* = 9.75
+    gradient = run(lesson)
+    aimd_knee = run(load_scenario("aimd-knee"))  # the same traffic and service, AIMD's limit
+    assert gradient.goodput is not None and aimd_knee.goodput is not None
+    # What the lesson says: 5.72/s, against 6.48/s for the best fixed semaphore (9, aimd-knee's
+    # test sweeps it) and 4.08/s for every worker at once (20); AIMD, told latency_limit, 6.51/s.
+    best_fixed = run(lesson.model_copy(update={"downstream": downstream.model_copy(update={"concurrency": 9})}))
+    every_worker = run(lesson.model_copy(update={"downstream": downstream.model_copy(update={"concurrency": 20})}))
+    assert round(gradient.goodput, 2) == 5.72 and round(aimd_knee.goodput, 2) == 6.51
+    assert round(best_fixed.goodput or 0.0, 2) == 6.48 and round(every_worker.goodput or 0.0, 2) == 4.08
+    assert gradient.goodput >= 0.8 * (best_fixed.goodput or 0.0)
+    assert gradient.goodput < aimd_knee.goodput
+    # It settles above the knee, not near it: time-averaged 14.0, 1.4 × n*, and below 20.
+    assert gradient.limit is not None and 1.3 * knee < gradient.limit.mean < 20
+    assert round(gradient.limit.mean) == 14
