@@ -219,7 +219,9 @@ def _fail(error: BpsimError) -> NoReturn:
 def _console(*, stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, emoji=False)  # user text such as `1..10:-1` is no 👎
+    from bpsim.render.theme import theme
+
+    return Console(stderr=stderr, emoji=False, theme=theme())  # user text such as `1..10:-1` is no 👎
 
 
 _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)

@@ -6,10 +6,12 @@ import io
 
 from rich.console import Console, RenderableType
 
+from bpsim.render.theme import theme
+
 
 def render(renderable: RenderableType, width: int = 80) -> str:
     console = Console(
-        file=io.StringIO(), width=width, color_system=None, force_terminal=False, legacy_windows=False
+        file=io.StringIO(), width=width, color_system=None, force_terminal=False, legacy_windows=False, theme=theme()
     )
     console.print(renderable)
     return console.file.getvalue()  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from bpsim.i18n import set_language
 from bpsim.events import Event, ItemEnqueued, ProducerBlocked, ShutdownCalled
 from bpsim.render.dashboard import Header, dashboard, event_line
 from bpsim.render.live import expected_duration, final_dashboard, watch
+from bpsim.render.theme import theme
 from bpsim.render.trace import describe
 from bpsim.scenario import Scenario
 from tests.golden import assert_golden
@@ -147,7 +148,7 @@ def test_the_dashboard_speaks_korean():
 
 def _description_style(event: Event) -> Style:
     line = event_line(event)
-    return line.get_style_at_offset(Console(), len(line.plain) - len(describe(event)))
+    return line.get_style_at_offset(Console(theme=theme()), len(line.plain) - len(describe(event)))
 
 
 def test_in_the_event_log_only_the_routine_steps_are_dimmed():

@@ -102,7 +102,7 @@ def side_by_side(
         )
         parts.append(grid)
     if shown < count:
-        parts.append(Text(t("compare_live.more", count=count - shown), style="yellow", no_wrap=True, overflow="ellipsis"))
+        parts.append(Text(t("compare_live.more", count=count - shown), style="bpsim.warn", no_wrap=True, overflow="ellipsis"))
     if last is not None and footer:
         parts.append(last)
     return Group(*parts)
@@ -118,13 +118,13 @@ def _column(snapshot: Snapshot, label: str, recent: Recent, shown_at: float, row
         line.no_wrap = True
         line.overflow = "ellipsis"
     blocked = snapshot.producer is ProducerState.BLOCKED
-    title = Text(label, style="bold")
+    title = Text(label, style="bpsim.title")
     title.truncate(max(1, width - 6), overflow="ellipsis")
     return Panel(
         Group(*lines),
         title=title,
         title_align="left",
-        border_style="red" if blocked else "blue",
+        border_style="bpsim.bad" if blocked else "bpsim.border",
         box=box.ROUNDED,
         padding=(0, 1),
         width=width,
@@ -137,13 +137,13 @@ def _lines(snapshot: Snapshot, recent: Recent, shown_at: float, width: int) -> l
     counts = snapshot.counts
     badge, detail = producer_state(snapshot, shown_at)
     if snapshot.producer is not ProducerState.BLOCKED:
-        detail = Text(t("dashboard.produced_count", count=number(counts.produced)), style="dim")
+        detail = Text(t("dashboard.produced_count", count=number(counts.produced)), style="bpsim.muted")
     maxsize = snapshot.maxsize
     fill = gauge(snapshot.qsize, maxsize, width) if maxsize > 0 else growth(recent.trend(shown_at))
-    flights = Text(t("dashboard.in_flight_count", count=snapshot.in_flight), style="bold")
+    flights = Text(t("dashboard.in_flight_count", count=snapshot.in_flight), style="bpsim.strong")
     if snapshot.concurrency is not None:
         flights = slots(snapshot.in_flight, snapshot.concurrency, max(1, width - 17))
-        flights.append(" " + t("dashboard.in_flight_of", count=snapshot.in_flight, limit=snapshot.concurrency), style="bold")
+        flights.append(" " + t("dashboard.in_flight_of", count=snapshot.in_flight, limit=snapshot.concurrency), style="bpsim.strong")
     latency = counts.handled > 0
     count = queue_count(snapshot)
     workers = worker_glyphs(snapshot.workers, max(1, width - Text(t("compare_live.workers")).cell_len - 1))
@@ -154,12 +154,12 @@ def _lines(snapshot: Snapshot, recent: Recent, shown_at: float, width: int) -> l
         (2, fill),
         (5, _pair(t("compare_live.workers"), workers, width, room=workers.cell_len)),
         (3, _pair(t("dashboard.in_flight"), flights, width, room=4)),
-        (1, _pair(t("outcome.short.handled"), _count(counts.handled, "green"), width, room=4)),
-        (2, _pair(t("outcome.short.dropped"), _count(counts.dropped, "yellow"), width, room=4)),
-        (4, _pair(t("outcome.short.timed_out"), _count(counts.timed_out, "yellow"), width, room=4)),
+        (1, _pair(t("outcome.short.handled"), _count(counts.handled, "bpsim.ok"), width, room=4)),
+        (2, _pair(t("outcome.short.dropped"), _count(counts.dropped, "bpsim.warn"), width, room=4)),
+        (4, _pair(t("outcome.short.timed_out"), _count(counts.timed_out, "bpsim.warn"), width, room=4)),
         (6, _pair(t("dashboard.blocked"), Text(seconds(blocked_at(snapshot, shown_at))), width)),
         (4, _pair(f"{t('dashboard.latency')} p50", Text(seconds(snapshot.latency_p50) if latency else "-"), width, "p50")),
-        (2, _pair(f"{t('dashboard.latency')} p99", Text(seconds(snapshot.latency_p99) if latency else "-", style="bold"), width, "p99")),
+        (2, _pair(f"{t('dashboard.latency')} p99", Text(seconds(snapshot.latency_p99) if latency else "-", style="bpsim.strong"), width, "p99")),
     ]
     return [(rank, line) for rank, line in lines if line is not None]
 
@@ -186,7 +186,7 @@ def _pair(label: str, value: Text, width: int, short: str | None = None, *, room
         line.truncate(width, overflow="ellipsis")
         line.align("right", width)
         return line
-    line = Text(fitting[0], style="bold")
+    line = Text(fitting[0], style="bpsim.strong")
     line.truncate(max(line.cell_len, width - value.cell_len - 1), pad=True)
     line.append(" ")
     line.append_text(value)
@@ -195,4 +195,4 @@ def _pair(label: str, value: Text, width: int, short: str | None = None, *, room
 
 
 def _count(value: int, style: str) -> Text:
-    return Text(number(value), style=style if value else "dim")
+    return Text(number(value), style=style if value else "bpsim.muted")

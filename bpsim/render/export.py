@@ -7,6 +7,8 @@ from typing import Literal
 
 from rich.console import Console, RenderableType
 
+from bpsim.render.theme import theme
+
 __all__ = ["export"]
 
 
@@ -24,6 +26,7 @@ def export(renderable: RenderableType, kind: Literal["svg", "html"], *, width: i
         color_system="truecolor",
         legacy_windows=False,
         emoji=False,  # user text such as a variant label `rate=1:-1:` stays text
+        theme=theme(),
     )
     console.print(renderable)
     if kind == "svg":
