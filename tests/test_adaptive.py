@@ -18,7 +18,7 @@ from bpsim.loader import load_scenario
 from bpsim.render.live import final_dashboard, watch
 from bpsim.render.summary import summary
 from bpsim.render.theme import theme
-from bpsim.scenario import AIMDConcurrency, Scenario
+from bpsim.scenario import AIMDConcurrency, GradientConcurrency, Scenario
 from bpsim.theory import theory_for
 from tests.helpers import problems_in, scenario
 
@@ -376,3 +376,15 @@ def test_lesson_gradient_gets_within_20_percent_of_the_best_fixed_semaphore_but_
     # It settles above the knee, not near it: time-averaged 14.0, 1.4 × n*, and below 20.
     assert gradient.limit is not None and 1.3 * knee < gradient.limit.mean < 20
     assert round(gradient.limit.mean) == 14
+    # "climb to 17 in five seconds, fall back": the peak of the first 6 s, and the first fall.
+    changes, _ = limit_changes(lesson)
+    first = [(at, limit) for at, limit in changes if at < 6.0]
+    assert max(limit for _, limit in first) == 17 and next(at for at, limit in first if limit == 17) < 5.6
+    falls = [at for (at, limit), (_, before) in zip(changes[1:], changes) if limit < before]
+    assert 5.6 < falls[0] < 5.8  # the lesson's second moment, at 5.7 s
+    # "Try ... tolerance=1.2: it settles lower, time-average 12.4"
+    stricter = lesson.downstream.concurrency
+    assert isinstance(stricter, GradientConcurrency)
+    stricter = stricter.model_copy(update={"tolerance": 1.2})
+    lower = run(lesson.model_copy(update={"downstream": downstream.model_copy(update={"concurrency": stricter})}))
+    assert lower.limit is not None and round(lower.limit.mean, 1) == 12.4
