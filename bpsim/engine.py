@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -26,6 +26,9 @@ from bpsim.resilience import BreakerCounts, RetryCounts
 from bpsim.scenario import Scenario
 from bpsim.service import ServiceTotals
 from bpsim.stats import LatencyStats
+
+if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped, unused-ignore]  # an optional extra, without stubs
 
 __all__ = ["Distribution", "RunResult", "Simulation", "run"]
 
@@ -157,6 +160,21 @@ class RunResult:
         if self.throttle_waited is not None:
             data["throttle"] = {"waited_seconds": self.throttle_waited}
         return data
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `bpsim run --json` writes, as a dict: `to_json()` plus `theory` (what queueing
+        theory predicts, or why no formula applies), with infinities and NaN as None."""
+        from bpsim.output import finite
+        from bpsim.theory import theory_for
+
+        return finite(self.to_json() | {"theory": theory_for(self.scenario).to_json()})
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row: `variant`, then every metric (the columns of `bpsim sweep --csv`). Needs pandas."""
+        from bpsim.api import data_frame
+        from bpsim.metrics import metric_values
+
+        return data_frame([{"variant": self.variant} | metric_values(self)])
 
     def _downstream_json(self) -> dict[str, Any]:
         downstream = self.scenario.downstream

@@ -1,8 +1,8 @@
-"""What a dashboard needs from a run's past: its last events, and qsize and in-flight over time.
+"""What a dashboard needs from a run's past: its event log, and qsize and in-flight over time.
 
 A watched run makes several events per item and a frame shows a dozen of them, so `History`
-keeps each event as the raw tuple the pipeline sends, `(type, time, *fields)`, and builds event
-objects only when a frame asks. qsize and in-flight go into `Bins` when they change: the highest
+hands each event as the raw tuple the pipeline sends, `(type, time, *fields)`, to an `EventLog`,
+which keeps the routine ones raw and groups the notable ones (eventlog.py). qsize and in-flight go into `Bins` when they change: the highest
 value in each bin of simulated time, for the chart. So do the counts of items handled and
 failed, which only grow: the highest value in a bin is the count at its end, and `increments`
 gives what each bin added (answers per second for the chart). Bins come from the simulated times of the
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from bpsim.events import Event
+from bpsim.eventlog import EventLog
 
 __all__ = ["Bins", "History", "BREAKER_LEVELS"]
 
@@ -70,10 +70,14 @@ class Bins:
         self._bin_end = (self._bin + 1) * self.seconds_per_bin
 
 
-class History:
-    """The last `events` events of one pipeline, and its qsize, in-flight, handled and failed `Bins`."""
+GAP_BINS = 5
+"""Events of one kind further apart than this many bins of the chart make separate log entries."""
 
-    def __init__(self, seconds_per_bin: float, *, events: int = 200, bins: int = 512) -> None:
+
+class History:
+    """The event log of one pipeline, and its qsize, in-flight, handled and failed `Bins`."""
+
+    def __init__(self, seconds_per_bin: float, *, bins: int = 512) -> None:
         self.bins = bins
         self.qsize = Bins(seconds_per_bin, bins)
         self.in_flight = Bins(seconds_per_bin, bins)
@@ -82,24 +86,20 @@ class History:
         self.late = Bins(seconds_per_bin, bins)
         """Items handled later than the scenario's slo so far."""
         self.failed = Bins(seconds_per_bin, bins)
+        """Items failed so far: calls the service answered with a failure."""
         self.first_attempts = Bins(seconds_per_bin, bins)
         """Calls made that were an item's first (a count that only grows)."""
         self.retries = Bins(seconds_per_bin, bins)
         """Calls made that were retries (a count that only grows)."""
         self.breaker = Bins(seconds_per_bin, bins)
         """The circuit breaker's state, as `BREAKER_LEVELS`: the worst in each bin."""
-        """Items failed so far: calls the service answered with a failure."""
         self.limit: Bins | None = None
         """An adaptive concurrency limit's size, when the pipeline has one (it makes these bins)."""
-        self._raw: deque[RawEvent] = deque(maxlen=events)
-        self.record = self._raw.append
+        self.log = EventLog(gap=GAP_BINS * seconds_per_bin)
+        self.record = self.log.add
         """Keep one raw event: the pipeline's hot path calls this."""
 
     @property
     def seconds_per_bin(self) -> float:
         """The width of a bin of the chart, in simulated seconds (the same for both quantities)."""
         return self.qsize.seconds_per_bin
-
-    def events(self) -> list[Event]:
-        """The last events, oldest first."""
-        return [raw[0](*raw[1:]) for raw in self._raw]

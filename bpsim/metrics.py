@@ -18,7 +18,7 @@ from bpsim.outcomes import HANDLED, OUTCOMES, UNFINISHED, Outcome, Reason, reaso
 if TYPE_CHECKING:
     from bpsim.engine import RunResult
 
-__all__ = ["Metric", "METRICS", "parse_metrics", "best"]
+__all__ = ["Metric", "METRICS", "metric_values", "parse_metrics", "best"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,11 @@ METRICS: tuple[Metric, ...] = (
 """Every metric, in the order the comparison table shows them: the outcomes' first, from the table."""
 
 _BY_NAME = {metric.name: metric for metric in METRICS}
+
+
+def metric_values(result: RunResult) -> dict[str, float | None]:
+    """Every metric of one run, by name: a row of `bpsim sweep --csv`."""
+    return {metric.name: metric.value(result) for metric in METRICS}
 
 
 def parse_metrics(text: str, option: str = "--metric") -> list[Metric]:

@@ -1,9 +1,10 @@
-"""History: the recent events and the chart's bins a dashboard reads, kept cheaply while a run goes."""
+"""History: the event log and the chart's bins a dashboard reads, kept cheaply while a run goes."""
 
 from __future__ import annotations
 
 from bpsim.engine import Simulation
 from bpsim.events import Event
+from bpsim.eventlog import ROUTINE, EventLog
 from bpsim.history import Bins, History
 from tests.helpers import scenario
 
@@ -16,14 +17,19 @@ BURSTY = dict(
 )
 
 
-def test_the_history_holds_the_last_events_exactly_as_an_observer_got_them():
+def test_the_history_logs_every_event_exactly_as_an_observer_got_them():
     simulation = Simulation([scenario(**BURSTY)])
     observed: list[Event] = []
     simulation.subscribe(observed.append)
-    history = History(1.0, events=50)
+    history = History(1.0)
     simulation.pipelines[0].keep_history(history)
     simulation.run()
-    assert history.events() == observed[-50:]
+    assert history.log.routine(20) == [event for event in observed if isinstance(event, ROUTINE)][-20:]
+    # The same events, logged straight from the objects, make the same entries.
+    again = EventLog.of(observed, history.log.gap)
+    assert [(e.kind, e.first, e.last, e.count) for e in history.log.entries()] == [
+        (e.kind, e.first, e.last, e.count) for e in again.entries()
+    ]
 
 
 def test_each_bin_holds_the_highest_value_and_skipped_bins_repeat_the_last_one():

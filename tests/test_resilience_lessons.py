@@ -187,3 +187,84 @@ def test_compare_shows_none_and_full_jitter_on_the_same_traffic():
     variants = compare_variants(["retry-jitter"], vary=["retry.backoff.jitter=none,full"])
     assert [v.label for v in variants] == ["jitter=none", "jitter=full"]
     assert shares_traffic([v.scenario for v in variants])
+
+
+# -- rate-limited-retry and rate-limited-throttle: the rate-limited-api batch, two clients --------
+
+LIMITED = ("rate-limited-api", "rate-limited-retry", "rate-limited-throttle")
+
+
+@cache
+def limited(name: str, *overrides: str) -> tuple[RunResult, int]:
+    """The run, and the calls it sent to the API (429s included)."""
+    result, events = run_recording(load_scenario(name, overrides))
+    return result, len(of_type(events, CallStarted))
+
+
+def test_the_three_rate_limited_lessons_are_one_batch_against_one_api():
+    scenarios = [load_scenario(name) for name in LIMITED]
+    assert shares_traffic(scenarios)
+    assert all(s.downstream == scenarios[0].downstream for s in scenarios)  # the same API: 10/s, burst 10
+    command = "bpsim compare " + " ".join(LIMITED)
+    for s in scenarios:
+        assert command in s.lesson and command in (s.ko.lesson or "")
+    throttle = scenarios[2].throttle
+    limit = scenarios[2].downstream.rate_limit
+    assert throttle is not None and limit is not None and (throttle.rate, throttle.burst) == (limit.rate, limit.depth)
+
+
+def test_retrying_429s_keeps_the_api_at_its_limit_and_only_adds_calls():
+    result, calls = limited("rate-limited-retry")
+    assert result.retry is not None and result.retry.attempts == calls == 1155  # "1,155 calls"
+    assert result.counts.handled == 329 and result.counts.of(FailReason.RATE_LIMITED) == result.counts.failed == 71
+    refused = calls - result.counts.handled
+    assert refused == 826 and round(refused / result.counts.handled, 1) == 2.5  # "826 of them 429s (2.5 ... per answer)"
+    assert round(result.throughput, 1) == 9.5 and round(result.duration) == 35  # "9.5 answers/s and takes 35 s"
+    # "the retries are most of the traffic the API sees"
+    assert result.retry.retries > calls / 2
+
+
+def test_more_attempts_get_nearly_all_through_but_slower_than_the_throttle():
+    result, calls = limited("rate-limited-retry", "retry.attempts=10")
+    throttled, _ = limited("rate-limited-throttle")
+    assert result.counts.handled == 395 and round(result.duration) == 41 and calls == 1168
+    assert result.duration > throttled.duration
+
+
+def test_a_throttle_at_the_published_rate_gets_every_call_through_with_no_429():
+    result, calls = limited("rate-limited-throttle")
+    assert result.counts.handled == calls == 400 and result.counts.failed == 0  # "400 calls, 400 answers"
+    # (400 - 10) / 10 = 39 s of tokens after the burst, then the last call's 0.2 to 0.3 s.
+    assert 39.2 <= result.duration <= 39.3 and round(result.throughput, 1) == 10.2
+    assert result.throttle_waited is not None and result.throttle_waited > 0  # the workers wait, "throttled"
+    assert result.blocked_seconds > 30  # the producer waits at the full queue: backpressure
+    semaphore, _ = limited("rate-limited-api", "downstream.concurrency=2")
+    assert result.throughput > semaphore.throughput + 1.5  # 10.2/s against Semaphore(2)'s 8/s
+    retried, retried_calls = limited("rate-limited-retry")
+    assert retried.counts.handled == 329 and retried_calls == 1155  # "35 s for 329 answers ... 1,155 calls"
+    assert retried.latency.max < result.latency.max  # docs: the handled items' latency hides the lost ones
+
+
+def test_a_throttle_over_the_published_rate_meets_429s_again():
+    result, _ = limited("rate-limited-throttle", "throttle.rate=11")
+    assert result.counts.of(FailReason.RATE_LIMITED) > 0
+
+
+def test_the_rate_limited_moments_say_what_happens_then():
+    # rate-limited-retry at 0 s: 10 calls through, the other 10 workers get a 429 and back off < 0.5 s.
+    _, events = run_recording(load_scenario("rate-limited-retry"))
+    at_zero = [e for e in of_type(events, RetryScheduled) if e.at == 0.0]
+    assert len(at_zero) == 10 and all(e.reason == "rate-limited" and e.sleep < 0.5 for e in at_zero)
+    # At 5 s, "most of them get a 429": at most 329 retries were answered, of 755.
+    result, _ = limited("rate-limited-retry")
+    assert result.retry is not None and result.retry.retries - result.counts.handled > result.retry.retries / 2
+    # At 20 s, still the API's 10 answers per second: every 5 s from 5 s to 30 s, 45 to 50 answers.
+    handled = [e.at for e in of_type(events, ItemHandled)]
+    per_window = [sum(1 for at in handled if start <= at < start + 5) for start in range(5, 30, 5)]
+    assert all(45 <= n <= 50 for n in per_window), per_window
+    # rate-limited-throttle: the burst's 10 calls at 0 s, then one every 0.1 s to the last at 39 s.
+    _, events = run_recording(load_scenario("rate-limited-throttle"))
+    starts = [e.at for e in of_type(events, CallStarted)]
+    assert starts[:10] == [0.0] * 10
+    assert all(abs(b - a - 0.1) < 1e-6 for a, b in zip(starts[10:], starts[11:]))
+    assert starts[-1] == pytest.approx(39.0)

@@ -37,7 +37,6 @@ from bpsim.render.dashboard import (
     footer_line,
     growth,
     header_lines,
-    pick_events,
     producer_state,
     queue_count,
 )
@@ -112,7 +111,8 @@ def _column(snapshot: Snapshot, label: str, recent: Recent, shown_at: float, row
     inner = width - 4  # border and padding on each side
     lines = _fit(_lines(snapshot, recent, shown_at, inner), rows)
     events = rows - len(lines)
-    lines += [event_line(event, ".2f") for event in pick_events(recent.events, events)]
+    # Notable events only (the README says so): a column has room for few, and none to spare.
+    lines += [event_line(line, ".2f") for line in recent.log.pick(events, routine=False)]
     lines += [Text("")] * (rows - len(lines))
     for line in lines:
         line.no_wrap = True

@@ -25,14 +25,10 @@ from rich.table import Table
 from rich.cells import cell_len
 from rich.text import Text
 
+from bpsim.eventlog import ROUTINE, Entry, EventLog
 from bpsim.events import (
-    CallStarted,
     Counts,
     Event,
-    ItemDequeued,
-    ItemEnqueued,
-    ItemHandled,
-    ItemProduced,
     ProducerState,
     ServiceState,
     Snapshot,
@@ -42,7 +38,7 @@ from bpsim.i18n import t
 from bpsim.outcomes import OUTCOMES, UNFINISHED
 from bpsim.render.format import number, seconds
 from bpsim.render.summary import reason_parts, setup_line
-from bpsim.render.trace import describe, is_shutdown_event
+from bpsim.render.trace import describe, describe_entry, is_shutdown_event
 from bpsim.render.widgets import WORKER_GLYPHS, Gauge, bars, slots, worker_line
 from bpsim.scenario import Scenario
 
@@ -58,14 +54,10 @@ __all__ = [
     "queue_count",
     "growth",
     "event_line",
-    "pick_events",
     "ledger_rows",
 ]
 
 Status = Literal["running", "paused", "finished", "stopped"]
-
-# The handbook's routine steps: shown dimmed, and the first to give way to notable events.
-_ROUTINE = (ItemProduced, ItemEnqueued, ItemDequeued, CallStarted, ItemHandled)
 
 _FIXED_ROWS = 2 + 2 + 1  # header, panel borders, events rule; the figures are as tall as the ledger
 _PANEL_ROWS = 4  # the fewest lines inside a pipeline panel
@@ -123,7 +115,7 @@ class Trend:
 
 def dashboard(
     snapshot: Snapshot,
-    events: Sequence[Event],
+    log: EventLog,
     trend: Trend,
     header: Header,
     width: int = 80,
@@ -147,7 +139,7 @@ def dashboard(
         _figures(snapshot, ledger, trend, width, header.scenario.slo, header),
     ]
     if log_rows:
-        parts.append(_event_log(events, log_rows, width))
+        parts.append(_event_log(log, log_rows, width))
     if last is not None and footer:
         parts.append(last)
     return Group(*parts)
@@ -596,31 +588,20 @@ def _breaker_row(table: Table, trend: Trend, columns: int, state: str) -> None:
 # -- event log -------------------------------------------------------------------------------------
 
 
-def _event_log(events: Sequence[Event], rows: int, width: int) -> RenderableType:
+def _event_log(log: EventLog, rows: int, width: int) -> RenderableType:
     lines: list[RenderableType] = [Text(t("dashboard.events"), style="bpsim.title", no_wrap=True)]
-    lines += [event_line(event) for event in pick_events(events, rows - 1)]
+    lines += [event_line(line) for line in log.pick(rows - 1)]
     return Group(*lines)
 
 
-def event_line(event: Event, time_format: str = "9.3f") -> Text:
-    """`    4.250  <what happened>`: shutdown events highlighted, the routine steps dimmed; never wraps."""
-    style = "bpsim.shutdown.strong" if is_shutdown_event(event) else "bpsim.muted" if isinstance(event, _ROUTINE) else ""
+def event_line(line: Entry | Event, time_format: str = "9.3f") -> Text:
+    """`    4.250  <what happened>`: shutdown events highlighted, the routine steps dimmed; never
+    wraps. A log entry of many events shows when the first happened."""
+    event = line.first if isinstance(line, Entry) else line
+    words = describe_entry(line) if isinstance(line, Entry) else describe(line)
+    style = "bpsim.shutdown.strong" if is_shutdown_event(event) else "bpsim.muted" if isinstance(event, ROUTINE) else ""
     # The time alone is dim: a style given to Text() would be the base of every span after it.
-    line = Text.assemble((f"{event.at:{time_format}}  ", "bpsim.muted"), (describe(event), style))
-    line.no_wrap = True
-    line.overflow = "ellipsis"
-    return line
-
-
-def pick_events(events: Sequence[Event], count: int) -> list[Event]:
-    """The `count` events to list, oldest first: the latest notable ones, topped up with routine ones.
-
-    At speed the routine steps (produce, enqueued, got, calls, handled) come by the hundred per
-    second; letting them push out a "producer blocked" or "evicted" line would hide the lesson.
-    """
-    if count <= 0:
-        return []
-    notable = [index for index, event in enumerate(events) if not isinstance(event, _ROUTINE)][-count:]
-    routine = [index for index, event in enumerate(events) if isinstance(event, _ROUTINE)]
-    chosen = notable + routine[-(count - len(notable)) :] if len(notable) < count else notable
-    return [events[index] for index in sorted(chosen)]
+    text = Text.assemble((f"{event.at:{time_format}}  ", "bpsim.muted"), (words, style))
+    text.no_wrap = True
+    text.overflow = "ellipsis"
+    return text
