@@ -201,8 +201,8 @@ class EventLog:
         return list(self._entries.values())
 
     def pick(self, count: int, routine: bool = True) -> list[Entry | Event]:
-        """The `count` lines to list, in order: the shutdown, the first entry of each kind (with
-        at most half the room), the latest entries, then (with `routine`) the latest routine
+        """The `count` lines to list, in order: the shutdown, the first entry of each kind (in
+        less than half the room: in a short log the latest matter more), the latest entries, then (with `routine`) the latest routine
         events in what room is left.
 
         At speed the routine steps come by the hundred per second; letting them push out a
@@ -215,7 +215,7 @@ class EventLog:
         room = count - len(pinned)
         latest = set(map(id, entries[-room:])) if room > 0 else set()
         firsts = [first for first in self.firsts.values() if id(first) not in latest and first is not self.shutdown]
-        firsts = sorted(firsts, key=lambda entry: entry.seq)[: max(0, room) // 2]
+        firsts = sorted(firsts, key=lambda entry: entry.seq)[: max(0, room - 1) // 2]
         chosen = pinned + firsts
         taken = set(map(id, chosen))
         room = count - len(chosen)

@@ -220,6 +220,7 @@ def replicate(
     paired: bool,
     jobs: int | None = None,
     on_done: Callable[[], None] | None = None,
+    warmup: float | None = None,
 ) -> list[Replicated]:
     """Run every variant on `replications` seeds over `jobs` processes and summarize them.
 
@@ -231,4 +232,4 @@ def replicate(
     if replications < MIN_REPLICATIONS:
         raise ValueError(f"a confidence interval needs {MIN_REPLICATIONS} or more replications, not {replications}")
     runs = replication_variants(variants, replications)
-    return summarize(variants, replications, run_sweep(runs, jobs, on_done), paired=paired)
+    return summarize(variants, replications, run_sweep(runs, jobs, on_done, warmup), paired=paired)

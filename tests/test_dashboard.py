@@ -186,3 +186,34 @@ def test_counted_workers_read_as_counts_not_as_worker_numbers():
     text = frame_at(scenario(**BURST | {"workers": {"count": 40}}), 5.0)
     panel = text.split("workers · 40", 1)[1]
     assert "○×" in panel and "●×" in panel and "○ 5 idle" not in panel
+
+
+def _chart_row(text: str, label: str) -> str:
+    [row] = [line for line in text.splitlines() if line[36:].startswith(label)]
+    return row[36:]
+
+
+def test_the_chart_shows_p99_and_losses_per_slice_and_only_losses_that_can_happen():
+    blocking = frame_at(scenario(**BURST | {"downstream": {"concurrency": 3}}), 5.0)
+    assert "p99" in _chart_row(blocking, "p99")
+    assert not any(label in blocking for label in ("dropped/s", "timeouts/s", "lost/s"))  # block, no timeout: nothing to lose
+    dropping = frame_at(with_policy("drop-newest"), 5.0)  # drops, and BURST's calls have a timeout
+    lost = _chart_row(dropping, "lost/s")
+    # During the burst 100 items/s arrive and 3 calls of 0.12 s on average take 25/s: about 75/s
+    # are dropped, a little more in the worst slice, never more than arrive (the label is the peak).
+    assert 75 <= float(lost.split()[-1]) <= 100 and "█" in lost
+    only_drops = frame_at(scenario(**BURST | {"queue": {"maxsize": 12, "policy": "drop-oldest"}, "downstream": {"concurrency": 3}}), 5.0)
+    assert "dropped/s" in only_drops and "lost/s" not in only_drops
+
+
+def test_compare_columns_share_one_scale_for_their_trends():
+    from tests.test_compare_live import POLICIES
+    from tests.test_compare_live import frame_at as compare_frame_at
+
+    frame = compare_frame_at(POLICIES, 5.5, 80, 23)
+    [p99] = [line for line in frame.splitlines() if "p99 trend" in line]
+    columns = p99.split("││")
+    # block's queue makes the slowest items of all: only its column reaches the top of the scale.
+    assert "█" in columns[0] and not any("█" in column for column in columns[1:])
+    [lost] = [line for line in frame.splitlines() if "lost trend" in line]
+    assert lost.split("││")[0].replace("│", "").replace("lost trend", "").strip() == ""  # block drops nothing

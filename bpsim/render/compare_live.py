@@ -9,6 +9,8 @@ what was varied, the shared clock, speed and status) each variant gets a column:
     workers   one glyph per worker; in flight x / limit
     ledger    handled, dropped, timed out; how long the producer was blocked
     latency   p50 and p99
+    trends    p99 and the items lost (dropped + timed out) per slice of time, on one scale in
+              every column: when the latency and the losses came, not only how many
     events    the variant's latest notable events, as many as there is room for
 
 Columns narrow as variants are added (labels give way before values); a column's lines go in
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -32,6 +35,7 @@ from bpsim.events import ProducerState, Snapshot
 from bpsim.i18n import t
 from bpsim.render.dashboard import (
     Header,
+    Trend,
     blocked_at,
     event_line,
     footer_line,
@@ -41,7 +45,7 @@ from bpsim.render.dashboard import (
     queue_count,
 )
 from bpsim.render.format import number, seconds
-from bpsim.render.widgets import gauge, slots, worker_glyphs
+from bpsim.render.widgets import gauge, slots, spark, worker_glyphs
 from bpsim.scenario import Scenario
 from bpsim.variants import shares_traffic
 
@@ -88,6 +92,11 @@ def side_by_side(
         room -= 1
     lines = max(1, room // rows - 2)
     column_width = width // per_row
+    trends = [recent.trend(header.shown_at) for recent in recents[:shown]]
+    scales = _Scales(
+        max([value for trend in trends for value in trend.p99 if value is not None] + [0.0]),
+        max([d + o for trend in trends for d, o in zip(trend.dropped, trend.timed_out)] + [0]),
+    )
     parts: list[RenderableType] = [header_lines(header, varied)]
     for start in range(0, shown, per_row):
         grid = Table.grid()
@@ -95,7 +104,7 @@ def side_by_side(
             grid.add_column(width=column_width, no_wrap=True)
         grid.add_row(
             *(
-                _column(snapshots[index], labels[index], recents[index], header.shown_at, lines, column_width)
+                _column(snapshots[index], labels[index], recents[index], trends[index], scales, header.shown_at, lines, column_width)
                 for index in range(start, min(start + per_row, shown))
             )
         )
@@ -107,9 +116,19 @@ def side_by_side(
     return Group(*parts)
 
 
-def _column(snapshot: Snapshot, label: str, recent: Recent, shown_at: float, rows: int, width: int) -> Panel:
+@dataclass(frozen=True, slots=True)
+class _Scales:
+    """The tops of the trend lines, shared by every column so that their bars compare."""
+
+    p99: float
+    lost: float
+
+
+def _column(
+    snapshot: Snapshot, label: str, recent: Recent, trend: Trend, scales: _Scales, shown_at: float, rows: int, width: int
+) -> Panel:
     inner = width - 4  # border and padding on each side
-    lines = _fit(_lines(snapshot, recent, shown_at, inner), rows)
+    lines = _fit(_lines(snapshot, trend, scales, shown_at, inner), rows)
     events = rows - len(lines)
     # Notable events only (the README says so): a column has room for few, and none to spare.
     lines += [event_line(line, ".2f") for line in recent.log.pick(events, routine=False)]
@@ -132,14 +151,14 @@ def _column(snapshot: Snapshot, label: str, recent: Recent, shown_at: float, row
     )
 
 
-def _lines(snapshot: Snapshot, recent: Recent, shown_at: float, width: int) -> list[tuple[int, Text]]:
+def _lines(snapshot: Snapshot, trend: Trend, scales: _Scales, shown_at: float, width: int) -> list[tuple[int, Text]]:
     """The column's lines, top to bottom, each with its rank: 1 is the last to give way."""
     counts = snapshot.counts
     badge, detail = producer_state(snapshot, shown_at)
     if snapshot.producer is not ProducerState.BLOCKED:
         detail = Text(t("dashboard.produced_count", count=number(counts.produced)), style="bpsim.muted")
     maxsize = snapshot.maxsize
-    fill = gauge(snapshot.qsize, maxsize, width) if maxsize > 0 else growth(recent.trend(shown_at))
+    fill = gauge(snapshot.qsize, maxsize, width) if maxsize > 0 else growth(trend)
     flights = Text(t("dashboard.in_flight_count", count=snapshot.in_flight), style="bpsim.strong")
     if snapshot.concurrency is not None:
         flights = slots(snapshot.in_flight, snapshot.concurrency, max(1, width - 17))
@@ -160,8 +179,20 @@ def _lines(snapshot: Snapshot, recent: Recent, shown_at: float, width: int) -> l
         (6, _pair(t("dashboard.blocked"), Text(seconds(blocked_at(snapshot, shown_at))), width)),
         (4, _pair(f"{t('dashboard.latency')} p50", Text(seconds(snapshot.latency_p50) if latency else "-"), width, "p50")),
         (2, _pair(f"{t('dashboard.latency')} p99", Text(seconds(snapshot.latency_p99) if latency else "-", style="bpsim.strong"), width, "p99")),
+        (3, _trend_line(t("compare_live.trend_p99"), list(trend.p99), scales.p99, "bpsim.bad", width)),
+        (4, _trend_line(t("compare_live.trend_lost"), [d + o for d, o in zip(trend.dropped, trend.timed_out)], scales.lost, "bpsim.warn", width)),
     ]
     return [(rank, line) for rank, line in lines if line is not None]
+
+
+def _trend_line(label: str, values: Sequence[float | None], top: float, style: str, width: int) -> Text | None:
+    """`p99 trend  ▁▂▅█▃`: the last slices that fit after the label, on the shared scale `top`."""
+    room = width - Text(label).cell_len - 1
+    if room < 4:
+        return None
+    row = spark(values[-room:], top)
+    row.stylize(style)
+    return _pair(label, row, width, room=4)
 
 
 def _fit(ranked: list[tuple[int, Text]], rows: int) -> list[Text]:

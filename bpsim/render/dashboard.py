@@ -39,8 +39,8 @@ from bpsim.outcomes import OUTCOMES, UNFINISHED
 from bpsim.render.format import number, seconds
 from bpsim.render.summary import reason_parts, setup_line
 from bpsim.render.trace import describe, describe_entry, is_shutdown_event
-from bpsim.render.widgets import WORKER_GLYPHS, Gauge, bars, slots, worker_line
-from bpsim.scenario import Scenario
+from bpsim.render.widgets import WORKER_GLYPHS, Gauge, bars, slots, spark, worker_line
+from bpsim.scenario import Policy, Scenario
 
 __all__ = [
     "Header",
@@ -111,6 +111,12 @@ class Trend:
     """The circuit breaker's worst state in each bin, as `history.BREAKER_LEVELS` (with `[breaker]`)."""
     limit: Sequence[int] = ()
     """An adaptive concurrency limit's size in each bin (empty without one)."""
+    dropped: Sequence[int] = ()
+    """Items dropped in each bin (any reason)."""
+    timed_out: Sequence[int] = ()
+    """Items timed out in each bin (in queue.put() or in the call)."""
+    p99: Sequence[float | None] = ()
+    """The p99 latency of the items handled in each bin; None for a bin where none was."""
 
 
 def dashboard(
@@ -125,7 +131,7 @@ def dashboard(
     workers = len(snapshot.workers)
     ledger = ledger_rows(snapshot.counts, header.scenario)
     # The figures are as tall as the taller of the ledger (its rows, produced, the check) and the chart.
-    fixed = _FIXED_ROWS + max(len(ledger) + 2, _chart_rows(snapshot, trend, header.scenario.slo))
+    fixed = _FIXED_ROWS + max(len(ledger) + 2, _chart_rows(snapshot, trend, header.scenario))
     lesson = lesson_lines(header.lesson, header.flash, width) if header.lesson is not None else []
     fixed += len(lesson)  # the lesson's lines under the header
     panel_rows = max(_PANEL_ROWS, min(workers, _MAX_WORKER_ROWS, (height - fixed - 4) // 2))
@@ -136,7 +142,7 @@ def dashboard(
         _header(header, width),
         *lesson,
         _pipeline(snapshot, trend, header, panel_rows, width),
-        _figures(snapshot, ledger, trend, width, header.scenario.slo, header),
+        _figures(snapshot, ledger, trend, width, header),
     ]
     if log_rows:
         parts.append(_event_log(log, log_rows, width))
@@ -398,13 +404,11 @@ def recent_rate(counts: Sequence[int], seconds_per_bin: float, window: int = 8) 
 _LedgerRow = tuple[str, int, str, str]
 
 
-def _figures(
-    snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int, slo: float | None, header: Header | None = None
-) -> RenderableType:
+def _figures(snapshot: Snapshot, ledger: list[_LedgerRow], trend: Trend, width: int, header: Header) -> RenderableType:
     grid = Table.grid(expand=True, padding=(0, 2))
     grid.add_column(width=34, no_wrap=True)
     grid.add_column(ratio=1, no_wrap=True)
-    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36), slo, header))
+    grid.add_row(_ledger(ledger, snapshot.counts), _chart(snapshot, trend, max(10, width - 36), header))
     return grid
 
 
@@ -441,7 +445,8 @@ def _ledger(rows: list[_LedgerRow], counts: Counts) -> RenderableType:
     return Group(table, check)
 
 
-def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | None, header: Header | None = None) -> RenderableType:
+def _chart(snapshot: Snapshot, trend: Trend, width: int, header: Header) -> RenderableType:
+    scenario = header.scenario
     label_width = 11
     columns = max(4, min(len(trend.qsize), width - label_width - 8))
     qsizes = list(trend.qsize[-columns:])
@@ -472,6 +477,10 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
         _retry_rows(table, trend, columns)
     if snapshot.breaker is not None:
         _breaker_row(table, trend, columns, snapshot.breaker)
+    losses = loss_kinds(scenario, trend)
+    if losses:
+        _loss_row(table, trend, columns, losses)
+    _p99_row(table, trend, columns)
     span = Text(" " * label_width + t("dashboard.chart_span", seconds=seconds(columns * trend.seconds_per_bin)), style="bpsim.muted")
     latency = Text(t("dashboard.latency"), style="bpsim.strong")
     if snapshot.counts.handled:
@@ -481,22 +490,21 @@ def _chart(snapshot: Snapshot, trend: Trend, width: int, header_slo: float | Non
     else:
         latency.append("  -", style="bpsim.muted")
     blocked = Text(t("dashboard.blocked"), style="bpsim.strong")
-    ended = header is not None and header.status in ("finished", "stopped")
-    blocked.append("  " + t("dashboard.blocked_total" if ended else "dashboard.blocked_value", seconds=seconds(blocked_at(snapshot, header.shown_at if header else None))))
-    # With an slo, goodput beside throughput takes the blank line: how much of the work counts.
-    rates = Text("") if header_slo is None else _rates(snapshot, header_slo)
-    for line in (span, rates, latency, blocked):
+    ended = header.status in ("finished", "stopped")
+    blocked.append("  " + t("dashboard.blocked_total" if ended else "dashboard.blocked_value", seconds=seconds(blocked_at(snapshot, header.shown_at))))
+    # With an slo, goodput beside throughput: how much of the work counts.
+    lines = [span, *([] if scenario.slo is None else [_rates(snapshot, scenario.slo)]), latency, blocked]
+    for line in lines:
         line.no_wrap = True
         line.overflow = "ellipsis"
-    if _extra_chart_rows(snapshot):  # more chart rows take the blank line's place
-        return Group(table, span, *([] if header_slo is None else [rates]), latency, blocked)
-    return Group(table, span, rates, latency, blocked)
+    return Group(table, *lines)
 
 
-def _extra_chart_rows(snapshot: Snapshot) -> int:
+def _extra_chart_rows(snapshot: Snapshot, trend: Trend, scenario: Scenario) -> int:
     """The chart rows beyond qsize and in-flight: the service's answers (2), the retries against
-    the first attempts (2), the breaker's state (1)."""
-    return 2 * (snapshot.service is not None) + 2 * (snapshot.retries is not None) + (snapshot.breaker is not None)
+    the first attempts (2), the breaker's state (1), the items lost (1, if they can be) and p99 (1)."""
+    rows = 2 * (snapshot.service is not None) + 2 * (snapshot.retries is not None) + (snapshot.breaker is not None)
+    return rows + bool(loss_kinds(scenario, trend)) + 1
 
 
 def blocked_at(snapshot: Snapshot, shown_at: float | None) -> float:
@@ -507,15 +515,51 @@ def blocked_at(snapshot: Snapshot, shown_at: float | None) -> float:
     return snapshot.blocked_seconds
 
 
-def _chart_rows(snapshot: Snapshot, trend: Trend, slo: float | None) -> int:
+def _chart_rows(snapshot: Snapshot, trend: Trend, scenario: Scenario) -> int:
     """The lines `_chart` draws: qsize (2), in-flight and an adaptive limit, the extra rows (the
-    service's, the retries', the breaker's), then the span, the rates line (or a blank one
-    without extra rows), latency and blocked."""
-    limit = bool(trend.limit)
-    extra = _extra_chart_rows(snapshot)
-    if not extra:
-        return 3 + limit + 4
-    return 3 + limit + extra + 3 + (slo is not None)
+    service's, the retries', the breaker's, losses and p99), then the span, the rates line (with
+    an slo), latency and blocked."""
+    return 3 + bool(trend.limit) + _extra_chart_rows(snapshot, trend, scenario) + 3 + (scenario.slo is not None)
+
+
+def loss_kinds(scenario: Scenario, trend: Trend) -> tuple[str, ...]:
+    """What the chart's loss row counts: "dropped" if the scenario can drop items (a dropping
+    policy, max_age, CoDel), "timed_out" if they can time out (put_timeout, a call timeout), or
+    whichever already happened. Decided by the scenario, so the frame's layout does not jump."""
+    queue = scenario.queue
+    can_drop = queue.policy is not Policy.BLOCK or queue.max_age is not None or queue.discipline == "codel"
+    can_time_out = queue.put_timeout is not None or scenario.downstream.timeout is not None
+    kinds = []
+    if can_drop or any(trend.dropped):
+        kinds.append("dropped")
+    if can_time_out or any(trend.timed_out):
+        kinds.append("timed_out")
+    return tuple(kinds)
+
+
+def _loss_row(table: Table, trend: Trend, columns: int, kinds: tuple[str, ...]) -> None:
+    """Items dropped and timed out per slice: when the losses came, and how many per second."""
+    length = len(trend.qsize[-columns:])
+    dropped = _aligned(trend.dropped, length) if "dropped" in kinds else [0] * length
+    timed_out = _aligned(trend.timed_out, length) if "timed_out" in kinds else [0] * length
+    lost = [d + o for d, o in zip(dropped, timed_out)]
+    top = max(lost, default=0)
+    row = spark(lost, top)
+    row.stylize("bpsim.warn")
+    label = t("dashboard.chart_lost") if len(kinds) == 2 else t(f"dashboard.chart_{kinds[0]}")
+    table.add_row(Text(label, style="bpsim.strong"), row, number(round(top / trend.seconds_per_bin, 1)))
+
+
+def _p99_row(table: Table, trend: Trend, columns: int) -> None:
+    """The p99 latency of the items handled in each slice (blank where none was): the summary's
+    one p99 says how bad it got, this row says when."""
+    length = len(trend.qsize[-columns:])
+    recent: list[float | None] = list(trend.p99[-length:]) if length else []
+    p99s = [None] * (length - len(recent)) + recent
+    top = max([value for value in p99s if value is not None] + [0.0])
+    row = spark(p99s, top)
+    row.stylize("bpsim.bad")
+    table.add_row(Text(t("dashboard.chart_p99"), style="bpsim.strong"), row, seconds(top) if top else "-")
 
 
 def _rates(snapshot: Snapshot, slo: float) -> Text:

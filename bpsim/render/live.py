@@ -141,6 +141,9 @@ class Recent:
             retries=history.retries.increments(now),
             breaker=history.breaker.values(now),
             limit=history.limit.values(now) if history.limit is not None else (),
+            dropped=history.dropped.increments(now),
+            timed_out=history.timed_out.increments(now),
+            p99=history.p99.values(now),
         )
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from bpsim.events import WorkerState
 from bpsim.i18n import t
 
-__all__ = ["fill_style", "gauge", "Gauge", "slots", "bars", "worker_line", "worker_glyphs", "WORKER_GLYPHS"]
+__all__ = ["fill_style", "gauge", "Gauge", "slots", "bars", "spark", "worker_line", "worker_glyphs", "WORKER_GLYPHS"]
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 
@@ -76,6 +76,18 @@ def bars(values: Sequence[int], top: int, height: int) -> list[Text]:
         base = 8 * row
         rows.append(Text("".join(_EIGHTHS[min(8, max(0, level - base))] for level in levels)))
     return rows
+
+
+def spark(values: Sequence[float | None], top: float) -> Text:
+    """One row of bars, one column per value, `top` filling it: unlike `bars`, any value above 0
+    shows at least `▁` (one drop in a slice is seen), and None (nothing measured) stays blank."""
+    cells = []
+    for value in values:
+        if value is None or value <= 0 or top <= 0:
+            cells.append(" ")
+        else:
+            cells.append(_EIGHTHS[min(8, max(1, round(8 * value / top)))])
+    return Text("".join(cells))
 
 
 def worker_line(index: int, state: WorkerState) -> Text:
