@@ -97,7 +97,7 @@ def side_by_side(
         max([value for trend in trends for value in trend.p99 if value is not None] + [0.0]),
         max([d + o for trend in trends for d, o in zip(trend.dropped, trend.timed_out)] + [0]),
     )
-    parts: list[RenderableType] = [header_lines(header, varied)]
+    parts: list[RenderableType] = [header_lines(header, varied, width)]
     for start in range(0, shown, per_row):
         grid = Table.grid()
         for _ in range(min(per_row, shown - start)):
