@@ -598,12 +598,13 @@ def run(
             write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
             from bpsim.render.export import export
+            from bpsim.render.format import scenario_name
             from bpsim.render.live import final_dashboard
 
             picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
             for path, kind in ((svg, "svg"), (html, "html")):
                 if path is not None:
-                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {loaded.name}", look=look))
+                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {scenario_name(loaded)}", look=look))
     except BpsimError as error:
         _fail(error)
     if "-" not in (json_path, svg, html):

@@ -98,7 +98,7 @@ def side_by_side(
         max([lost for trend in trends for lost in _lost(trend)] + [0]),
         max([n for trend in trends for n in trend.retries] + [0]),
     )
-    parts: list[RenderableType] = [header_lines(header, varied)]
+    parts: list[RenderableType] = [header_lines(header, varied, width)]
     for start in range(0, shown, per_row):
         grid = Table.grid()
         for _ in range(min(per_row, shown - start)):

@@ -36,6 +36,7 @@ from bpsim.history import History
 from bpsim.i18n import language, t
 from bpsim.render.compare_live import side_by_side
 from bpsim.render.dashboard import Header, Status, Trend, dashboard
+from bpsim.render.format import scenario_name
 from bpsim.scenario import Policy, Scenario
 
 __all__ = ["Recent", "LiveView", "CompareView", "watch", "expected_duration", "demo_speed", "final_dashboard"]
@@ -424,7 +425,7 @@ class CompareView(LiveView):
         assert self._simulation is not None
         pipelines = self._simulation.pipelines
         snapshots = [pipeline.snapshot() for pipeline in pipelines]
-        names = dict.fromkeys(pipeline.scenario.name for pipeline in pipelines)
+        names = dict.fromkeys(scenario_name(pipeline.scenario) for pipeline in pipelines)
         header = self._header(snapshots[0].now, status, t("compare_live.title", name=" / ".join(names)))
         labels = self._simulation.labels or [str(index + 1) for index in range(len(pipelines))]
         width, height = self.console.size
