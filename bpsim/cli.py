@@ -437,13 +437,15 @@ def _one_stdout(**outputs: bool) -> None:
 
 def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
     """Refuse, before a long run, result paths that could not be written or are a scenario file."""
+    given = [path for path in paths if path is not None]
+    if not given:
+        return  # most runs: nothing to check, and no writer (json, tempfile) to import
     from bpsim.loader import find_scenario
     from bpsim.output import check_writable
 
     protected = [find_scenario(source) for source in scenarios]
-    for path in paths:
-        if path is not None:
-            check_writable(path, protected)
+    for path in given:
+        check_writable(path, protected)
 
 
 def _pace(speed: str | None, *scenarios: "Scenario") -> float | None:
@@ -564,7 +566,6 @@ def run(
         _one_stdout(**{"--trace": trace, "--json -": json_path == "-", "--svg -": svg == "-", "--html -": html == "-"})
         from bpsim.engine import Simulation
         from bpsim.loader import load_scenario
-        from bpsim.output import strict_json, write_text
 
         loaded = load_scenario(scenario, overrides or [], seed)
         _check_outputs([json_path, svg, html], [scenario])
@@ -595,8 +596,11 @@ def run(
             _reader_gone()
         result = results[0]
         if json_path is not None:
+            from bpsim.output import strict_json, write_text
+
             write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
+            from bpsim.output import write_text
             from bpsim.render.export import export
             from bpsim.render.format import scenario_name
             from bpsim.render.live import final_dashboard
