@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -256,6 +256,8 @@ def _validation_problems(
     unions_said: set[KeyPath] = set()
     for detail in error.errors(include_url=False):
         path, is_union_member = _user_path(detail["loc"], data)
+        if detail["type"] in ("union_tag_not_found", "union_tag_invalid") and not _present(path, data):
+            detail, path = _nested_tag(detail, path[:-1])
         if is_union_member:
             if path in unions_said:
                 continue
@@ -304,12 +306,32 @@ def _user_path(loc: tuple[str | int, ...], data: Any) -> tuple[KeyPath, bool]:
     return tuple(path), dropped_last
 
 
+def _present(path: KeyPath, data: Any) -> bool:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def _nested_tag(detail: Any, path: KeyPath) -> tuple[Any, KeyPath]:
+    """A tag error of a tagged union inside another union (`downstream.concurrency`: a count, or a
+    table whose `adaptive` picks the model), whose `loc` ends in the outer union's label for the
+    table, not a key: the problem is at the table, or at its tag key for an unknown value
+    ("downstream.concurrency.adaptive: must be 'aimd' or 'gradient', not 'vegas'")."""
+    if detail["type"] == "union_tag_not_found":
+        return detail, path
+    tag = detail["ctx"]["discriminator"].strip("'")
+    expected = " or ".join(", ".join(repr(value) for value in _tags(path, tag)).rsplit(", ", 1))
+    return {**detail, "type": "literal_error", "ctx": {"expected": expected}, "input": detail["ctx"]["tag"]}, (*path, tag)
+
+
 def _message(detail: Any, path: KeyPath, is_union_member: bool) -> str:
     kind, ctx, shown = detail["type"], detail.get("ctx", {}), _show(detail["input"])
     if is_union_member:
         return t(_UNION_MESSAGES.get(path, "errors.value.wrong_type"), shown=shown)
     if kind == "extra_forbidden":
-        names = list(dict.fromkeys(f for m in _models_at(path[:-1]) for f in m.model_fields))
+        names = list(dict.fromkeys(f for m in _members(path[:-1], detail["loc"]) for f in m.model_fields))
         close = difflib.get_close_matches(str(path[-1]), names, n=1) or _deeper_key(path)
         if close:
             return t("errors.value.unknown_key_close", name=close[0])
@@ -361,6 +383,18 @@ def _models_at(path: KeyPath) -> list[type[BaseModel]]:
             fields = [m.model_fields[part] for m in models if part in m.model_fields]
             models = [m for f in fields for m in _models_in(f.annotation)]
     return models
+
+
+def _members(path: KeyPath, loc: tuple[str | int, ...]) -> list[type[BaseModel]]:
+    """The models at `path`, narrowed to the union member pydantic tried, named by a tag in `loc`
+    (`adaptive = "gradient"`: gradient's keys, not AIMD's too)."""
+    models = _models_at(path)
+    labels = {str(part) for part in loc}
+    tried = [
+        m for m in models
+        if any(str(value) in labels for f in m.model_fields.values() if get_origin(f.annotation) is Literal for value in get_args(f.annotation))
+    ]
+    return tried or models
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
