@@ -28,6 +28,7 @@ from bpsim.scenario import Scenario
 __all__ = ["find_scenario", "bundled_scenarios", "load_scenario", "scenario_problems", "scenario_from_text"]
 
 KeyPath = tuple[str | int, ...]
+SetPath = tuple[str, ...]  # a --set key: names only, no list indices
 """A key path as the user wrote it: ("producer", "bursts", 0, "rate")."""
 
 _KEY = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
@@ -53,7 +54,7 @@ _SAID_SHORTER = frozenset({
 })
 
 # Unions that pydantic tries member by member report one error per member: say it once instead.
-_UNION_MESSAGES = {("producer", "rate"): "errors.value.rate", ("downstream", "concurrency"): "errors.value.concurrency"}
+_UNION_MESSAGES: dict[KeyPath, str] = {("producer", "rate"): "errors.value.rate", ("downstream", "concurrency"): "errors.value.concurrency"}
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
@@ -167,18 +168,19 @@ def _read(path: Path, source: str) -> str:
 def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, source: str) -> Problem:
     # tomllib only has lineno/colno from 3.14; before that the position is in the message.
     message = getattr(error, "msg", str(error))
-    line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
+    line: int | None = getattr(error, "lineno", None)
+    column: int | None = getattr(error, "colno", None)
     where = _TOML_WHERE.search(message)
     if where is not None:
         message = message[: where.start()]
         if where.group(1) is not None:
             line, column = int(where.group(1)), int(where.group(2))
     lines = text.splitlines() or [""]
-    if line is None:  # "at end of document": point just after the last character
+    if line is None or column is None:  # "at end of document": point just after the last character
         line, column = len(lines), len(lines[-1]) + 1
     context = lines[line - 1] if line <= len(lines) else ""
     hint = next((t(f"errors.toml.{h}") for start, h in _SYNTAX_HINTS.items() if message.startswith(start)), None)
-    odd = context[column - 1 : column] if column is not None else ""
+    odd = context[column - 1 : column]
     if odd and not odd.isascii():  # a Cyrillic а in `mаxsize` looks right and is not a key character
         hint = t("errors.toml.not_ascii", char=odd, code=f"U+{ord(odd):04X}", name=unicodedata.name(odd, "?"))
     if message == "Invalid value" and context[column - 1 : column].isalpha():
@@ -196,7 +198,7 @@ def _quotes_hint(line: str, column: int) -> str:
     return t("errors.toml.needs_quotes", quoted=quoted)
 
 
-def _parse_override(override: str) -> tuple[KeyPath, Any]:
+def _parse_override(override: str) -> tuple[SetPath, Any]:
     key, equals, value = override.partition("=")
     parts = tuple(part.strip() for part in key.split("."))
     if not equals or not all(parts):
@@ -222,7 +224,7 @@ def _quoted(match: re.Match[str]) -> str:
     return match.group(0) if word in ("true", "false", "inf", "nan") else f'{match.group(1)}"{word}"'
 
 
-def _quoted_key(key: str) -> KeyPath:
+def _quoted_key(key: str) -> SetPath:
     """A --set key written with TOML quotes: `"queue"."maxsize"` is queue.maxsize, while
     `"queue.maxsize"` is a single key with a dot in its name, which no scenario has."""
     try:
@@ -239,7 +241,7 @@ def _quoted_key(key: str) -> KeyPath:
     return tuple(parts)
 
 
-def _assign(data: dict[str, Any], key: KeyPath, value: Any) -> None:
+def _assign(data: dict[str, Any], key: SetPath, value: Any) -> None:
     table = data
     for depth, part in enumerate(key[:-1], start=1):
         table = table.setdefault(part, {})
