@@ -151,13 +151,15 @@ def compare(
     set: Settings = None,
     seed: int | None = None,
     jobs: int | None = None,
+    warmup: float | None = None,
 ) -> Comparison:
     """Variants side by side on the same traffic (common random numbers), as `bpsim compare` runs them.
 
     Either names and files, with `policy` and `vary` as the command's `--policy` and `--vary`
     (`compare("burst", policy=["block", "drop-oldest"])`, `vary={"queue.maxsize": [2, 10, 0]}`),
     or scenarios already loaded: a list (labelled by their names) or a mapping label -> scenario.
-    `replications=N` runs each on N seeds over `jobs` processes, as `--replications N` does.
+    `replications=N` runs each on N seeds over `jobs` processes, as `--replications N` does;
+    `warmup=S` leaves the first S simulated seconds out of every metric, as `--warmup S` does.
     """
     from bpsim.engine import Simulation
     from bpsim.errors import BpsimError
@@ -181,9 +183,9 @@ def compare(
     labels = [variant.label for variant in variants]
     check_expected_items(loaded, Limits(), labels)
     if replications is not None:
-        summaries = _replicate(variants, replications, paired=True, jobs=jobs)
+        summaries = _replicate(variants, replications, paired=True, jobs=jobs, warmup=warmup)
         return Comparison(variants, [summary.results[0] for summary in summaries], summaries)
-    results = _off_the_loop(lambda: Simulation(loaded, labels=labels).run())
+    results = _off_the_loop(lambda: Simulation(loaded, labels=labels, warmup=warmup).run())
     return Comparison(variants, results)
 
 
@@ -196,31 +198,34 @@ def sweep(
     seed: int | None = None,
     jobs: int | None = None,
     replications: int | None = None,
+    warmup: float | None = None,
 ) -> Sweep:
     """Every combination of one or two keys' values, as `bpsim sweep` runs them (over `jobs` processes).
 
     `params={"queue.maxsize": range(1, 51)}`, or `{"queue.maxsize": "1..50:5"}`, or the
     command's own words, `["queue.maxsize=1..50:5"]`. Results are the same for any `jobs`.
-    `replications=N` runs each point on N seeds, as `--replications N` does.
+    `replications=N` runs each point on N seeds, as `--replications N` does; `warmup=S` as `--warmup S`.
     """
     from bpsim.sweeps import run_sweep, sweep_variants
 
     axes, variants = sweep_variants(str(scenario), _axes(params), policy, overrides(set), seed)
     if replications is not None:
-        summaries = _replicate(variants, replications, paired=False, jobs=jobs)
+        summaries = _replicate(variants, replications, paired=False, jobs=jobs, warmup=warmup)
         return Sweep(axes, variants, [summary.results[0] for summary in summaries], summaries)
-    results = _off_the_loop(lambda: run_sweep(variants, jobs))
+    results = _off_the_loop(lambda: run_sweep(variants, jobs, warmup=warmup))
     return Sweep(axes, variants, results)
 
 
-def _replicate(variants: list[Variant], replications: int, *, paired: bool, jobs: int | None) -> list[Replicated]:
+def _replicate(
+    variants: list[Variant], replications: int, *, paired: bool, jobs: int | None, warmup: float | None
+) -> list[Replicated]:
     from bpsim.errors import BpsimError
     from bpsim.i18n import t
     from bpsim.replications import MIN_REPLICATIONS, replicate
 
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < MIN_REPLICATIONS:
         raise BpsimError(t("errors.replications.too_few", value=replications))
-    return _off_the_loop(lambda: replicate(variants, replications, paired=paired, jobs=jobs))
+    return _off_the_loop(lambda: replicate(variants, replications, paired=paired, jobs=jobs, warmup=warmup))
 
 
 # -- helpers -----------------------------------------------------------------------------------------

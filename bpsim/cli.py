@@ -17,7 +17,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 import typer.core
@@ -25,7 +25,7 @@ import typer.core
 from bpsim import __version__
 from bpsim.errors import BpsimError, OutputError, ScenarioError
 from bpsim.i18n import LANGUAGES, detect_language, language, language_code, set_language, t
-from bpsim.limits import Limits
+from bpsim.limits import DEFAULT_MAX_ITEMS, DEFAULT_MAX_QUEUED, Limits
 from bpsim.metrics import METRICS
 
 if TYPE_CHECKING:
@@ -165,13 +165,15 @@ class _Bpsim(typer.core.TyperGroup):
 
     ORDER = ("scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate")
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    # Typer hands its own Context (a subclass); the methods' parent names the base, which Typer
+    # 0.29 keeps in a private module: hence the ignores.
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         def place(name: str) -> int:
             return self.ORDER.index(name) if name in self.ORDER else len(self.ORDER)
 
         return sorted(super().list_commands(ctx), key=place)
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         lang, args = _take_lang(args)
         if lang is not None:
             code = language_code(lang)
@@ -364,6 +366,14 @@ ReplicationsOption = Annotated[
         help="Run every variant on N seeds (2 or more) and show each metric as mean ± 95% confidence interval.",
     ),
 ]
+WarmupOption = Annotated[
+    float | None,
+    typer.Option(
+        metavar="S",
+        min=0.0,
+        help="Leave the first S simulated seconds out of every metric (a queue that starts empty is not yet in its steady state).",
+    ),
+]
 JobsOption = Annotated[
     int | None, typer.Option(min=1, help="Processes to run in (default: one per core). Results do not depend on it.")
 ]
@@ -429,13 +439,15 @@ def _one_stdout(**outputs: bool) -> None:
 
 def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
     """Refuse, before a long run, result paths that could not be written or are a scenario file."""
+    given = [path for path in paths if path is not None]
+    if not given:
+        return  # most runs: nothing to check, and no writer (json, tempfile) to import
     from bpsim.loader import find_scenario
     from bpsim.output import check_writable
 
     protected = [find_scenario(source) for source in scenarios]
-    for path in paths:
-        if path is not None:
-            check_writable(path, protected)
+    for path in given:
+        check_writable(path, protected)
 
 
 def _pace(speed: str | None, *scenarios: "Scenario") -> float | None:
@@ -544,8 +556,8 @@ def run(
     html: Annotated[
         str | None, typer.Option("--html", metavar="PATH", help="Save the final dashboard as an HTML page (- for stdout).")
     ] = None,
-    max_items: MaxItemsOption = _DEFAULT.max_items,
-    max_queued: MaxQueuedOption = _DEFAULT.max_queued,
+    max_items: MaxItemsOption = DEFAULT_MAX_ITEMS,
+    max_queued: MaxQueuedOption = DEFAULT_MAX_QUEUED,
     max_duration: MaxDurationOption = None,
     theme: ThemeOption = None,
 ) -> None:
@@ -556,7 +568,6 @@ def run(
         _one_stdout(**{"--trace": trace, "--json -": json_path == "-", "--svg -": svg == "-", "--html -": html == "-"})
         from bpsim.engine import Simulation
         from bpsim.loader import load_scenario
-        from bpsim.output import strict_json, write_text
 
         loaded = load_scenario(scenario, overrides or [], seed)
         _check_outputs([json_path, svg, html], [scenario])
@@ -587,15 +598,20 @@ def run(
             _reader_gone()
         result = results[0]
         if json_path is not None:
+            from bpsim.output import strict_json, write_text
+
             write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
+            from bpsim.output import write_text
             from bpsim.render.export import export
+            from bpsim.render.format import scenario_name
             from bpsim.render.live import final_dashboard
 
             picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
-            for path, kind in ((svg, "svg"), (html, "html")):
+            pictures: tuple[tuple[str | None, Literal["svg", "html"]], ...] = ((svg, "svg"), (html, "html"))
+            for path, kind in pictures:
                 if path is not None:
-                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {loaded.name}", look=look))
+                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {scenario_name(loaded)}", look=look))
     except BpsimError as error:
         _fail(error)
     if "-" not in (json_path, svg, html):
@@ -713,11 +729,12 @@ def compare(
     speed: SpeedOption = None,
     hold: HoldOption = True,
     pause_at: PauseAtOption = None,
-    max_items: MaxItemsOption = _DEFAULT.max_items,
-    max_queued: MaxQueuedOption = _DEFAULT.max_queued,
+    max_items: MaxItemsOption = DEFAULT_MAX_ITEMS,
+    max_queued: MaxQueuedOption = DEFAULT_MAX_QUEUED,
     max_duration: MaxDurationOption = None,
     replications: ReplicationsOption = None,
     jobs: JobsOption = None,
+    warmup: WarmupOption = None,
     theme: ThemeOption = None,
 ) -> None:
     look = _look(theme)
@@ -733,10 +750,11 @@ def compare(
         variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
         loaded = [v.scenario for v in variants]
         _check_outputs([json_path, svg_path], scenarios)
+        _check_warmup(warmup, loaded)
         if replications is not None:
             if Limits(max_items, max_queued, max_duration) != _DEFAULT:
                 raise BpsimError(t("errors.replications.limits"))
-            _compare_replications(console, variants, replications, jobs, json_path, svg_path)
+            _compare_replications(console, variants, replications, jobs, json_path, svg_path, warmup)
             return
         view = None
         if live and _interactive(console) and json_path != "-":
@@ -751,13 +769,14 @@ def compare(
             labels=[v.label for v in variants],
             pacing=view.pacing if view else None,
             limits=Limits(max_items, max_queued, max_duration),
+            warmup=warmup,
         )
         if view is not None:
             view.watch(simulation)
         results, exit_code = _run_to_the_end(simulation, view)
         if json_path is not None:
             write_text(json_path, strict_json([result_json(r) for r in results]))
-        table = comparison(variants, results)
+        table = _warmed(comparison(variants, [r.measured or r for r in results]), warmup)
         if svg_path is not None:
             write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare", look=look))
     except BpsimError as error:
@@ -797,6 +816,7 @@ def sweep(
     ] = None,
     json_path: JsonOption = None,
     replications: ReplicationsOption = None,
+    warmup: WarmupOption = None,
 ) -> None:
     """Run a scenario for every combination of values, headless, and chart how metrics change.
 
@@ -815,11 +835,12 @@ def sweep(
         metrics = parse_metrics(metric_names)
         axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
         _check_outputs([csv_path, json_path], [scenario])
+        _check_warmup(warmup, [v.scenario for v in variants])
         if replications is not None:
-            _sweep_replications(axes, variants, metrics, replications, jobs, csv_path, json_path)
+            _sweep_replications(axes, variants, metrics, replications, jobs, csv_path, json_path, warmup)
             return
         total = len(variants)
-        variants, results, exit_code = _sweep_to_the_end(variants, jobs)
+        variants, results, exit_code = _sweep_to_the_end(variants, jobs, warmup)
         if csv_path is not None:
             write_text(csv_path, csv_text(variants, results))
         if json_path is not None:
@@ -832,13 +853,15 @@ def sweep(
         from bpsim.render.comparison import sweep_chart, sweep_table
 
         chart = Group(sweep_table(axes, variants, results, metrics), NewLine(), sweep_chart(axes, variants, results, metrics))
-        _show(_console(), chart)
+        _show(_console(), _warmed(chart, warmup))
     if exit_code is not None:
         _print_line(t("sweep.interrupted", done=len(results), total=total), err=True)
     _exit(exit_code)
 
 
-def _sweep_to_the_end(variants: "list[Variant]", jobs: int | None) -> "tuple[list[Variant], list[RunResult], int | None]":
+def _sweep_to_the_end(
+    variants: "list[Variant]", jobs: int | None, warmup: float | None = None
+) -> "tuple[list[Variant], list[RunResult], int | None]":
     """Run the sweep; return the variants that finished, their results and the exit code if interrupted.
 
     Ctrl-C (130) and SIGTERM (143) stop the worker processes at once; the runs that had
@@ -850,7 +873,7 @@ def _sweep_to_the_end(variants: "list[Variant]", jobs: int | None) -> "tuple[lis
     with _signals_handled() as interruption:
         try:
             with sweep_progress(len(variants)) as advance:
-                return variants, sweeping.run_sweep(variants, jobs, advance), None
+                return variants, sweeping.run_sweep(variants, jobs, advance, warmup), None
         except KeyboardInterrupt as stopped:
             # Ctrl-C can also land in the progress bar, outside the sweep: then nothing finished.
             finished = stopped.finished if isinstance(stopped, sweeping.SweepInterrupted) else {}
@@ -858,8 +881,28 @@ def _sweep_to_the_end(variants: "list[Variant]", jobs: int | None) -> "tuple[lis
             return [variants[index] for index in order], [finished[index] for index in order], interruption.exit_code
 
 
+def _check_warmup(warmup: float | None, scenarios: "list[Scenario]") -> None:
+    """Refuse a warm-up that leaves nothing to measure: as long as a run's production, or longer."""
+    if warmup is None:
+        return
+    for scenario in scenarios:
+        end = scenario.duration if scenario.shutdown.at is None or scenario.duration is None else min(scenario.duration, scenario.shutdown.at)
+        if end is not None and warmup >= end:
+            raise BpsimError(t("errors.warmup.too_long", warmup=f"{warmup:g}", end=f"{end:g}"))
+
+
+def _warmed(renderable: "RenderableType", warmup: float | None) -> "RenderableType":
+    """`renderable` under the line that says the first `warmup` seconds were left out."""
+    if warmup is None:
+        return renderable
+    from rich.console import Group
+    from rich.text import Text
+
+    return Group(Text(t("warmup.note", seconds=f"{warmup:g}"), style="bpsim.muted"), renderable)
+
+
 def _replicate_to_the_end(
-    variants: "list[Variant]", replications: int, *, paired: bool, jobs: int | None
+    variants: "list[Variant]", replications: int, *, paired: bool, jobs: int | None, warmup: float | None = None
 ) -> "list[Replicated] | None":
     """Run every variant on `replications` seeds; None if Ctrl-C or SIGTERM stopped it (the line
     saying so is printed: an interval needs every replication, so nothing else is)."""
@@ -871,7 +914,7 @@ def _replicate_to_the_end(
     with _signals_handled() as interruption:
         try:
             with sweep_progress(total) as advance:
-                return replicate(variants, replications, paired=paired, jobs=jobs, on_done=advance)
+                return replicate(variants, replications, paired=paired, jobs=jobs, on_done=advance, warmup=warmup)
         except KeyboardInterrupt as stopped:
             done = len(stopped.finished) if isinstance(stopped, sweeps.SweepInterrupted) else 0
             _print_line(t("replications.interrupted", done=done, total=total), err=True)
@@ -879,7 +922,13 @@ def _replicate_to_the_end(
 
 
 def _compare_replications(
-    console: "Console", variants: "list[Variant]", replications: int, jobs: int | None, json_path: str | None, svg_path: str | None
+    console: "Console",
+    variants: "list[Variant]",
+    replications: int,
+    jobs: int | None,
+    json_path: str | None,
+    svg_path: str | None,
+    warmup: float | None,
 ) -> None:
     """`bpsim compare --replications N`: headless, spread over processes like a sweep."""
     from bpsim.output import strict_json, write_text
@@ -887,11 +936,11 @@ def _compare_replications(
     from bpsim.render.replications import replicated_comparison
     from bpsim.replications import replicated_json
 
-    summaries = _replicate_to_the_end(variants, replications, paired=True, jobs=jobs)
+    summaries = _replicate_to_the_end(variants, replications, paired=True, jobs=jobs, warmup=warmup)
     assert summaries is not None
     if json_path is not None:
         write_text(json_path, strict_json([replicated_json(summary) for summary in summaries]))
-    table = replicated_comparison(summaries)
+    table = _warmed(replicated_comparison(summaries), warmup)
     if svg_path is not None:
         write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
     if "-" not in (json_path, svg_path):
@@ -907,20 +956,21 @@ def _sweep_replications(
     jobs: int | None,
     csv_path: str | None,
     json_path: str | None,
+    warmup: float | None,
 ) -> None:
     """`bpsim sweep --replications N`: each point of the grid on N seeds."""
     from bpsim.output import strict_json, write_text
     from bpsim.render.replications import replicated_sweep
     from bpsim.sweeps import csv_of, replicated_json_runs, replicated_rows
 
-    summaries = _replicate_to_the_end(variants, replications, paired=False, jobs=jobs)
+    summaries = _replicate_to_the_end(variants, replications, paired=False, jobs=jobs, warmup=warmup)
     assert summaries is not None
     if csv_path is not None:
         write_text(csv_path, csv_of(replicated_rows(summaries)))
     if json_path is not None:
         write_text(json_path, strict_json(replicated_json_runs(summaries)))
     if "-" not in (csv_path, json_path):
-        _show(_console(), replicated_sweep(axes, summaries, metrics))
+        _show(_console(), _warmed(replicated_sweep(axes, summaries, metrics), warmup))
     _exit(None)
 
 

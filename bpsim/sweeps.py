@@ -80,7 +80,8 @@ def parse_param(text: str, option: str = "--param") -> Axis:
     match = _RANGE.match(values)
     if match is None:
         return parse_vary(text, option)
-    return Axis(key, _expand(*match.groups(), where=f"{option} {text}"), f"{option} {text}")
+    start, stop, step = match.groups()
+    return Axis(key, _expand(start, stop, step, where=f"{option} {text}"), f"{option} {text}")
 
 
 def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, ...]:
@@ -113,19 +114,23 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 def run_sweep(
-    variants: Sequence[Variant], jobs: int | None = None, on_done: Callable[[], None] | None = None
+    variants: Sequence[Variant],
+    jobs: int | None = None,
+    on_done: Callable[[], None] | None = None,
+    warmup: float | None = None,
 ) -> list[RunResult]:
     """Run every variant headless; results in the variants' order whatever `jobs` is.
 
     `jobs` processes (default: one per core; 1 runs here, in this process). Scenarios travel to
-    the workers as plain dicts. `on_done` is called once per finished run, for a progress bar.
+    the workers as plain dicts. `on_done` is called once per finished run, for a progress bar;
+    `warmup` is `--warmup` (bpsim.warmup).
     On KeyboardInterrupt the worker processes are stopped at once and SweepInterrupted is
     raised with the runs that had finished.
     """
     # Refused here, at once, rather than by the first worker to start such a run.
     check_expected_items([v.scenario for v in variants], Limits(), [v.label for v in variants])
     jobs = jobs or os.cpu_count() or 1
-    payloads = [(variant.scenario.model_dump(mode="json"), variant.label) for variant in variants]
+    payloads = [(variant.scenario.model_dump(mode="json"), variant.label, warmup) for variant in variants]
     done = on_done or (lambda: None)
     if jobs == 1 or len(payloads) < 2:
         results: list[RunResult] = []
@@ -189,9 +194,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_one(payload: tuple[dict[str, Any], str]) -> RunResult:
-    data, label = payload
-    return Simulation([Scenario.model_validate(data)], labels=[label]).run()[0]
+def _run_one(payload: tuple[dict[str, Any], str, float | None]) -> RunResult:
+    data, label, warmup = payload
+    return Simulation([Scenario.model_validate(data)], labels=[label], warmup=warmup).run()[0]
 
 
 def rows(variants: Sequence[Variant], results: Sequence[RunResult]) -> list[dict[str, Any]]:

@@ -182,3 +182,11 @@ def test_compare_and_sweep_take_replications_as_the_options_do():
     assert swept.to_dict() == cli_json("sweep", "burst", "--param", "queue.maxsize=5,30", "--replications", "2")
     with pytest.raises(BpsimError, match="needs 2 or more replications, not 1"):
         bpsim.compare("burst", 1, policy=["block", "drop-oldest"])
+
+
+def test_compare_and_sweep_take_a_warmup_as_the_option_does():
+    comparison = bpsim.compare("burst", policy=["block", "drop-oldest"], warmup=10)
+    assert comparison.to_dict() == cli_json("compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--warmup", "10")
+    assert comparison.to_pandas()["handled"].tolist() == [644, comparison["drop-oldest"].measured.counts.handled]
+    swept = bpsim.sweep("burst", {"queue.maxsize": [5, 30]}, jobs=1, warmup=10)
+    assert swept.to_dict() == cli_json("sweep", "burst", "--param", "queue.maxsize=5,30", "--warmup", "10")

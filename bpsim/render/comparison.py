@@ -11,7 +11,7 @@ from rich.text import Text
 from bpsim.engine import RunResult
 from bpsim.i18n import t
 from bpsim.metrics import METRICS, Metric, best
-from bpsim.render.format import number, seconds
+from bpsim.render.format import WRAPS, number, scenario_name, seconds
 from bpsim.variants import Axis, Variant, shares_traffic
 
 __all__ = ["comparison", "tradeoffs", "sweep_table", "sweep_chart"]
@@ -24,7 +24,7 @@ _ARROWS = {"lower": "↓", "higher": "↑"}
 
 def comparison(variants: Sequence[Variant], results: Sequence[RunResult]) -> RenderableType:
     """The comparison of finished (or interrupted) runs: the table, trade-offs, and fairness note."""
-    names = list(dict.fromkeys(result.scenario.name for result in results))
+    names = list(dict.fromkeys(scenario_name(result.scenario) for result in results))
     parts: list[RenderableType] = [Text(t("compare.title", name=" / ".join(names)), style="bpsim.title")]
     if not all(result.completed for result in results):
         parts.append(Text(t("compare.interrupted"), style="bpsim.bad.strong"))
@@ -37,7 +37,7 @@ def _bullets(lines: Sequence[str]) -> Table:
     # A grid, so a wrapped sentence stays indented under its own bullet.
     grid = Table.grid(padding=(0, 1))
     grid.add_column()
-    grid.add_column()
+    grid.add_column(overflow=WRAPS)
     for line in lines:
         grid.add_row("•", line)
     return grid
@@ -141,7 +141,13 @@ def sweep_table(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
     return table
 
 
-def sweep_chart(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequence[RunResult], metrics: Sequence[Metric]) -> RenderableType:
+def sweep_chart(
+    axes: Sequence[Axis],
+    variants: Sequence[Variant],
+    results: Sequence[RunResult],
+    metrics: Sequence[Metric],
+    axis_words: str = "compare.chart_axis",
+) -> RenderableType:
     """Per metric, one bar line per combination of the other axes, along the axis with the most values.
 
     Bars are scaled from the metric's lowest to its highest value over the whole sweep, so
@@ -169,7 +175,7 @@ def sweep_chart(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
             grid.add_row(name, _bars(line, low, high))
         parts += [heading, grid, Text("")]
     x = axes[along]
-    parts.append(Text(t("compare.chart_axis", name=x.name, first=x.values[0], last=x.values[-1]), style="bpsim.muted"))
+    parts.append(Text(t(axis_words, name=x.name, first=x.values[0], last=x.values[-1]), style="bpsim.muted"))
     return Group(*parts)
 
 

@@ -34,9 +34,9 @@ from bpsim.events import (
     Snapshot,
     WorkerState,
 )
-from bpsim.i18n import t
+from bpsim.i18n import language, t
 from bpsim.outcomes import OUTCOMES, UNFINISHED
-from bpsim.render.format import number, seconds
+from bpsim.render.format import fit, number, seconds
 from bpsim.render.summary import reason_parts, setup_line
 from bpsim.render.trace import describe, describe_entry, is_shutdown_event
 from bpsim.render.widgets import WORKER_GLYPHS, Gauge, bars, slots, spark, worker_line
@@ -153,7 +153,8 @@ def dashboard(
 
 def lesson_lines(lesson: str, flash: bool, width: int, most: int = 2) -> list[Text]:
     """`▸ Watch the queue gauge during the burst …`, wrapped at spaces into at most `most` lines
-    of `width` cells (the last one cut with …); highlighted when a moment has just come."""
+    of `width` cells (the last one cut after a whole word, with …); highlighted when a moment has
+    just come."""
     lines = [""]
     for word in ["▸", *lesson.split()]:
         joined = f"{lines[-1]} {word}" if lines[-1] else word
@@ -161,6 +162,9 @@ def lesson_lines(lesson: str, flash: bool, width: int, most: int = 2) -> list[Te
             lines[-1] = joined
         else:
             lines.append(f"  {word}")
+    text = lines[-1].lstrip(" ")
+    indent = lines[-1][: len(lines[-1]) - len(text)]
+    lines[-1] = indent + fit(text, width - len(indent))
     style = "bpsim.flash" if flash else "bpsim.info.strong"
     return [Text(line, style=style, no_wrap=True, overflow="ellipsis") for line in lines]
 
@@ -178,18 +182,17 @@ def footer_line(header: Header) -> Text | None:
 
 
 def _header(header: Header, width: int) -> RenderableType:
-    return header_lines(header, setup_line(header.scenario))
+    return header_lines(header, setup_line(header.scenario), width)
 
 
-def header_lines(header: Header, subtitle: str) -> RenderableType:
-    """Two lines: the title with the clock, speed and status on its right, then a dim `subtitle`."""
-    scenario = header.scenario
+def header_lines(header: Header, subtitle: str, width: int) -> RenderableType:
+    """Two lines, `width` cells wide: the title with the clock, speed and status on its right,
+    then a dim `subtitle`."""
     if header.title is not None:
-        title = Text(header.title, style="bpsim.title")
+        name, description = header.title, None
     else:
-        title = Text(scenario.name, style="bpsim.title")
-        if scenario.description:
-            title.append(f" — {scenario.description}")
+        words = header.scenario.words(language())
+        name, description = words.name or "", words.description
     clock = Text(t("dashboard.time", now=seconds(header.shown_at)), style="bpsim.strong")
     if header.expected is not None and header.shown_at < header.expected:
         clock.append(t("dashboard.time_of", total=seconds(header.expected)))
@@ -200,6 +203,9 @@ def header_lines(header: Header, subtitle: str) -> RenderableType:
         if header.behind > 0.25:
             right.append(t("dashboard.behind", seconds=seconds(header.behind)) + "  ", style="bpsim.warn")
     right.append_text(_status(header.status))
+    # Fitted here, beside the clock, at a word: Rich's ellipsis would cut inside one.
+    title = Text(fit(f"{name} — {description}" if description else name, width - right.cell_len - 1))
+    title.stylize("bpsim.title", 0, len(name))
     grid = Table.grid(expand=True, padding=(0, 1))
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     grid.add_column(no_wrap=True, justify="right")
@@ -241,8 +247,8 @@ def _pipeline(snapshot: Snapshot, trend: Trend, header: Header, rows: int, width
     return grid
 
 
-def _panel(lines: list[RenderableType], rows: int, title: str, style: str = "") -> Panel:
-    lines = lines[:rows] + [Text("")] * (rows - len(lines))
+def _panel(shown: Sequence[RenderableType], rows: int, title: str, style: str = "") -> Panel:
+    lines = [*shown[:rows], *[Text("")] * (rows - len(shown))]
     for line in lines:
         if isinstance(line, Text):
             line.no_wrap = True
@@ -289,7 +295,7 @@ def _queue(snapshot: Snapshot, trend: Trend, scenario: Scenario, rows: int) -> P
     title = t("dashboard.queue")
     style = "bpsim.bad" if 0 < maxsize <= qsize else ""
     count = queue_count(snapshot)
-    lines = [Gauge(qsize, maxsize), count] if maxsize > 0 else [count, growth(trend)]
+    lines: list[RenderableType] = [Gauge(qsize, maxsize), count] if maxsize > 0 else [count, growth(trend)]
     discipline = scenario.queue.discipline
     kind = scenario.queue.policy.value if discipline == "fifo" else f"{scenario.queue.policy.value} · {discipline}"
     lines.append(Text(kind, style="bpsim.info.strong"))
@@ -355,7 +361,7 @@ def _downstream(snapshot: Snapshot, trend: Trend, rows: int) -> Panel:
     else:
         used = slots(in_flight, limit, 10)
         used.append(" " + t("dashboard.in_flight_of", count=in_flight, limit=limit), style="bpsim.strong")
-        kind = t("dashboard.adaptive_limit", limit=limit) if trend.limit else f"Semaphore({limit})"
+        kind = t(f"dashboard.adaptive_limit_{snapshot.adaptive}", limit=limit) if snapshot.adaptive else f"Semaphore({limit})"
         lines = [used, Text(t("dashboard.in_flight")), Text(kind, style="bpsim.muted")]
     return _panel(lines, rows, t("dashboard.downstream"))
 

@@ -36,6 +36,7 @@ from bpsim.history import History
 from bpsim.i18n import language, t
 from bpsim.render.compare_live import side_by_side
 from bpsim.render.dashboard import Header, Status, Trend, dashboard
+from bpsim.render.format import scenario_name
 from bpsim.scenario import Policy, Scenario
 
 __all__ = ["Recent", "LiveView", "CompareView", "watch", "expected_duration", "demo_speed", "final_dashboard"]
@@ -199,7 +200,7 @@ class LiveView:
         self.quit_requested = False
         self.frames = 0
         self._keys_fd = keys_fd
-        self._saved_tty: list[object] | None = None
+        self._saved_tty: list[Any] | None = None  # termios.tcgetattr's attributes, given back as they came
         self._live = Live(
             console=console, auto_refresh=False, transient=False, redirect_stdout=False, redirect_stderr=False
         )
@@ -416,7 +417,7 @@ class CompareView(LiveView):
     def watch(self, simulation: Simulation) -> None:
         """Show every variant of this simulation and keep each one's recent events."""
         self._simulation = simulation
-        old = self.recents or [None] * len(simulation.pipelines)
+        old: list[Recent | None] = list(self.recents) or [None] * len(simulation.pipelines)
         self.recents = [watch(simulation, variant, old[variant]) for variant in range(len(simulation.pipelines))]
 
     def frame(self, status: Status | None = None) -> RenderableType:
@@ -424,7 +425,7 @@ class CompareView(LiveView):
         assert self._simulation is not None
         pipelines = self._simulation.pipelines
         snapshots = [pipeline.snapshot() for pipeline in pipelines]
-        names = dict.fromkeys(pipeline.scenario.name for pipeline in pipelines)
+        names = dict.fromkeys(scenario_name(pipeline.scenario) for pipeline in pipelines)
         header = self._header(snapshots[0].now, status, t("compare_live.title", name=" / ".join(names)))
         labels = self._simulation.labels or [str(index + 1) for index in range(len(pipelines))]
         width, height = self.console.size

@@ -9,7 +9,7 @@ from rich.text import Text
 from bpsim.engine import RunResult
 from bpsim.outcomes import FAILED, OUTCOMES, UNFINISHED, Counts, Outcome, reason_words
 from bpsim.i18n import language, t
-from bpsim.render.format import nonzero_parts, number, seconds
+from bpsim.render.format import WRAPS, nonzero_parts, number, seconds
 from bpsim.render.theory import theory_table
 from bpsim.scenario import AdaptiveConcurrency, Scenario
 from bpsim.theory import theory_for
@@ -78,7 +78,7 @@ def _ledger(counts: Counts, scenario: Scenario) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(min_width=22)
     table.add_column(justify="right", min_width=7)
-    table.add_column(style="bpsim.muted")
+    table.add_column(style="bpsim.muted", overflow=WRAPS)
     table.add_row(Text(t("outcome.label.produced"), style="bpsim.strong"), Text(number(counts.produced), style="bpsim.strong"), "")
     for label, count, detail in ledger_rows(counts, scenario):
         table.add_row(f"  {label}", number(count), detail)
@@ -94,7 +94,7 @@ def _ledger(counts: Counts, scenario: Scenario) -> RenderableType:
     never_sent = Table.grid(padding=(0, 2))
     never_sent.add_column(min_width=22)
     never_sent.add_column(justify="right", min_width=7)
-    never_sent.add_column(style="bpsim.muted")
+    never_sent.add_column(style="bpsim.muted", overflow=WRAPS)
     never_sent.add_row(t("summary.never_sent"), number(counts.never_sent), t("summary.never_sent_detail"))
     covers = Text(t("summary.covers", due=number(counts.due), produced=number(counts.produced), never_sent=number(counts.never_sent)), style="bpsim.muted")
     return Group(table, check, never_sent, covers)
@@ -103,7 +103,7 @@ def _ledger(counts: Counts, scenario: Scenario) -> RenderableType:
 def _figures(result: RunResult) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(min_width=22)
-    table.add_column()
+    table.add_column(overflow=WRAPS)
     table.add_row(t("summary.qsize"), t("summary.qsize_value", max=result.max_qsize, mean=result.mean_qsize))
     table.add_row(t("summary.blocked"), seconds(result.blocked_seconds))
     table.add_row(t("summary.in_flight"), t("summary.in_flight_value", max=result.max_in_flight))
