@@ -17,7 +17,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
 import typer.core
@@ -450,13 +450,15 @@ def _one_file(**outputs: str | None) -> None:
 
 def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
     """Refuse, before a long run, result paths that could not be written or are a scenario file."""
+    given = [path for path in paths if path is not None]
+    if not given:
+        return  # most runs: nothing to check, and no writer (json, tempfile) to import
     from bpsim.loader import find_scenario
     from bpsim.output import check_writable
 
     protected = [find_scenario(source) for source in scenarios]
-    for path in paths:
-        if path is not None:
-            check_writable(path, protected)
+    for path in given:
+        check_writable(path, protected)
 
 
 def _pace(speed: str | None, *scenarios: "Scenario") -> float | None:
@@ -594,7 +596,6 @@ def run(
         )
         from bpsim.engine import Simulation
         from bpsim.loader import load_scenario
-        from bpsim.output import open_output, strict_json, write_text
 
         loaded = load_scenario(scenario, overrides or [], seed)
         _check_outputs([json_path, svg, html, items_path], [scenario])
@@ -621,7 +622,12 @@ def run(
 
             trace_writer = TraceWriter(sys.stdout, on_reader_gone=_interrupt_run)
             simulation.subscribe(trace_writer)
-        with open_output(items_path) if items_path is not None else contextlib.nullcontext() as items_file:
+        items_output: contextlib.AbstractContextManager[TextIO | None] = contextlib.nullcontext()
+        if items_path is not None:
+            from bpsim.output import open_output
+
+            items_output = open_output(items_path)
+        with items_output as items_file:
             recorder = None
             if items_file is not None:
                 from bpsim.records import ItemRecorder
@@ -639,8 +645,11 @@ def run(
             _reader_gone()
         result = results[0]
         if json_path is not None:
+            from bpsim.output import strict_json, write_text
+
             write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
+            from bpsim.output import write_text
             from bpsim.render.export import export
             from bpsim.render.format import scenario_name
             from bpsim.render.live import final_dashboard
