@@ -361,7 +361,7 @@ def _downstream(snapshot: Snapshot, trend: Trend, rows: int) -> Panel:
     else:
         used = slots(in_flight, limit, 10)
         used.append(" " + t("dashboard.in_flight_of", count=in_flight, limit=limit), style="bpsim.strong")
-        kind = t("dashboard.adaptive_limit", limit=limit) if trend.limit else f"Semaphore({limit})"
+        kind = t(f"dashboard.adaptive_limit_{snapshot.adaptive}", limit=limit) if snapshot.adaptive else f"Semaphore({limit})"
         lines = [used, Text(t("dashboard.in_flight")), Text(kind, style="bpsim.muted")]
     return _panel(lines, rows, t("dashboard.downstream"))
 
