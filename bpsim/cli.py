@@ -17,7 +17,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TextIO
 
 import typer
 import typer.core
@@ -655,7 +655,8 @@ def run(
             from bpsim.render.live import final_dashboard
 
             picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
-            for path, kind in ((svg, "svg"), (html, "html")):
+            pictures: tuple[tuple[str | None, Literal["svg", "html"]], ...] = ((svg, "svg"), (html, "html"))
+            for path, kind in pictures:
                 if path is not None:
                     write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {scenario_name(loaded)}", look=look))
     except BpsimError as error:
