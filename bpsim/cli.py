@@ -25,7 +25,7 @@ import typer.core
 from bpsim import __version__
 from bpsim.errors import BpsimError, OutputError, ScenarioError
 from bpsim.i18n import LANGUAGES, detect_language, language, language_code, set_language, t
-from bpsim.limits import Limits
+from bpsim.limits import DEFAULT_MAX_ITEMS, DEFAULT_MAX_QUEUED, Limits
 from bpsim.metrics import METRICS
 
 if TYPE_CHECKING:
@@ -165,13 +165,15 @@ class _Bpsim(typer.core.TyperGroup):
 
     ORDER = ("scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate")
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    # Typer hands its own Context (a subclass); the methods' parent names the base, which Typer
+    # 0.29 keeps in a private module: hence the ignores.
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         def place(name: str) -> int:
             return self.ORDER.index(name) if name in self.ORDER else len(self.ORDER)
 
         return sorted(super().list_commands(ctx), key=place)
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         lang, args = _take_lang(args)
         if lang is not None:
             code = language_code(lang)
@@ -576,8 +578,8 @@ def run(
             "attempts, worker, latency), streamed as items end (- for stdout).",
         ),
     ] = None,
-    max_items: MaxItemsOption = _DEFAULT.max_items,
-    max_queued: MaxQueuedOption = _DEFAULT.max_queued,
+    max_items: MaxItemsOption = DEFAULT_MAX_ITEMS,
+    max_queued: MaxQueuedOption = DEFAULT_MAX_QUEUED,
     max_duration: MaxDurationOption = None,
     theme: ThemeOption = None,
 ) -> None:
@@ -776,8 +778,8 @@ def compare(
     speed: SpeedOption = None,
     hold: HoldOption = True,
     pause_at: PauseAtOption = None,
-    max_items: MaxItemsOption = _DEFAULT.max_items,
-    max_queued: MaxQueuedOption = _DEFAULT.max_queued,
+    max_items: MaxItemsOption = DEFAULT_MAX_ITEMS,
+    max_queued: MaxQueuedOption = DEFAULT_MAX_QUEUED,
     max_duration: MaxDurationOption = None,
     replications: ReplicationsOption = None,
     jobs: JobsOption = None,
