@@ -453,6 +453,55 @@ class LognormalService(_Model):
         return math.expm1(self.sigma**2) * math.exp(2 * self.mu + self.sigma**2)
 
 
+class ParetoService(_Model):
+    """A heavy tail: P(time > x) = (scale / x)^shape for x >= scale.
+
+    `scale` is the shortest call; the smaller `shape`, the heavier the tail. shape > 1 keeps the
+    mean finite, scale * shape / (shape - 1); the variance is finite only for shape > 2.
+    """
+
+    distribution: Literal["pareto"]
+    scale: PositiveSeconds = Field(description="the shortest call, seconds")
+    shape: float = Field(gt=1, le=100, allow_inf_nan=False, description="the tail index alpha, > 1")
+
+    @property
+    def mean(self) -> float:
+        return self.scale * self.shape / (self.shape - 1)
+
+    @property
+    def variance(self) -> float:
+        """scale^2 shape / ((shape - 1)^2 (shape - 2)); infinite for shape <= 2."""
+        if self.shape <= 2:
+            return math.inf
+        return self.scale**2 * self.shape / ((self.shape - 1) ** 2 * (self.shape - 2))
+
+    def at(self, u: float) -> float:
+        """The quantile: scale (1 - u)^(-1 / shape)."""
+        return self.scale * (1.0 - u) ** (-1.0 / self.shape)
+
+
+class WeibullService(_Model):
+    """P(time > x) = exp(-(x / scale)^shape): shape < 1 a heavy tail, 1 exponential, > 1 a light one."""
+
+    distribution: Literal["weibull"]
+    scale: PositiveSeconds = Field(description="the 63rd percentile, seconds")
+    shape: float = Field(ge=0.1, le=100, allow_inf_nan=False, description="k: below 1, a heavier tail")
+
+    @property
+    def mean(self) -> float:
+        """scale Gamma(1 + 1/shape)."""
+        return self.scale * math.gamma(1 + 1 / self.shape)
+
+    @property
+    def variance(self) -> float:
+        """scale^2 (Gamma(1 + 2/shape) - Gamma(1 + 1/shape)^2)."""
+        return self.scale**2 * (math.gamma(1 + 2 / self.shape) - math.gamma(1 + 1 / self.shape) ** 2)
+
+    def at(self, u: float) -> float:
+        """The quantile: scale (-ln(1 - u))^(1 / shape)."""
+        return self.scale * (-math.log1p(-u)) ** (1.0 / self.shape)
+
+
 class EmpiricalService(_Model):
     """Service times measured in production, one per line: item k's time is drawn from them.
 
@@ -497,7 +546,7 @@ class EmpiricalService(_Model):
 
 
 Service = Annotated[
-    ConstantService | ExponentialService | UniformService | LognormalService | EmpiricalService,
+    ConstantService | ExponentialService | UniformService | LognormalService | ParetoService | WeibullService | EmpiricalService,
     Field(discriminator="distribution"),
 ]
 

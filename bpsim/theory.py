@@ -34,9 +34,11 @@ from bpsim.scenario import (
     ExponentialService,
     EmpiricalService,
     LognormalService,
+    ParetoService,
     Policy,
     Scenario,
     UniformService,
+    WeibullService,
 )
 
 if TYPE_CHECKING:
@@ -560,12 +562,14 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
         ("uniform_service", isinstance(work, UniformService) and (service.calls > 1 or bounded)),
         ("lognormal_service", isinstance(work, LognormalService) and (service.calls > 1 or bounded)),
         ("empirical_service", isinstance(work, EmpiricalService) and (service.calls > 1 or bounded)),
+        ("weibull_service", isinstance(work, WeibullService) and (service.calls > 1 or bounded)),
+        ("pareto_service", isinstance(work, ParetoService) and (service.calls > 1 or bounded or work.shape <= 2)),
     ]
     return next((key for key, failed in checks if failed), None)
 
 
 def _kendall(scenario: Scenario, service: _Service) -> str:
-    kind = {ExponentialService: "M", ConstantService: "D", UniformService: "G", LognormalService: "G", EmpiricalService: "G"}
+    kind = {ExponentialService: "M", ConstantService: "D", UniformService: "G", LognormalService: "G", EmpiricalService: "G", ParetoService: "G", WeibullService: "G"}
     model = f"M/{kind[type(scenario.workers.service)]}/{service.calls}"
     maxsize = scenario.queue.maxsize
     if maxsize > 0:
@@ -589,7 +593,7 @@ def _steady_state(scenario: Scenario, arrival_rate: float, service: _Service) ->
             return md1(arrival_rate, mean)
         case UniformService(low=low, high=high):
             return mg1(arrival_rate, work.mean, (high - low) ** 2 / 12)
-        case LognormalService() | EmpiricalService():
+        case LognormalService() | EmpiricalService() | ParetoService() | WeibullService():
             return mg1(arrival_rate, work.mean, work.variance)
     raise AssertionError(f"no formula for {work!r}")  # pragma: no cover - _not_modelled guards
 

@@ -21,10 +21,12 @@ from bpsim.scenario import (
     EmpiricalService,
     ExponentialService,
     LognormalService,
+    ParetoService,
     Producer,
     Scenario,
     Service,
     UniformService,
+    WeibullService,
 )
 
 _NORMAL = NormalDist()
@@ -121,8 +123,8 @@ def service_times(scenario: Scenario) -> Iterator[float]:
         case LognormalService():
             while True:  # one uniform per item, as the others draw: item k's time is the same everywhere
                 yield _lognormal_at(service, stream.random())
-        case EmpiricalService():
-            while True:  # a uniform per item too: the sample at that quantile
+        case EmpiricalService() | ParetoService() | WeibullService():
+            while True:  # a uniform per item too, mapped through the quantile
                 yield service.at(stream.random())
 
 
@@ -162,7 +164,7 @@ def service_time_at(service: Service, u: float) -> float:
             return low + u * (high - low)
         case LognormalService():
             return _lognormal_at(service, u)
-        case EmpiricalService():
+        case EmpiricalService() | ParetoService() | WeibullService():
             return service.at(u)
     raise AssertionError(service)
 
