@@ -20,7 +20,7 @@ _TEXT = re.compile(r'<text class="[^"]*-r\d+" x="([^"]+)" y="([^"]+)" textLength
 
 def runs(svg: str) -> list[tuple[int, float, str, float]]:
     """(cell, y, text, cells of textLength) of every text run in the picture's matrix."""
-    return [(round(float(x) / CELL), float(y), text, float(length) / CELL) for x, y, length, text in _TEXT.findall(svg)]
+    return [(round(float(x) / CELL), float(y), text, round(float(length) / CELL, 6)) for x, y, length, text in _TEXT.findall(svg)]
 
 
 def test_each_word_is_placed_at_its_own_cell():
@@ -33,12 +33,12 @@ def test_each_word_is_placed_at_its_own_cell():
     assert all(abs(float(x) / CELL - round(float(x) / CELL)) < 1e-6 for x, *_ in _TEXT.findall(svg))
 
 
-def test_wide_and_drawing_characters_each_take_their_cells():
+def test_korean_words_are_as_long_as_their_cells_and_drawing_characters_stand_alone():
     svg = export(Group(Text("Burst 트래픽 x"), Text("  █▁ ─│")), "svg", width=20, title="t")
     placed = [(cell, text, length) for cell, _, text, length in runs(svg)]
-    # 트 래 픽 are two cells each (Rich measured textLength in characters: 3 cells for 6)
-    assert placed[:5] == [(0, "Burst", 5), (6, "트", 2), (8, "래", 2), (10, "픽", 2), (13, "x", 1)]
-    assert placed[5:] == [(2, "█", 1), (3, "▁", 1), (5, "─", 1), (6, "│", 1)]
+    # 트래픽 is six cells (Rich measured textLength in characters: 3)
+    assert placed[:3] == [(0, "Burst", 5), (6, "트래픽", 6), (13, "x", 1)]
+    assert placed[3:] == [(2, "█", 1), (3, "▁", 1), (5, "─", 1), (6, "│", 1)]
 
 
 def test_the_picture_asks_for_a_font_every_renderer_has():

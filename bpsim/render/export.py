@@ -53,7 +53,7 @@ _RUN = re.compile(
 
 
 def pinned_to_cells(svg: str) -> str:
-    """Rich's SVG with every word, and every wide or drawing character, pinned to its own cell.
+    """Rich's SVG with every word, and every drawing character, pinned to its own cell.
 
     Rich writes a run of text as one `<text>` at its first cell, its spaces as no-break spaces,
     and leaves the rest to `textLength`. Not every renderer follows: rsvg-convert (librsvg 2.54)
@@ -63,9 +63,11 @@ def pinned_to_cells(svg: str) -> str:
     measures `textLength` in characters, so a Korean word is squeezed into half its cells.
 
     Here each word (the characters between spaces) is its own `<text>` at the x of its first
-    cell, and each wide character (Hangul: two cells) and box-drawing, block or shape character
-    (the panels' frames, gauges, charts) is one on its own: no spaces are left to collapse, and
-    no font's widths add up along a line.
+    cell, `textLength` its cells (a Hangul character is two), and each box-drawing, block or
+    shape character (the panels' frames, gauges, charts) is one on its own: no spaces are left
+    to collapse, and no font's widths add up past a word. (A Korean font's glyph is narrower
+    than two cells: a renderer that ignores textLength draws the word a little short, never
+    over the next one.)
     """
 
     def pinned(match: re.Match[str]) -> str:
@@ -87,10 +89,10 @@ _FONT_FACE = re.compile(r"\n *@font-face \{[^}]*\}")
 
 
 def _pieces(text: str) -> Iterator[tuple[int, str]]:
-    """(cell offset, piece): the words of `text`, and its wide and drawing characters one by one."""
+    """(cell offset, piece): the words of `text`, and its drawing characters one by one."""
     cell, word, word_cell = 0, "", 0
     for char in text:
-        alone = char.isspace() or cell_len(char) != 1 or "\u2500" <= char <= "\u25ff"
+        alone = char.isspace() or "\u2500" <= char <= "\u25ff"
         if alone and word:
             yield word_cell, word
             word = ""
