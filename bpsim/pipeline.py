@@ -252,24 +252,17 @@ class Pipeline:
             self.dropped(item, DropReason.CODEL)
             return
         breaker, budget = self.breaker, self.budget
-        failure: str | None = None
-        sleep = 0.0
-        for attempt in range(self.attempts):
-            if attempt:
-                sleep = self.backoff.sleep(attempt - 1, sleep, self._jitter.uniform(item.number, attempt))
-                if self.watched:
-                    self._emit((RetryScheduled, loop.time(), item.number, name, attempt, failure, sleep))
-                self.worker_states[index] = WorkerState.BACKING_OFF
-                await asyncio.sleep(sleep)
-            elif budget is not None:
-                budget.requested(loop.time())
+        if budget is not None:
+            budget.requested(loop.time())
+        attempt, sleep = 0, 0.0
+        while True:  # not `for attempt in range(...)`: the range costs more than the rest of the loop
             ticket = None
             if breaker is not None:
                 ticket = breaker.admit(loop.time())
                 if ticket is None:  # open: the call fails at once, without reaching the service
                     self._failed(item, "circuit-open", name)
                     return
-            failure = None
+            failure: str | None = None
             self.worker_states[index] = WorkerState.WAITING
             async with self.limiter:
                 if self.throttle is not None:
@@ -298,13 +291,19 @@ class Pipeline:
             if failure is None:
                 self._handled(name, item, loop.time())
                 return
-            if attempt + 1 == self.attempts or failure not in self.retry_on:
+            # The call failed: retry it, if the policy and the budget allow, after the backoff.
+            attempt += 1
+            if attempt == self.attempts or failure not in self.retry_on:
                 break
             if budget is not None and not budget.try_retry(loop.time()):
                 self.retry_counts.refused_by_budget += 1
-                self._emit((RetryRefused, loop.time(), item.number, name, attempt + 1, failure))
+                self._emit((RetryRefused, loop.time(), item.number, name, attempt, failure))
                 break
-        assert failure is not None
+            sleep = self.backoff.sleep(attempt - 1, sleep, self._jitter.uniform(item.number, attempt))
+            if self.watched:
+                self._emit((RetryScheduled, loop.time(), item.number, name, attempt, failure, sleep))
+            self.worker_states[index] = WorkerState.BACKING_OFF
+            await asyncio.sleep(sleep)
         self._failed(item, failure, name)
 
     def downstream_timeout(self) -> contextlib.AbstractAsyncContextManager[object]:
