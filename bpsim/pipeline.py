@@ -178,7 +178,11 @@ class Pipeline:
             if self.watched:
                 self._emit((ItemProduced, loop.time(), item.number, queue.qsize()))
             try:
-                admitted = await self._admit(self, item)
+                if queue.full():
+                    admitted = await self._admit(self, item)
+                else:  # room: every policy puts the item in (`put_nowait`), so none is asked
+                    queue.put_nowait(item)
+                    admitted = True
             except QueueShutDown:
                 self.rejected(item)
                 self.ledger.never_sent = self._never_sent(due, loop.time())
