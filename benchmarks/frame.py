@@ -4,7 +4,7 @@
 
 Runs scenarios/burst.toml once (and its three policies side by side, as `bpsim compare burst
 --policy block --policy drop-newest --policy drop-oldest` does), keeping what the clock's frame
-hook would show every simulated second: the snapshot, the recent events and the chart's trend.
+hook would show every simulated second: the snapshot, the event log and the chart's trend.
 Then, for each screen size, draws that whole sequence of frames through a `rich.live.Live`
 (no auto refresh, as `LiveView.draw` does) on a truecolor terminal console that writes to
 /dev/null, best of N passes (default 20). Only this frame work is timed, in CPU milliseconds
@@ -27,7 +27,8 @@ from rich.live import Live
 
 from bpsim.clock import Pacing
 from bpsim.engine import Simulation
-from bpsim.events import Event, Snapshot
+from bpsim.eventlog import EventLog
+from bpsim.events import Snapshot
 from bpsim.render.compare_live import side_by_side, varied_line
 from bpsim.render.dashboard import Header, Trend, dashboard
 from bpsim.render.live import Recent, expected_duration, watch
@@ -42,7 +43,7 @@ SIZES = ((80, 24), (100, 30), (160, 45))
 class Still:
     """A `Recent` frozen at one instant: what `side_by_side` reads from it."""
 
-    events: Sequence[Event]
+    log: EventLog
     frozen_trend: Trend
 
     def trend(self, now: float) -> Trend:
@@ -89,7 +90,7 @@ def moments(scenarios: Sequence[Scenario]) -> list[Moment]:
 
 
 def freeze(recent: Recent, now: float) -> Still:
-    return Still(tuple(recent.events), recent.trend(now))
+    return Still(recent.log.copy(), recent.trend(now))
 
 
 def header(scenario: Scenario, now: float, title: str | None = None) -> Header:
@@ -99,7 +100,7 @@ def header(scenario: Scenario, now: float, title: str | None = None) -> Header:
 def one(scenario: Scenario) -> Draw:
     def draw(moment: Moment, width: int, height: int) -> RenderableType:
         snapshot, still = moment.snapshots[0], moment.stills[0]
-        return dashboard(snapshot, still.events, still.trend(snapshot.now), header(scenario, snapshot.now), width, height)
+        return dashboard(snapshot, still.log, still.trend(snapshot.now), header(scenario, snapshot.now), width, height)
 
     return draw
 

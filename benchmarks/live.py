@@ -78,7 +78,7 @@ def main() -> None:
     labels = {
         "headless": "headless",
         "events": "every event built and sent to a do-nothing observer",
-        "history": "the dashboard's history kept (last events, chart bins)",
+        "history": "the dashboard's history kept (event log, chart bins)",
         "live": "dashboard, --speed max",
     }
     for mode, label in labels.items():

@@ -14,18 +14,22 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"  # the only place the version is written (pyproject.toml reads it)
-__all__ = ["Policy", "RunResult", "Scenario", "Simulation", "run", "__version__"]
+__all__ = ["Policy", "RunResult", "Scenario", "Simulation", "compare", "load", "run", "sweep", "__version__"]
 
 _HOMES = {
     "RunResult": "bpsim.engine",
     "Simulation": "bpsim.engine",
-    "run": "bpsim.engine",
+    "compare": "bpsim.api",
+    "load": "bpsim.api",
+    "run": "bpsim.api",
+    "sweep": "bpsim.api",
     "Policy": "bpsim.scenario",
     "Scenario": "bpsim.scenario",
 }
 
 if TYPE_CHECKING:
-    from bpsim.engine import RunResult, Simulation, run
+    from bpsim.api import compare, load, run, sweep
+    from bpsim.engine import RunResult, Simulation
     from bpsim.scenario import Policy, Scenario
 
 

@@ -2,13 +2,14 @@
 
 Start-up time is part of the interface: `bpsim --help` should feel instant, so this module imports
 only Typer and bpsim's small modules at the top. Each command imports the engine, pydantic and the
-renderers it needs when it runs (`benchmarks/startup.py` measures it).
+renderers it needs when it runs (`benchmarks/startup.py` measures it). Annotations are evaluated
+here, not postponed (no `from __future__ import annotations`): Typer reads every command's
+signature at each start, and a postponed one costs it an `eval` per parameter, about 5 ms in all.
+The names imported only for type checkers are quoted.
 
 Exit codes: 0 done, 2 a problem with the input (scenario, option, output file), 3 a run stopped by
 a limit (--max-items...), 130 Ctrl-C, 143 SIGTERM, 141 the reader of stdout went away.
 """
-
-from __future__ import annotations
 
 import contextlib
 import os
@@ -31,10 +32,12 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from bpsim.engine import RunResult, Simulation
+    from bpsim.metrics import Metric
     from bpsim.render.live import CompareView, LiveView
+    from bpsim.replications import Replicated
     from bpsim.scenario import Scenario
     from bpsim.signals import Interruption
-    from bpsim.variants import Variant
+    from bpsim.variants import Axis, Variant
 
 POLICIES = """\
 Overload policies (queue.policy) — what the producer does when the queue is full:
@@ -216,16 +219,30 @@ def _fail(error: BpsimError) -> NoReturn:
     raise typer.Exit(error.exit_code)
 
 
-def _console(*, stderr: bool = False) -> Console:
+def _look(name: str | None = None) -> str:
+    """The theme to draw in: --theme `name`, else BPSIM_THEME, else dark (a bad BPSIM_THEME: exit 2)."""
+    from bpsim.render.theme import DEFAULT_THEME, THEME_NAMES
+
+    if name is not None:
+        return name
+    wanted = os.environ.get("BPSIM_THEME", "")
+    if wanted and wanted not in THEME_NAMES:
+        _fail(BpsimError(f"BPSIM_THEME={wanted!r} is not a theme bpsim has; use {', '.join(THEME_NAMES)}"))
+    return wanted or DEFAULT_THEME
+
+
+def _console(*, stderr: bool = False, look: str | None = None) -> "Console":
     from rich.console import Console
 
-    return Console(stderr=stderr, emoji=False)  # user text such as `1..10:-1` is no 👎
+    from bpsim.render.theme import theme
+
+    return Console(stderr=stderr, emoji=False, theme=theme(_look(look)))  # user text such as `1..10:-1` is no 👎
 
 
 _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
 
 
-def _show(console: Console, renderable: RenderableType) -> None:
+def _show(console: "Console", renderable: "RenderableType") -> None:
     """Print `renderable`; into a file or a pipe without the spaces Rich pads lines with."""
     if sys.stdout.isatty():
         console.print(renderable)
@@ -236,7 +253,7 @@ def _show(console: Console, renderable: RenderableType) -> None:
     sys.stdout.flush()
 
 
-def _interactive(console: Console) -> bool:
+def _interactive(console: "Console") -> bool:
     """True when a live view can be drawn: stdout is a real terminal. FORCE_COLOR makes Rich treat
     a file as a terminal for colours; a dashboard of cursor codes in a log file helps nobody."""
     return sys.stdout.isatty() and console.is_terminal
@@ -325,6 +342,40 @@ MaxDurationOption = Annotated[
 ]
 _DEFAULT = Limits()
 
+
+def _parse_replications(value: str | None) -> int | None:
+    """--replications as a whole number of 2 or more: an interval needs a spread."""
+    if value is None:
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 2:
+        raise typer.BadParameter(t("errors.replications.too_few", value=value[:40]))
+    return count
+
+
+ReplicationsOption = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        parser=_parse_replications,
+        help="Run every variant on N seeds (2 or more) and show each metric as mean ± 95% confidence interval.",
+    ),
+]
+WarmupOption = Annotated[
+    float | None,
+    typer.Option(
+        metavar="S",
+        min=0.0,
+        help="Leave the first S simulated seconds out of every metric (a queue that starts empty is not yet in its steady state).",
+    ),
+]
+JobsOption = Annotated[
+    int | None, typer.Option(min=1, help="Processes to run in (default: one per core). Results do not depend on it.")
+]
+
 SpeedOption = Annotated[
     str | None,
     typer.Option(
@@ -351,6 +402,27 @@ HoldOption = Annotated[
     bool,
     typer.Option("--hold/--no-hold", help="Keep the dashboard's final frame on the screen until a key, then print the summary."),
 ]
+
+
+def _check_theme(value: str | None) -> str | None:
+    from bpsim.render.theme import THEME_NAMES
+
+    if value is not None and value not in THEME_NAMES:
+        raise typer.BadParameter(f"{value!r} is not a theme; choose {', '.join(THEME_NAMES)}")
+    return value
+
+
+ThemeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--theme",
+        metavar="dark|light|contrast",
+        callback=_check_theme,
+        help="Colours: dark (the default), light (dark ink for a light background or a projector), "
+        "contrast (nothing faint, for a dark background); pictures (--svg, --html) too. "
+        "Default: BPSIM_THEME, else dark.",
+    ),
+]
 EXPORT_WIDTH, EXPORT_HEIGHT = 110, 32
 
 
@@ -374,7 +446,7 @@ def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
             check_writable(path, protected)
 
 
-def _pace(speed: str | None, *scenarios: Scenario) -> float | None:
+def _pace(speed: str | None, *scenarios: "Scenario") -> float | None:
     """The dashboard's speed: --speed X, None for max, or a demo of about 20 wall seconds."""
     from bpsim.render.live import demo_speed
 
@@ -393,7 +465,7 @@ def _keys_fd() -> int | None:
     return fd if os.tcgetpgrp(fd) == os.getpgrp() else None
 
 
-def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tuple[list[RunResult], int | None]:
+def _run_to_the_end(simulation: "Simulation", view: "LiveView | None" = None) -> "tuple[list[RunResult], int | None]":
     """Run `simulation`; return its results and the exit code to end with, if it was interrupted.
 
     Ctrl-C (130) and SIGTERM (143) stop the run early with partial results; so does `q` in the
@@ -417,7 +489,7 @@ def _run_to_the_end(simulation: Simulation, view: LiveView | None = None) -> tup
             return simulation.results(), None if quit_by_key else interruption.exit_code
 
 
-def _signals_handled() -> contextlib.AbstractContextManager[Interruption]:
+def _signals_handled() -> "contextlib.AbstractContextManager[Interruption]":
     """The command's `handle_signals` block (see `main`), or a new one outside the command line."""
     from bpsim.signals import current, handle_signals
 
@@ -425,7 +497,7 @@ def _signals_handled() -> contextlib.AbstractContextManager[Interruption]:
     return contextlib.nullcontext(interruption) if interruption is not None else handle_signals()
 
 
-def _exit(exit_code: int | None, view: LiveView | CompareView | None = None) -> None:
+def _exit(exit_code: int | None, view: "LiveView | CompareView | None" = None) -> None:
     """End the command with `exit_code`, or 130 / 143 if Ctrl-C or SIGTERM came after the run.
 
     A signal after the run is only noted (bpsim.signals), so that the summary is printed whole;
@@ -483,8 +555,10 @@ def run(
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
+    theme: ThemeOption = None,
 ) -> None:
-    console = _console()
+    look = _look(theme)
+    console = _console(look=look)
     trace_writer = None
     try:
         _one_stdout(**{"--trace": trace, "--json -": json_path == "-", "--svg -": svg == "-", "--html -": html == "-"})
@@ -524,12 +598,13 @@ def run(
             write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
             from bpsim.render.export import export
+            from bpsim.render.format import scenario_name
             from bpsim.render.live import final_dashboard
 
             picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
             for path, kind in ((svg, "svg"), (html, "html")):
                 if path is not None:
-                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {loaded.name}"))
+                    write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {scenario_name(loaded)}", look=look))
     except BpsimError as error:
         _fail(error)
     if "-" not in (json_path, svg, html):
@@ -571,6 +646,7 @@ def explain(
             help="A topic, e.g. backpressure, drop-oldest, shutdown, little, policies.",
         ),
     ] = None,
+    theme: ThemeOption = None,
 ) -> None:
     """Teach one concept: what it is, when to use it, its asyncio code, and a scenario to run.
 
@@ -584,7 +660,7 @@ def explain(
         renderable = explain_render.topic_list() if topic is None else explain_render.topic(check_topic(topic))
     except BpsimError as error:
         _fail(error)
-    _show(_console(), renderable)
+    _show(_console(look=theme), renderable)
 
 
 COMPARE_HELP = f"""\
@@ -649,8 +725,13 @@ def compare(
     max_items: MaxItemsOption = _DEFAULT.max_items,
     max_queued: MaxQueuedOption = _DEFAULT.max_queued,
     max_duration: MaxDurationOption = None,
+    replications: ReplicationsOption = None,
+    jobs: JobsOption = None,
+    warmup: WarmupOption = None,
+    theme: ThemeOption = None,
 ) -> None:
-    console = _console()
+    look = _look(theme)
+    console = _console(look=look)
     try:
         _one_stdout(**{"--json -": json_path == "-", "--svg -": svg_path == "-"})
         from bpsim.engine import Simulation
@@ -662,6 +743,12 @@ def compare(
         variants = compare_variants(scenarios, policies or [], vary or [], overrides or [], seed)
         loaded = [v.scenario for v in variants]
         _check_outputs([json_path, svg_path], scenarios)
+        _check_warmup(warmup, loaded)
+        if replications is not None:
+            if Limits(max_items, max_queued, max_duration) != _DEFAULT:
+                raise BpsimError(t("errors.replications.limits"))
+            _compare_replications(console, variants, replications, jobs, json_path, svg_path, warmup)
+            return
         view = None
         if live and _interactive(console) and json_path != "-":
             from bpsim.render.compare_live import varied_line
@@ -675,15 +762,16 @@ def compare(
             labels=[v.label for v in variants],
             pacing=view.pacing if view else None,
             limits=Limits(max_items, max_queued, max_duration),
+            warmup=warmup,
         )
         if view is not None:
             view.watch(simulation)
         results, exit_code = _run_to_the_end(simulation, view)
         if json_path is not None:
             write_text(json_path, strict_json([result_json(r) for r in results]))
-        table = comparison(variants, results)
+        table = _warmed(comparison(variants, [r.measured or r for r in results]), warmup)
         if svg_path is not None:
-            write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
+            write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare", look=look))
     except BpsimError as error:
         _fail(error)
     if "-" not in (json_path, svg_path):
@@ -713,15 +801,15 @@ def sweep(
             help=f"Metrics to show, comma-separated: {', '.join(m.name for m in METRICS)}.",
         ),
     ] = "dropped,p99,blocked",
-    jobs: Annotated[
-        int | None, typer.Option(min=1, help="Processes to run in (default: one per core). Results do not depend on it.")
-    ] = None,
+    jobs: JobsOption = None,
     overrides: SetOption = None,
     seed: SeedOption = None,
     csv_path: Annotated[
         str | None, typer.Option("--csv", metavar="PATH", help="Write one CSV row per run to PATH (- for stdout).")
     ] = None,
     json_path: JsonOption = None,
+    replications: ReplicationsOption = None,
+    warmup: WarmupOption = None,
 ) -> None:
     """Run a scenario for every combination of values, headless, and chart how metrics change.
 
@@ -735,13 +823,17 @@ def sweep(
         _one_stdout(**{"--csv -": csv_path == "-", "--json -": json_path == "-"})
         from bpsim.metrics import parse_metrics
         from bpsim.output import write_text
-        from bpsim.sweep import csv_text, json_text, sweep_variants
+        from bpsim.sweeps import csv_text, json_text, sweep_variants
 
         metrics = parse_metrics(metric_names)
         axes, variants = sweep_variants(scenario, params or [], policies or [], overrides or [], seed)
         _check_outputs([csv_path, json_path], [scenario])
+        _check_warmup(warmup, [v.scenario for v in variants])
+        if replications is not None:
+            _sweep_replications(axes, variants, metrics, replications, jobs, csv_path, json_path, warmup)
+            return
         total = len(variants)
-        variants, results, exit_code = _sweep_to_the_end(variants, jobs)
+        variants, results, exit_code = _sweep_to_the_end(variants, jobs, warmup)
         if csv_path is not None:
             write_text(csv_path, csv_text(variants, results))
         if json_path is not None:
@@ -754,25 +846,27 @@ def sweep(
         from bpsim.render.comparison import sweep_chart, sweep_table
 
         chart = Group(sweep_table(axes, variants, results, metrics), NewLine(), sweep_chart(axes, variants, results, metrics))
-        _show(_console(), chart)
+        _show(_console(), _warmed(chart, warmup))
     if exit_code is not None:
         _print_line(t("sweep.interrupted", done=len(results), total=total), err=True)
     _exit(exit_code)
 
 
-def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[Variant], list[RunResult], int | None]:
+def _sweep_to_the_end(
+    variants: "list[Variant]", jobs: int | None, warmup: float | None = None
+) -> "tuple[list[Variant], list[RunResult], int | None]":
     """Run the sweep; return the variants that finished, their results and the exit code if interrupted.
 
     Ctrl-C (130) and SIGTERM (143) stop the worker processes at once; the runs that had
     finished are kept.
     """
-    from bpsim import sweep as sweeping
+    from bpsim import sweeps as sweeping
     from bpsim.render.progress import sweep_progress
 
     with _signals_handled() as interruption:
         try:
             with sweep_progress(len(variants)) as advance:
-                return variants, sweeping.run_sweep(variants, jobs, advance), None
+                return variants, sweeping.run_sweep(variants, jobs, advance, warmup), None
         except KeyboardInterrupt as stopped:
             # Ctrl-C can also land in the progress bar, outside the sweep: then nothing finished.
             finished = stopped.finished if isinstance(stopped, sweeping.SweepInterrupted) else {}
@@ -780,11 +874,102 @@ def _sweep_to_the_end(variants: list[Variant], jobs: int | None) -> tuple[list[V
             return [variants[index] for index in order], [finished[index] for index in order], interruption.exit_code
 
 
-def result_json(result: RunResult) -> dict[str, Any]:
-    """`RunResult.to_json()` plus the `theory` object: the formula's numbers, or why none applies."""
-    from bpsim.theory import theory_for
+def _check_warmup(warmup: float | None, scenarios: "list[Scenario]") -> None:
+    """Refuse a warm-up that leaves nothing to measure: as long as a run's production, or longer."""
+    if warmup is None:
+        return
+    for scenario in scenarios:
+        end = scenario.duration if scenario.shutdown.at is None or scenario.duration is None else min(scenario.duration, scenario.shutdown.at)
+        if end is not None and warmup >= end:
+            raise BpsimError(t("errors.warmup.too_long", warmup=f"{warmup:g}", end=f"{end:g}"))
 
-    return result.to_json() | {"theory": theory_for(result.scenario).to_json()}
+
+def _warmed(renderable: "RenderableType", warmup: float | None) -> "RenderableType":
+    """`renderable` under the line that says the first `warmup` seconds were left out."""
+    if warmup is None:
+        return renderable
+    from rich.console import Group
+    from rich.text import Text
+
+    return Group(Text(t("warmup.note", seconds=f"{warmup:g}"), style="bpsim.muted"), renderable)
+
+
+def _replicate_to_the_end(
+    variants: "list[Variant]", replications: int, *, paired: bool, jobs: int | None, warmup: float | None = None
+) -> "list[Replicated] | None":
+    """Run every variant on `replications` seeds; None if Ctrl-C or SIGTERM stopped it (the line
+    saying so is printed: an interval needs every replication, so nothing else is)."""
+    from bpsim import sweeps
+    from bpsim.render.progress import sweep_progress
+    from bpsim.replications import replicate
+
+    total = len(variants) * replications
+    with _signals_handled() as interruption:
+        try:
+            with sweep_progress(total) as advance:
+                return replicate(variants, replications, paired=paired, jobs=jobs, on_done=advance, warmup=warmup)
+        except KeyboardInterrupt as stopped:
+            done = len(stopped.finished) if isinstance(stopped, sweeps.SweepInterrupted) else 0
+            _print_line(t("replications.interrupted", done=done, total=total), err=True)
+            raise typer.Exit(interruption.exit_code) from None
+
+
+def _compare_replications(
+    console: "Console",
+    variants: "list[Variant]",
+    replications: int,
+    jobs: int | None,
+    json_path: str | None,
+    svg_path: str | None,
+    warmup: float | None,
+) -> None:
+    """`bpsim compare --replications N`: headless, spread over processes like a sweep."""
+    from bpsim.output import strict_json, write_text
+    from bpsim.render.export import export
+    from bpsim.render.replications import replicated_comparison
+    from bpsim.replications import replicated_json
+
+    summaries = _replicate_to_the_end(variants, replications, paired=True, jobs=jobs, warmup=warmup)
+    assert summaries is not None
+    if json_path is not None:
+        write_text(json_path, strict_json([replicated_json(summary) for summary in summaries]))
+    table = _warmed(replicated_comparison(summaries), warmup)
+    if svg_path is not None:
+        write_text(svg_path, export(table, "svg", width=EXPORT_WIDTH, title="bpsim compare"))
+    if "-" not in (json_path, svg_path):
+        _show(console, table)
+    _exit(None)
+
+
+def _sweep_replications(
+    axes: "list[Axis]",
+    variants: "list[Variant]",
+    metrics: "list[Metric]",
+    replications: int,
+    jobs: int | None,
+    csv_path: str | None,
+    json_path: str | None,
+    warmup: float | None,
+) -> None:
+    """`bpsim sweep --replications N`: each point of the grid on N seeds."""
+    from bpsim.output import strict_json, write_text
+    from bpsim.render.replications import replicated_sweep
+    from bpsim.sweeps import csv_of, replicated_json_runs, replicated_rows
+
+    summaries = _replicate_to_the_end(variants, replications, paired=False, jobs=jobs, warmup=warmup)
+    assert summaries is not None
+    if csv_path is not None:
+        write_text(csv_path, csv_of(replicated_rows(summaries)))
+    if json_path is not None:
+        write_text(json_path, strict_json(replicated_json_runs(summaries)))
+    if "-" not in (csv_path, json_path):
+        _show(_console(), _warmed(replicated_sweep(axes, summaries, metrics), warmup))
+    _exit(None)
+
+
+def result_json(result: "RunResult") -> dict[str, Any]:
+    """`RunResult.to_json()` plus the `theory` object: the formula's numbers, or why none applies."""
+    return result.to_dict()
 
 
 @app.command()

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -26,6 +26,10 @@ from bpsim.resilience import BreakerCounts, RetryCounts
 from bpsim.scenario import Scenario
 from bpsim.service import ServiceTotals
 from bpsim.stats import LatencyStats
+from bpsim.warmup import Window, measured, open_window
+
+if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped, unused-ignore]  # an optional extra, without stubs
 
 __all__ = ["Distribution", "RunResult", "Simulation", "run"]
 
@@ -100,6 +104,10 @@ class RunResult:
     """What the service behind the call did, when `[downstream]` models one."""
     limit: LimitSummary | None = None
     """How an adaptive concurrency limit moved (min, time-averaged mean, final)."""
+    warmup: float | None = None
+    """`--warmup S`: the simulated seconds left out of `measured`."""
+    measured: RunResult | None = None
+    """With a warm-up, this result as seen from `warmup` on (bpsim.warmup): what the metrics read."""
 
     @property
     def mean_time_in_queue(self) -> float:
@@ -156,7 +164,30 @@ class RunResult:
             data["breaker"] = dataclasses.asdict(self.breaker)
         if self.throttle_waited is not None:
             data["throttle"] = {"waited_seconds": self.throttle_waited}
+        if self.measured is not None:  # only with --warmup: without it the JSON is as it was
+            window = self.measured.to_json()
+            data["warmup"] = {"seconds": self.warmup} | {
+                key: window[key] for key in ("duration", "items", "producer", "latency", "queue_wait", "throughput")
+            }
+            data["warmup"]["queue"] = {"mean_qsize": window["queue"]["mean_qsize"]}
+            if "goodput" in window:
+                data["warmup"]["goodput"] = window["goodput"]
         return data
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `bpsim run --json` writes, as a dict: `to_json()` plus `theory` (what queueing
+        theory predicts, or why no formula applies), with infinities and NaN as None."""
+        from bpsim.output import finite
+        from bpsim.theory import theory_for
+
+        return finite(self.to_json() | {"theory": theory_for(self.scenario).to_json()})
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row: `variant`, then every metric (the columns of `bpsim sweep --csv`). Needs pandas."""
+        from bpsim.api import data_frame
+        from bpsim.metrics import metric_values
+
+        return data_frame([{"variant": self.variant} | metric_values(self)])
 
     def _downstream_json(self) -> dict[str, Any]:
         downstream = self.scenario.downstream
@@ -205,8 +236,12 @@ class Simulation:
         labels: Sequence[str] | None = None,
         pacing: Pacing | None = None,
         limits: Limits = Limits(),
+        warmup: float | None = None,
     ) -> None:
         self.pipelines = [Pipeline(scenario, limits=limits) for scenario in scenarios]
+        self.warmup = warmup
+        """Simulated seconds to leave out of each result's `measured` (`--warmup`); None: none."""
+        self._windows: list[Window | None] = [None] * len(self.pipelines)
         self.labels = list(labels) if labels is not None else None
         self.pacing = pacing
         self.limits = limits
@@ -223,6 +258,7 @@ class Simulation:
         this way). Observers and histories belong to the old pipelines: subscribe them again.
         """
         self.pipelines = [Pipeline(pipeline.scenario, limits=self.limits) for pipeline in self.pipelines]
+        self._windows = [None] * len(self.pipelines)
         self.loop = None
         self.completed = False
         self.stopped_by = None
@@ -273,6 +309,8 @@ class Simulation:
         self._task = asyncio.current_task()
         if self._interrupted:
             return
+        if self.warmup is not None:
+            asyncio.get_running_loop().call_at(self.warmup, self._open_windows)
         try:
             async with asyncio.timeout_at(self.limits.max_duration):
                 await self._run_pipelines()
@@ -289,6 +327,12 @@ class Simulation:
         except* LimitReached as stopped:
             # A pipeline's producer raised it; the TaskGroups have cancelled everything else.
             self.stopped_by = _first_leaf(stopped)
+
+    def _open_windows(self) -> None:
+        """The warm-up is over: measure every variant still running from now on (bpsim.warmup)."""
+        for index, pipeline in enumerate(self.pipelines):
+            if pipeline.finished_at is None:
+                self._windows[index] = open_window(pipeline.ledger, self.now)
 
     @property
     def now(self) -> float:
@@ -312,7 +356,7 @@ class Simulation:
         # A variant that finished before the others ends at its own time, so its duration,
         # averages and throughput are those of a run of it alone.
         end = pipeline.finished_at if pipeline.finished_at is not None else self.now
-        return RunResult(
+        result = RunResult(
             scenario=pipeline.scenario,
             completed=self.completed,
             duration=end,
@@ -334,6 +378,10 @@ class Simulation:
             service=pipeline.service.totals(end) if pipeline.service is not None else None,
             limit=pipeline.adaptive.summary(end) if pipeline.adaptive is not None else None,
         )
+        if self.warmup is None:
+            return result
+        window = measured(result, self._windows[index], pipeline.ledger, end)
+        return dataclasses.replace(result, warmup=self.warmup, measured=window)
 
 
 def _first_leaf(group: BaseExceptionGroup[LimitReached]) -> LimitReached:

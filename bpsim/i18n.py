@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 __all__ = ["LANGUAGES", "language_code", "detect_language", "set_language", "language", "t"]
 
 LANGUAGES = ("en", "ko")
+LOCALE = Path(__file__).parent / "locale"
+"""The catalogues' folder. bpsim installs as plain files (setuptools, not zipped), so a path
+beside this module is enough; `importlib.resources` would add 3 ms to every start."""
 _current = "en"
 
 
@@ -58,13 +60,17 @@ def language() -> str:
 
 
 @cache
-def _catalogue(lang: str) -> dict[str, str]:
+def _area(lang: str, area: str) -> dict[str, str]:
+    """The messages of one file, `locale/<lang>/<area>.toml`, keyed "area.name...".
+
+    Read one area at a time, on first use: a command reads the few it shows (a summary needs no
+    `explain.toml`, the largest), and `bpsim --help` reads none, nor imports a TOML parser."""
+    import tomllib
+
     messages: dict[str, str] = {}
-    folder = resources.files("bpsim") / "locale" / lang
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            area = entry.name.removesuffix(".toml")
-            _flatten(area, tomllib.loads(entry.read_text(encoding="utf-8")), messages)
+    path = LOCALE / lang / f"{area}.toml"
+    if path.is_file():
+        _flatten(area, tomllib.loads(path.read_text(encoding="utf-8")), messages)
     return messages
 
 
@@ -78,7 +84,8 @@ def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, str]) -> None
 
 def t(key: str, /, **fields: object) -> str:
     """The message `key` in the current language, with `fields` formatted in."""
-    template = _catalogue(_current).get(key)
+    area = key.partition(".")[0]
+    template = _area(_current, area).get(key)
     if template is None:
-        template = _catalogue("en")[key]  # a missing English key is a bug: KeyError
+        template = _area("en", area)[key]  # a missing English key is a bug: KeyError
     return template.format(**fields) if fields else template

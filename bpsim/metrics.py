@@ -7,6 +7,7 @@ from the table of outcomes (`bpsim.outcomes`), with the outcomes' own words.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from bpsim.outcomes import HANDLED, OUTCOMES, UNFINISHED, Outcome, Reason, reaso
 if TYPE_CHECKING:
     from bpsim.engine import RunResult
 
-__all__ = ["Metric", "METRICS", "parse_metrics", "best"]
+__all__ = ["Metric", "METRICS", "metric_values", "parse_metrics", "best"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ def _outcome_metrics(outcome: Outcome) -> list[Metric]:
     return [total, *parts]
 
 
-METRICS: tuple[Metric, ...] = (
+_METRICS: tuple[Metric, ...] = (
     *(metric for outcome in OUTCOMES for metric in _outcome_metrics(outcome)),
     Metric("never-sent", lambda r: r.counts.never_sent, "lower", "count", optional=True, words="summary.never_sent"),
     Metric("blocked", lambda r: r.blocked_seconds, "lower", "seconds"),
@@ -92,9 +93,23 @@ METRICS: tuple[Metric, ...] = (
     Metric("throttle-wait", lambda r: r.throttle_waited, "lower", "seconds", optional=True),
     Metric(UNFINISHED, lambda r: r.counts.unfinished, "lower", "count", words=f"outcome.label.{UNFINISHED}"),
 )
-"""Every metric, in the order the comparison table shows them: the outcomes' first, from the table."""
+
+
+def _measured(value: Callable[[RunResult], float | None]) -> Callable[[RunResult], float | None]:
+    # With --warmup a result carries what was measured after it (`RunResult.measured`).
+    return lambda result: value(result.measured if result.measured is not None else result)
+
+
+METRICS: tuple[Metric, ...] = tuple(dataclasses.replace(metric, value=_measured(metric.value)) for metric in _METRICS)
+"""Every metric, in the order the comparison table shows them: the outcomes' first, from the table.
+With `--warmup`, each reads the run from the end of the warm-up on (`RunResult.measured`)."""
 
 _BY_NAME = {metric.name: metric for metric in METRICS}
+
+
+def metric_values(result: RunResult) -> dict[str, float | None]:
+    """Every metric of one run, by name: a row of `bpsim sweep --csv`."""
+    return {metric.name: metric.value(result) for metric in METRICS}
 
 
 def parse_metrics(text: str, option: str = "--metric") -> list[Metric]:

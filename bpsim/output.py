@@ -40,16 +40,17 @@ def strict_json(data: Any) -> str:
     here they become null, the JSON for "no value", and `allow_nan=False` makes sure no other
     path lets one through.
     """
-    return json.dumps(_finite(data), indent=2, allow_nan=False) + "\n"
+    return json.dumps(finite(data), indent=2, allow_nan=False) + "\n"
 
 
-def _finite(data: Any) -> Any:
+def finite(data: Any) -> Any:
+    """`data` with every infinite or NaN float replaced by None (and tuples by lists), as JSON has it."""
     if isinstance(data, float):
         return data if math.isfinite(data) else None
     if isinstance(data, dict):
-        return {key: _finite(value) for key, value in data.items()}
+        return {key: finite(value) for key, value in data.items()}
     if isinstance(data, list | tuple):
-        return [_finite(value) for value in data]
+        return [finite(value) for value in data]
     return data
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "ConstantService",
     "ExponentialService",
     "UniformService",
+    "LognormalService",
     "Service",
     "Workers",
     "RateLimit",
@@ -321,8 +322,48 @@ class UniformService(_Model):
         return (self.low + self.high) / 2
 
 
+Z_99 = 2.3263478740408408
+"""The standard normal's 99th percentile, Phi^-1(0.99) (statistics.NormalDist().inv_cdf(0.99))."""
+
+
+class LognormalService(_Model):
+    """Latencies as engineers quote them: the median and the 99th percentile.
+
+    ln(time) is normal with mu = ln(median) and sigma = ln(p99 / median) / Z_99, so that half the
+    calls take less than `median` and 99% less than `p99`: a long right tail, as real calls have.
+    """
+
+    distribution: Literal["lognormal"]
+    median: PositiveSeconds
+    p99: PositiveSeconds
+
+    @model_validator(mode="after")
+    def _p99_above_median(self) -> LognormalService:
+        if self.p99 <= self.median:
+            raise _error("lognormal_range", median=self.median, p99=self.p99)
+        return self
+
+    @property
+    def mu(self) -> float:
+        return math.log(self.median)
+
+    @property
+    def sigma(self) -> float:
+        return math.log(self.p99 / self.median) / Z_99
+
+    @property
+    def mean(self) -> float:
+        """exp(mu + sigma^2 / 2): above the median, by the weight of the tail."""
+        return math.exp(self.mu + self.sigma**2 / 2)
+
+    @property
+    def variance(self) -> float:
+        """(exp(sigma^2) - 1) exp(2 mu + sigma^2)."""
+        return math.expm1(self.sigma**2) * math.exp(2 * self.mu + self.sigma**2)
+
+
 Service = Annotated[
-    ConstantService | ExponentialService | UniformService, Field(discriminator="distribution")
+    ConstantService | ExponentialService | UniformService | LognormalService, Field(discriminator="distribution")
 ]
 
 

@@ -28,7 +28,15 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from bpsim.outcomes import FULL_QUEUE
-from bpsim.scenario import AdaptiveConcurrency, ConstantService, ExponentialService, Policy, Scenario, UniformService
+from bpsim.scenario import (
+    AdaptiveConcurrency,
+    ConstantService,
+    ExponentialService,
+    LognormalService,
+    Policy,
+    Scenario,
+    UniformService,
+)
 
 if TYPE_CHECKING:
     from bpsim.engine import RunResult
@@ -548,12 +556,13 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
         ("await_producer", not scenario.shutdown.await_producer),
         ("constant_service", isinstance(work, ConstantService) and (service.calls > 1 or bounded)),
         ("uniform_service", isinstance(work, UniformService) and (service.calls > 1 or bounded)),
+        ("lognormal_service", isinstance(work, LognormalService) and (service.calls > 1 or bounded)),
     ]
     return next((key for key, failed in checks if failed), None)
 
 
 def _kendall(scenario: Scenario, service: _Service) -> str:
-    kind = {ExponentialService: "M", ConstantService: "D", UniformService: "G"}
+    kind = {ExponentialService: "M", ConstantService: "D", UniformService: "G", LognormalService: "G"}
     model = f"M/{kind[type(scenario.workers.service)]}/{service.calls}"
     maxsize = scenario.queue.maxsize
     if maxsize > 0:
@@ -577,6 +586,8 @@ def _steady_state(scenario: Scenario, arrival_rate: float, service: _Service) ->
             return md1(arrival_rate, mean)
         case UniformService(low=low, high=high):
             return mg1(arrival_rate, work.mean, (high - low) ** 2 / 12)
+        case LognormalService():
+            return mg1(arrival_rate, work.mean, work.variance)
     raise AssertionError(f"no formula for {work!r}")  # pragma: no cover - _not_modelled guards
 
 

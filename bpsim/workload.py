@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from statistics import NormalDist
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bpsim.scenario import ConstantService, ExponentialService, Producer, Scenario, Service, UniformService
+from bpsim.scenario import ConstantService, ExponentialService, LognormalService, Producer, Scenario, Service, UniformService
+
+_NORMAL = NormalDist()
 
 __all__ = ["Item", "items", "arrival_times", "service_times", "service_time_at", "Draws"]
 
@@ -103,6 +106,9 @@ def service_times(scenario: Scenario) -> Iterator[float]:
         case UniformService(low=low, high=high):
             while True:
                 yield stream.uniform(low, high)
+        case LognormalService():
+            while True:  # one uniform per item, as the others draw: item k's time is the same everywhere
+                yield _lognormal_at(service, stream.random())
 
 
 _MASK = (1 << 64) - 1
@@ -139,7 +145,15 @@ def service_time_at(service: Service, u: float) -> float:
             return -mean * math.log1p(-u)
         case UniformService(low=low, high=high):
             return low + u * (high - low)
+        case LognormalService():
+            return _lognormal_at(service, u)
     raise AssertionError(service)
+
+
+def _lognormal_at(service: LognormalService, u: float) -> float:
+    """exp(mu + sigma z), z the standard normal's quantile at `u` (u = 0, once in 2^53, is nudged
+    to the smallest float above it: the normal's quantile needs 0 < u < 1)."""
+    return math.exp(service.mu + service.sigma * _NORMAL.inv_cdf(u or 5e-324))
 
 
 def items(scenario: Scenario) -> Iterator[Item]:

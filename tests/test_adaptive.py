@@ -16,6 +16,7 @@ from bpsim.engine import RunResult, Simulation, run
 from bpsim.loader import load_scenario
 from bpsim.render.live import final_dashboard, watch
 from bpsim.render.summary import summary
+from bpsim.render.theme import theme
 from bpsim.scenario import AdaptiveConcurrency, Scenario
 from bpsim.theory import theory_for
 from tests.helpers import problems_in, scenario
@@ -216,7 +217,7 @@ def test_a_bad_adaptive_limit_is_one_line_naming_file_line_and_key(concurrency: 
 
 
 def render(renderable: Any, width: int = 100) -> str:
-    console = Console(width=width, color_system=None, record=True, file=open("/dev/null", "w"))
+    console = Console(width=width, color_system=None, record=True, file=open("/dev/null", "w"), theme=theme())
     console.print(renderable)
     return console.export_text()
 

@@ -1,5 +1,5 @@
 """What a command-line user expects of any tool: -h, --lang anywhere, completion, one output per
-stdout, no dashboard into a file, quiet pipes, exit codes, and a start that imports little."""
+stdout, no dashboard into a file, quiet pipes and exit codes (what a start imports: test_startup.py)."""
 
 from __future__ import annotations
 
@@ -202,41 +202,3 @@ def test_a_closed_pipe_interrupts_the_simulation():
     with pytest.raises(KeyboardInterrupt):
         simulation.run()
     assert simulation.results()[0].counts.produced < 10, "stopped at the first event"
-
-
-# -- start-up ----------------------------------------------------------------------------------------------
-
-
-def modules_after(*args: str) -> set[str]:
-    """The modules imported by `bpsim ARGS` (in a fresh interpreter)."""
-    code = (
-        "import sys; from bpsim.cli import app\n"
-        "try: app(list(sys.argv[1:]), prog_name='bpsim')\n"
-        "except SystemExit: pass\n"
-        "print(' '.join(sys.modules), file=sys.stderr)"
-    )
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True)
-    return set(done.stderr.split())
-
-
-def typer_modules() -> set[str]:
-    """The modules a one-command Typer app imports to run: Typer's business, not bpsim's (some
-    versions import rich, pydantic or termios)."""
-    code = "import sys, typer\napp = typer.Typer()\n@app.command()\ndef hello(name: str = 'x') -> None: pass\n"
-    code += "try: app([], prog_name='hello')\nexcept SystemExit: pass\nprint(' '.join(sys.modules), file=sys.stderr)"
-    return set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr.split())
-
-
-def test_help_imports_neither_the_engine_nor_the_renderers():
-    loaded = modules_after("--help") - typer_modules()
-    assert not {"bpsim.engine", "bpsim.scenario", "bpsim.loader", "termios"} & loaded
-    assert not [name for name in loaded if name.startswith("bpsim.render")]
-
-
-def test_scenarios_reads_the_bundled_files_without_the_scenario_model():
-    loaded = modules_after("scenarios") - typer_modules()
-    assert not {"bpsim.engine", "bpsim.scenario", "bpsim.loader", "termios"} & loaded
-
-
-def test_a_headless_run_does_not_need_termios():
-    assert "termios" not in modules_after("run", "handbook", "--no-live") - typer_modules()

@@ -13,6 +13,7 @@ from bpsim.engine import Simulation
 from bpsim.render.compare_live import side_by_side, varied_line
 from bpsim.render.dashboard import Header
 from bpsim.render.live import CompareView, expected_duration, watch
+from bpsim.render.theme import theme
 from bpsim.scenario import Scenario
 from tests.golden import assert_golden
 from tests.helpers import scenario
@@ -98,7 +99,7 @@ def test_a_live_compare_with_keys_pressed_gives_the_headless_results(speed: floa
     read_end, write_end = os.pipe()
     os.write(write_end, b"+- s ++-")  # faster, slower, pause, step, resume, faster twice, slower
     os.close(write_end)
-    console = Console(file=io.StringIO(), width=80, height=24, force_terminal=True, force_interactive=True, color_system=None)
+    console = Console(file=io.StringIO(), width=80, height=24, force_terminal=True, force_interactive=True, color_system=None, theme=theme())
     try:
         view = CompareView(console, varied=varied_line(scenarios, ["queue.policy"]), speed=speed, keys_fd=read_end)
         simulation = Simulation(scenarios, labels=POLICIES, pacing=view.pacing)

@@ -12,6 +12,7 @@ from bpsim.i18n import set_language
 from bpsim.events import Event, ItemEnqueued, ProducerBlocked, ShutdownCalled
 from bpsim.render.dashboard import Header, dashboard, event_line
 from bpsim.render.live import expected_duration, final_dashboard, watch
+from bpsim.render.theme import theme
 from bpsim.render.trace import describe
 from bpsim.scenario import Scenario
 from tests.golden import assert_golden
@@ -30,7 +31,7 @@ BURST = dict(
 )
 
 
-def frame_at(s: Scenario, at: float, width: int = 80, height: int = 23) -> str:
+def frame_at(s: Scenario, at: float, width: int = 80, height: int = 23, look: str | None = None) -> str:
     """Run `s` and render the frame the clock would draw at the first jump to `at` or later.
 
     fps=inf makes the clock offer a frame at every jump, so the moment does not depend on the
@@ -43,7 +44,8 @@ def frame_at(s: Scenario, at: float, width: int = 80, height: int = 23) -> str:
         if not frames and shown_at >= at:
             snapshot = simulation.pipelines[0].snapshot()
             header = Header(s, snapshot.now, expected_duration(s), "running", speed=2.0)
-            frames.append(render(dashboard(snapshot, recent.events, recent.trend(snapshot.now), header, width, height), width))
+            frame = dashboard(snapshot, recent.log, recent.trend(snapshot.now), header, width, height)
+            frames.append(render(frame, width, look=look))
 
     # Paced (so the clock asks for a frame at every jump) but so fast that it never waits.
     simulation.pacing = Pacing(1e12, fps=float("inf"), on_frame=on_frame)
@@ -120,9 +122,11 @@ def test_a_short_screen_loses_event_lines_first():
     tall = frame_at(with_policy("block"), 5.0, 80, 30)
     short = frame_at(with_policy("block"), 5.0, 80, 20)
     assert "produced" in short and "latency" in short and "■ BLOCKED" in short
-    assert tall.count("producer blocked:") + tall.count("producer unblocked:") > short.count(
-        "producer blocked:"
-    ) + short.count("producer unblocked:")
+    def log_lines(text: str) -> list[str]:
+        return text.split("\nevents\n", 1)[1].splitlines()[:-1]  # without the key help
+
+    assert 1 <= len(log_lines(short)) < len(log_lines(tall))
+    assert "producer blocked ×" in log_lines(short)[-1]  # the blocking, not a routine step, stays
 
 
 def test_notable_events_are_not_pushed_out_by_routine_ones():
@@ -147,7 +151,7 @@ def test_the_dashboard_speaks_korean():
 
 def _description_style(event: Event) -> Style:
     line = event_line(event)
-    return line.get_style_at_offset(Console(), len(line.plain) - len(describe(event)))
+    return line.get_style_at_offset(Console(theme=theme()), len(line.plain) - len(describe(event)))
 
 
 def test_in_the_event_log_only_the_routine_steps_are_dimmed():
@@ -182,3 +186,34 @@ def test_counted_workers_read_as_counts_not_as_worker_numbers():
     text = frame_at(scenario(**BURST | {"workers": {"count": 40}}), 5.0)
     panel = text.split("workers · 40", 1)[1]
     assert "○×" in panel and "●×" in panel and "○ 5 idle" not in panel
+
+
+def _chart_row(text: str, label: str) -> str:
+    [row] = [line for line in text.splitlines() if line[36:].startswith(label)]
+    return row[36:]
+
+
+def test_the_chart_shows_p99_and_losses_per_slice_and_only_losses_that_can_happen():
+    blocking = frame_at(scenario(**BURST | {"downstream": {"concurrency": 3}}), 5.0)
+    assert "p99" in _chart_row(blocking, "p99")
+    assert not any(label in blocking for label in ("dropped/s", "timeouts/s", "lost/s"))  # block, no timeout: nothing to lose
+    dropping = frame_at(with_policy("drop-newest"), 5.0)  # drops, and BURST's calls have a timeout
+    lost = _chart_row(dropping, "lost/s")
+    # During the burst 100 items/s arrive and 3 calls of 0.12 s on average take 25/s: about 75/s
+    # are dropped, a little more in the worst slice, never more than arrive (the label is the peak).
+    assert 75 <= float(lost.split()[-1]) <= 100 and "█" in lost
+    only_drops = frame_at(scenario(**BURST | {"queue": {"maxsize": 12, "policy": "drop-oldest"}, "downstream": {"concurrency": 3}}), 5.0)
+    assert "dropped/s" in only_drops and "lost/s" not in only_drops
+
+
+def test_compare_columns_share_one_scale_for_their_trends():
+    from tests.test_compare_live import POLICIES
+    from tests.test_compare_live import frame_at as compare_frame_at
+
+    frame = compare_frame_at(POLICIES, 5.5, 80, 23)
+    [p99] = [line for line in frame.splitlines() if "p99 trend" in line]
+    columns = p99.split("││")
+    # block's queue makes the slowest items of all: only its column reaches the top of the scale.
+    assert "█" in columns[0] and not any("█" in column for column in columns[1:])
+    [lost] = [line for line in frame.splitlines() if "lost trend" in line]
+    assert lost.split("││")[0].replace("│", "").replace("lost trend", "").strip() == ""  # block drops nothing

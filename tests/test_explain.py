@@ -19,6 +19,7 @@ from bpsim.explain import POLICY_NAMES, TOPIC_FIELDS, TOPICS, TRAPS, UnknownTopi
 from bpsim.i18n import LANGUAGES, set_language, t
 from bpsim.library import bundled_names
 from bpsim.render.explain import policy_table, topic, topic_list
+from bpsim.render.theme import theme
 from bpsim.render.usl import usl_chart
 from bpsim.scenario import Policy, parse_policy
 from tests.golden import assert_golden
@@ -31,7 +32,7 @@ def _english_afterwards():
 
 
 def render(renderable: RenderableType, width: int) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False, legacy_windows=False, theme=theme())
     console.print(renderable)
     return console.file.getvalue()  # type: ignore[attr-defined]
 
@@ -216,13 +217,13 @@ def test_usl_chart_draws_the_bars_past_the_knee_red() -> None:
     chart = usl_chart(0.02, 0.005, (8, 14, 20))
     bars = [line for line in chart.renderables if isinstance(line, Text) and "█" in line.plain]
     styles = [{str(span.style) for span in line.spans} for line in bars]
-    assert styles == [{"green"}, {"bold green", "bold"}, {"red"}]
+    assert styles == [{"bpsim.ok"}, {"bpsim.ok.strong", "bpsim.strong"}, {"bpsim.bad"}]
 
 
 def test_without_coherency_the_chart_has_no_knee_and_nothing_red() -> None:
     chart = usl_chart(0.1, 0.0, (1, 10, 100))
     assert "n*" not in render(chart, 80)
-    assert all("red" not in str(span.style) for line in chart.renderables for span in getattr(line, "spans", []))
+    assert all("bpsim.bad" not in str(span.style) for line in chart.renderables for span in getattr(line, "spans", []))
 
 
 @pytest.mark.parametrize("name", ["downstream"])

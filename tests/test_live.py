@@ -15,6 +15,7 @@ from bpsim.engine import Simulation, run
 from bpsim.render.export import export
 from bpsim.i18n import set_language
 from bpsim.render.live import LiveView, demo_speed, expected_duration, final_dashboard, watch
+from bpsim.render.theme import theme
 from tests.helpers import scenario
 from tests.render import render
 from tests.test_dashboard import BURST
@@ -24,7 +25,7 @@ SMALL = BURST | {"duration": 3.0}
 
 def terminal_console() -> Console:
     return Console(
-        file=io.StringIO(), width=80, height=24, force_terminal=True, force_interactive=True, color_system=None
+        file=io.StringIO(), width=80, height=24, force_terminal=True, force_interactive=True, color_system=None, theme=theme()
     )
 
 

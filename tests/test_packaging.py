@@ -49,4 +49,4 @@ def test_the_floors_ci_installs_are_the_floors_pyproject_declares_for_python_3_1
 
 def test_import_bpsim_is_cheap_and_still_the_engines_api():
     assert set(bpsim.__all__) <= set(dir(bpsim))
-    assert bpsim.run.__module__ == "bpsim.engine" and bpsim.Policy.BLOCK.value == "block"
+    assert bpsim.run.__module__ == "bpsim.api" and bpsim.Policy.BLOCK.value == "block"  # it calls bpsim.engine.run

@@ -16,7 +16,7 @@ from bpsim.cli import app
 from bpsim.errors import ScenarioError
 from bpsim.metrics import parse_metrics
 from bpsim.render.comparison import sweep_chart, sweep_table
-from bpsim.sweep import SweepInterrupted, csv_text, json_text, parse_param, run_sweep, sweep_variants
+from bpsim.sweeps import SweepInterrupted, csv_text, json_text, parse_param, run_sweep, sweep_variants
 from tests.golden import assert_golden
 from tests.render import render
 from tests.test_compare import OVERLOAD
@@ -157,11 +157,11 @@ def test_the_chart_runs_along_the_axis_with_the_most_values(overload: str):
 
 
 def test_variants_and_sweep_import_no_user_interface():
-    # Sweep workers import bpsim.sweep: they should not pay for Rich or Typer.
+    # Sweep workers import bpsim.sweeps: they should not pay for Rich or Typer.
     import subprocess
     import sys
 
-    code = "import sys, bpsim.sweep, bpsim.variants, bpsim.metrics; print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'typer') or m.startswith('bpsim.render')))"
+    code = "import sys, bpsim.sweeps, bpsim.variants, bpsim.metrics; print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'typer') or m.startswith('bpsim.render')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
 
 
@@ -191,7 +191,7 @@ def test_ctrl_c_outside_the_runs_still_prints_the_summary_line(overload: str, mo
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # as if Ctrl-C arrived while the progress bar was being set up
 
-    monkeypatch.setattr("bpsim.sweep.run_sweep", interrupted)
+    monkeypatch.setattr("bpsim.sweeps.run_sweep", interrupted)
     result = bpsim("sweep", overload, "--param", "queue.maxsize=1..3")
     assert result.exit_code == 130
     assert result.stderr.strip() .startswith("interrupted: 0 of 3 runs finished")

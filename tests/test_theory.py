@@ -18,6 +18,7 @@ from bpsim.cli import app
 from bpsim.engine import RunResult, run
 from bpsim.limits import Limits, LimitReached
 from bpsim.loader import load_scenario
+from bpsim.render.theme import theme
 from bpsim.render.theory import note_text, theory_table
 from bpsim.scenario import Scenario
 from bpsim.i18n import t
@@ -456,7 +457,7 @@ def test_littles_law_holds_on_a_run_stopped_with_items_still_queued() -> None:
 
 
 def render(renderable: object) -> str:
-    console = Console(file=io.StringIO(), width=80, color_system=None, force_terminal=False)
+    console = Console(file=io.StringIO(), width=80, color_system=None, force_terminal=False, theme=theme())
     console.print(renderable)
     # Rich pads lines to the table's width; golden text without trailing spaces survives editors.
     text: str = console.file.getvalue()  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ def test_an_immediate_shutdown_at_a_time_is_not_a_deadline_that_passed():
     events = recorded(**TWO_WORKERS_ONE_PERMIT, shutdown={"mode": "immediate", "at": 0.5})
     (shutdown,) = [e for e in events if isinstance(e, ShutdownCalled)]
     assert (shutdown.immediate, shutdown.deadline_passed) == (True, False)
-    assert describe(shutdown) == "immediate shutdown at 0.500 s: queue.shutdown(immediate=True) (2 queued items abandoned)"
+    assert describe(shutdown) == "immediate shutdown at 0.5 s, 2 queued items abandoned: queue.shutdown(immediate=True)"
 
 
 def test_a_graceful_deadline_that_passes_still_says_so():

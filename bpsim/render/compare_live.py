@@ -9,6 +9,8 @@ what was varied, the shared clock, speed and status) each variant gets a column:
     workers   one glyph per worker; in flight x / limit
     ledger    handled, dropped, timed out; how long the producer was blocked
     latency   p50 and p99
+    trends    p99 and the items lost (dropped + timed out) per slice of time, on one scale in
+              every column: when the latency and the losses came, not only how many
     events    the variant's latest notable events, as many as there is room for
 
 Columns narrow as variants are added (labels give way before values); a column's lines go in
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -32,17 +35,17 @@ from bpsim.events import ProducerState, Snapshot
 from bpsim.i18n import t
 from bpsim.render.dashboard import (
     Header,
+    Trend,
     blocked_at,
     event_line,
     footer_line,
     growth,
     header_lines,
-    pick_events,
     producer_state,
     queue_count,
 )
 from bpsim.render.format import number, seconds
-from bpsim.render.widgets import gauge, slots, worker_glyphs
+from bpsim.render.widgets import gauge, slots, spark, worker_glyphs
 from bpsim.scenario import Scenario
 from bpsim.variants import shares_traffic
 
@@ -89,42 +92,58 @@ def side_by_side(
         room -= 1
     lines = max(1, room // rows - 2)
     column_width = width // per_row
-    parts: list[RenderableType] = [header_lines(header, varied)]
+    trends = [recent.trend(header.shown_at) for recent in recents[:shown]]
+    scales = _Scales(
+        max([value for trend in trends for value in trend.p99 if value is not None] + [0.0]),
+        max([d + o for trend in trends for d, o in zip(trend.dropped, trend.timed_out)] + [0]),
+    )
+    parts: list[RenderableType] = [header_lines(header, varied, width)]
     for start in range(0, shown, per_row):
         grid = Table.grid()
         for _ in range(min(per_row, shown - start)):
             grid.add_column(width=column_width, no_wrap=True)
         grid.add_row(
             *(
-                _column(snapshots[index], labels[index], recents[index], header.shown_at, lines, column_width)
+                _column(snapshots[index], labels[index], recents[index], trends[index], scales, header.shown_at, lines, column_width)
                 for index in range(start, min(start + per_row, shown))
             )
         )
         parts.append(grid)
     if shown < count:
-        parts.append(Text(t("compare_live.more", count=count - shown), style="yellow", no_wrap=True, overflow="ellipsis"))
+        parts.append(Text(t("compare_live.more", count=count - shown), style="bpsim.warn", no_wrap=True, overflow="ellipsis"))
     if last is not None and footer:
         parts.append(last)
     return Group(*parts)
 
 
-def _column(snapshot: Snapshot, label: str, recent: Recent, shown_at: float, rows: int, width: int) -> Panel:
+@dataclass(frozen=True, slots=True)
+class _Scales:
+    """The tops of the trend lines, shared by every column so that their bars compare."""
+
+    p99: float
+    lost: float
+
+
+def _column(
+    snapshot: Snapshot, label: str, recent: Recent, trend: Trend, scales: _Scales, shown_at: float, rows: int, width: int
+) -> Panel:
     inner = width - 4  # border and padding on each side
-    lines = _fit(_lines(snapshot, recent, shown_at, inner), rows)
+    lines = _fit(_lines(snapshot, trend, scales, shown_at, inner), rows)
     events = rows - len(lines)
-    lines += [event_line(event, ".2f") for event in pick_events(recent.events, events)]
+    # Notable events only (the README says so): a column has room for few, and none to spare.
+    lines += [event_line(line, ".2f") for line in recent.log.pick(events, routine=False)]
     lines += [Text("")] * (rows - len(lines))
     for line in lines:
         line.no_wrap = True
         line.overflow = "ellipsis"
     blocked = snapshot.producer is ProducerState.BLOCKED
-    title = Text(label, style="bold")
+    title = Text(label, style="bpsim.title")
     title.truncate(max(1, width - 6), overflow="ellipsis")
     return Panel(
         Group(*lines),
         title=title,
         title_align="left",
-        border_style="red" if blocked else "blue",
+        border_style="bpsim.bad" if blocked else "bpsim.border",
         box=box.ROUNDED,
         padding=(0, 1),
         width=width,
@@ -132,18 +151,18 @@ def _column(snapshot: Snapshot, label: str, recent: Recent, shown_at: float, row
     )
 
 
-def _lines(snapshot: Snapshot, recent: Recent, shown_at: float, width: int) -> list[tuple[int, Text]]:
+def _lines(snapshot: Snapshot, trend: Trend, scales: _Scales, shown_at: float, width: int) -> list[tuple[int, Text]]:
     """The column's lines, top to bottom, each with its rank: 1 is the last to give way."""
     counts = snapshot.counts
     badge, detail = producer_state(snapshot, shown_at)
     if snapshot.producer is not ProducerState.BLOCKED:
-        detail = Text(t("dashboard.produced_count", count=number(counts.produced)), style="dim")
+        detail = Text(t("dashboard.produced_count", count=number(counts.produced)), style="bpsim.muted")
     maxsize = snapshot.maxsize
-    fill = gauge(snapshot.qsize, maxsize, width) if maxsize > 0 else growth(recent.trend(shown_at))
-    flights = Text(t("dashboard.in_flight_count", count=snapshot.in_flight), style="bold")
+    fill = gauge(snapshot.qsize, maxsize, width) if maxsize > 0 else growth(trend)
+    flights = Text(t("dashboard.in_flight_count", count=snapshot.in_flight), style="bpsim.strong")
     if snapshot.concurrency is not None:
         flights = slots(snapshot.in_flight, snapshot.concurrency, max(1, width - 17))
-        flights.append(" " + t("dashboard.in_flight_of", count=snapshot.in_flight, limit=snapshot.concurrency), style="bold")
+        flights.append(" " + t("dashboard.in_flight_of", count=snapshot.in_flight, limit=snapshot.concurrency), style="bpsim.strong")
     latency = counts.handled > 0
     count = queue_count(snapshot)
     workers = worker_glyphs(snapshot.workers, max(1, width - Text(t("compare_live.workers")).cell_len - 1))
@@ -154,14 +173,26 @@ def _lines(snapshot: Snapshot, recent: Recent, shown_at: float, width: int) -> l
         (2, fill),
         (5, _pair(t("compare_live.workers"), workers, width, room=workers.cell_len)),
         (3, _pair(t("dashboard.in_flight"), flights, width, room=4)),
-        (1, _pair(t("outcome.short.handled"), _count(counts.handled, "green"), width, room=4)),
-        (2, _pair(t("outcome.short.dropped"), _count(counts.dropped, "yellow"), width, room=4)),
-        (4, _pair(t("outcome.short.timed_out"), _count(counts.timed_out, "yellow"), width, room=4)),
+        (1, _pair(t("outcome.short.handled"), _count(counts.handled, "bpsim.ok"), width, room=4)),
+        (2, _pair(t("outcome.short.dropped"), _count(counts.dropped, "bpsim.warn"), width, room=4)),
+        (4, _pair(t("outcome.short.timed_out"), _count(counts.timed_out, "bpsim.warn"), width, room=4)),
         (6, _pair(t("dashboard.blocked"), Text(seconds(blocked_at(snapshot, shown_at))), width)),
         (4, _pair(f"{t('dashboard.latency')} p50", Text(seconds(snapshot.latency_p50) if latency else "-"), width, "p50")),
-        (2, _pair(f"{t('dashboard.latency')} p99", Text(seconds(snapshot.latency_p99) if latency else "-", style="bold"), width, "p99")),
+        (2, _pair(f"{t('dashboard.latency')} p99", Text(seconds(snapshot.latency_p99) if latency else "-", style="bpsim.strong"), width, "p99")),
+        (3, _trend_line(t("compare_live.trend_p99"), list(trend.p99), scales.p99, "bpsim.bad", width)),
+        (4, _trend_line(t("compare_live.trend_lost"), [d + o for d, o in zip(trend.dropped, trend.timed_out)], scales.lost, "bpsim.warn", width)),
     ]
     return [(rank, line) for rank, line in lines if line is not None]
+
+
+def _trend_line(label: str, values: Sequence[float | None], top: float, style: str, width: int) -> Text | None:
+    """`p99 trend  ▁▂▅█▃`: the last slices that fit after the label, on the shared scale `top`."""
+    room = width - Text(label).cell_len - 1
+    if room < 4:
+        return None
+    row = spark(values[-room:], top)
+    row.stylize(style)
+    return _pair(label, row, width, room=4)
 
 
 def _fit(ranked: list[tuple[int, Text]], rows: int) -> list[Text]:
@@ -186,7 +217,7 @@ def _pair(label: str, value: Text, width: int, short: str | None = None, *, room
         line.truncate(width, overflow="ellipsis")
         line.align("right", width)
         return line
-    line = Text(fitting[0], style="bold")
+    line = Text(fitting[0], style="bpsim.strong")
     line.truncate(max(line.cell_len, width - value.cell_len - 1), pad=True)
     line.append(" ")
     line.append_text(value)
@@ -195,4 +226,4 @@ def _pair(label: str, value: Text, width: int, short: str | None = None, *, room
 
 
 def _count(value: int, style: str) -> Text:
-    return Text(number(value), style=style if value else "dim")
+    return Text(number(value), style=style if value else "bpsim.muted")

@@ -11,7 +11,7 @@ from rich.text import Text
 from bpsim.engine import RunResult
 from bpsim.i18n import t
 from bpsim.metrics import METRICS, Metric, best
-from bpsim.render.format import number, seconds
+from bpsim.render.format import WRAPS, number, scenario_name, seconds
 from bpsim.variants import Axis, Variant, shares_traffic
 
 __all__ = ["comparison", "tradeoffs", "sweep_table", "sweep_chart"]
@@ -24,11 +24,11 @@ _ARROWS = {"lower": "↓", "higher": "↑"}
 
 def comparison(variants: Sequence[Variant], results: Sequence[RunResult]) -> RenderableType:
     """The comparison of finished (or interrupted) runs: the table, trade-offs, and fairness note."""
-    names = list(dict.fromkeys(result.scenario.name for result in results))
-    parts: list[RenderableType] = [Text(t("compare.title", name=" / ".join(names)), style="bold")]
+    names = list(dict.fromkeys(scenario_name(result.scenario) for result in results))
+    parts: list[RenderableType] = [Text(t("compare.title", name=" / ".join(names)), style="bpsim.title")]
     if not all(result.completed for result in results):
-        parts.append(Text(t("compare.interrupted"), style="bold red"))
-    parts += [Text(""), _table(variants, results), Text(t("compare.legend", best=BEST), style="dim"), Text("")]
+        parts.append(Text(t("compare.interrupted"), style="bpsim.bad.strong"))
+    parts += [Text(""), _table(variants, results), Text(t("compare.legend", best=BEST), style="bpsim.muted"), Text("")]
     parts.append(_bullets(tradeoffs(variants, results) + _notes(variants, results)))
     return Group(*parts)
 
@@ -37,16 +37,16 @@ def _bullets(lines: Sequence[str]) -> Table:
     # A grid, so a wrapped sentence stays indented under its own bullet.
     grid = Table.grid(padding=(0, 1))
     grid.add_column()
-    grid.add_column()
+    grid.add_column(overflow=WRAPS)
     for line in lines:
         grid.add_row("•", line)
     return grid
 
 
 def _table(variants: Sequence[Variant], results: Sequence[RunResult]) -> Table:
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bpsim.title")
     table.add_column("", no_wrap=True)
-    table.add_column("", style="dim", no_wrap=True)
+    table.add_column("", style="bpsim.muted", no_wrap=True)
     for variant in variants:
         table.add_column(variant.label, justify="right", overflow="fold")
     for metric in METRICS:
@@ -64,7 +64,7 @@ def _table(variants: Sequence[Variant], results: Sequence[RunResult]) -> Table:
 def _cell(metric: Metric, value: float | None, is_best: bool) -> Text:
     # Every cell ends in two characters, the mark or blanks, so the numbers stay aligned.
     if is_best:
-        return Text.assemble((_format(metric, value), "bold green"), f" {BEST}")
+        return Text.assemble((_format(metric, value), "bpsim.ok.strong"), f" {BEST}")
     return Text(_format(metric, value) + "  ")
 
 
@@ -130,7 +130,7 @@ def _notes(variants: Sequence[Variant], results: Sequence[RunResult]) -> list[st
 
 def sweep_table(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequence[RunResult], metrics: Sequence[Metric]) -> Table:
     """One row per run: the value of each axis, then the chosen metrics."""
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bpsim.title")
     for axis in axes:
         table.add_column(axis.name)
     for metric in metrics:
@@ -157,10 +157,10 @@ def sweep_chart(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
         values = {name: [metric.value(r) for r in runs] for name, runs in series.items()}
         known = [v for line in values.values() for v in line if v is not None]
         low, high = (min(known), max(known)) if known else (0.0, 0.0)
-        heading = Text(t(metric.words_key), style="bold")
+        heading = Text(t(metric.words_key), style="bpsim.title")
         heading.append(
             "  " + t("compare.chart_range", better=t(f"compare.{metric.better}"), low=_format(metric, low), high=_format(metric, high)),
-            style="dim",
+            style="bpsim.muted",
         )
         grid = Table.grid(padding=(0, 2))
         grid.add_column()
@@ -169,7 +169,7 @@ def sweep_chart(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
             grid.add_row(name, _bars(line, low, high))
         parts += [heading, grid, Text("")]
     x = axes[along]
-    parts.append(Text(t("compare.chart_axis", name=x.name, first=x.values[0], last=x.values[-1]), style="dim"))
+    parts.append(Text(t("compare.chart_axis", name=x.name, first=x.values[0], last=x.values[-1]), style="bpsim.muted"))
     return Group(*parts)
 
 

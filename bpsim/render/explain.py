@@ -36,12 +36,12 @@ __all__ = ["topic_list", "topic", "policy_table", "closest_topic"]
 def topic_list() -> RenderableType:
     """A table of every topic with its one-line summary, and how to read one."""
     table = Table(box=box.SIMPLE_HEAD, title=t("explain.ui.list_title"), title_justify="left")
-    table.add_column(t("explain.ui.topic"), style="bold", no_wrap=True)
+    table.add_column(t("explain.ui.topic"), style="bpsim.strong", no_wrap=True)
     table.add_column(t("explain.ui.summary"), overflow="fold")
     for name in TOPICS:
         table.add_row(name, t(f"explain.{name}.summary"))
     table.add_row(POLICIES_TOPIC, t("policies.summary"))
-    return Group(table, Text(t("explain.ui.list_hint"), style="dim"))
+    return Group(table, Text(t("explain.ui.list_hint"), style="bpsim.muted"))
 
 
 def topic(name: str) -> RenderableType:
@@ -65,10 +65,10 @@ def topic(name: str) -> RenderableType:
         Markdown(t(f"{key}.body")),
         *figure,
         Text(),
-        Text(t("explain.ui.code"), style="bold"),
+        Text(t("explain.ui.code"), style="bpsim.title"),
         code,
         Text(),
-        Text(t("explain.ui.try"), style="bold"),
+        Text(t("explain.ui.try"), style="bpsim.title"),
         commands,
     )
 
@@ -80,15 +80,15 @@ def policy_table() -> RenderableType:
     """
     policies = tuple(POLICY_NAMES)
     names = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0), expand=True)
-    names.add_column(t("policies.library"), style="bold")
+    names.add_column(t("policies.library"), style="bpsim.strong")
     for policy in policies:
-        heading = Text.assemble((policy, "bold"), "\n", (t(f"policies.heading.{policy}"), "dim"))
+        heading = Text.assemble((policy, "bpsim.strong"), "\n", (t(f"policies.heading.{policy}"), "bpsim.muted"))
         names.add_column(heading, ratio=1, overflow="fold")
     for ecosystem, label in ECOSYSTEMS.items():
         names.add_row(label, *(_cell(POLICY_NAMES[policy][ecosystem]) for policy in policies))
 
     traps = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
-    traps.add_column(t("policies.trap_name"), style="bold", no_wrap=True)
+    traps.add_column(t("policies.trap_name"), style="bpsim.strong", no_wrap=True)
     traps.add_column(t("policies.trap_one"), ratio=1, overflow="fold")
     traps.add_column(t("policies.trap_other"), ratio=1, overflow="fold")
     for trap, key in TRAPS.items():
@@ -100,22 +100,22 @@ def policy_table() -> RenderableType:
         Text(),
         names,
         Text(),
-        Text(t("policies.keep_latest"), style="dim"),
+        Text(t("policies.keep_latest"), style="bpsim.muted"),
         Text(),
         _title(t("policies.traps_title")),
         traps,
-        Text(t("policies.traps_footer"), style="dim"),
+        Text(t("policies.traps_footer"), style="bpsim.muted"),
     )
 
 
 def _title(text: str) -> Rule:
-    return Rule(Text(text, style="bold"), align="left", style="dim")
+    return Rule(Text(text, style="bpsim.title"), align="left", style="bpsim.muted")
 
 
 def _cell(name: Name) -> Text:
     cell = Text(name.code or t("policies.none"))
     if name.note is not None:
-        cell.append(f"\n{t(f'policies.note.{name.note}')}", style="dim italic")
+        cell.append(f"\n{t(f'policies.note.{name.note}')}", style="bpsim.note")
     return cell
 
 

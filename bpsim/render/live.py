@@ -31,11 +31,12 @@ from rich.live import Live
 
 from bpsim.clock import SPEEDS, Pacing, Rewind
 from bpsim.engine import RunResult, Simulation
-from bpsim.events import Event
+from bpsim.eventlog import EventLog
 from bpsim.history import History
 from bpsim.i18n import language, t
 from bpsim.render.compare_live import side_by_side
 from bpsim.render.dashboard import Header, Status, Trend, dashboard
+from bpsim.render.format import scenario_name
 from bpsim.scenario import Policy, Scenario
 
 __all__ = ["Recent", "LiveView", "CompareView", "watch", "expected_duration", "demo_speed", "final_dashboard"]
@@ -62,6 +63,12 @@ def expected_duration(scenario: Scenario) -> float:
     service = scenario.workers.service.mean
     parallel = min(scenario.workers.count, scenario.downstream.most_in_flight or scenario.workers.count)
     capacity = parallel / service  # items handled per second, all workers busy
+    # Calls go no faster than the client's throttle, nor than a rate limit whose 429s are retried.
+    if scenario.throttle is not None:
+        capacity = min(capacity, scenario.throttle.rate)
+    limit = scenario.downstream.rate_limit
+    if limit is not None and scenario.retry is not None and "rate-limited" in scenario.retry.on:
+        capacity = min(capacity, limit.rate)
     if scenario.duration is not None:
         length = scenario.duration
         producer = scenario.producer
@@ -118,8 +125,8 @@ class Recent:
         self._history = history
 
     @property
-    def events(self) -> list[Event]:
-        return self._history.events()
+    def log(self) -> EventLog:
+        return self._history.log
 
     def trend(self, now: float) -> Trend:
         """qsize and in-flight per bin of simulated time up to `now`, and the answers in each."""
@@ -135,6 +142,9 @@ class Recent:
             retries=history.retries.increments(now),
             breaker=history.breaker.values(now),
             limit=history.limit.values(now) if history.limit is not None else (),
+            dropped=history.dropped.increments(now),
+            timed_out=history.timed_out.increments(now),
+            p99=history.p99.values(now),
         )
 
 
@@ -157,7 +167,7 @@ def final_dashboard(simulation: Simulation, recent: Recent, *, width: int, heigh
     scenario = pipeline.scenario
     status: Status = "finished" if simulation.completed else "stopped"
     header = Header(scenario, snapshot.now, expected_duration(scenario), status, controls=False)
-    return dashboard(snapshot, recent.events, recent.trend(snapshot.now), header, width, height)
+    return dashboard(snapshot, recent.log, recent.trend(snapshot.now), header, width, height)
 
 
 class LiveView:
@@ -241,7 +251,7 @@ class LiveView:
         snapshot = self._simulation.pipelines[0].snapshot()
         header = self._header(snapshot.now, status)
         width, height = self.console.size
-        return dashboard(snapshot, self.recent.events, self.recent.trend(header.shown_at), header, width, height - 1)
+        return dashboard(snapshot, self.recent.log, self.recent.trend(header.shown_at), header, width, height - 1)
 
     def _header(self, now: float, status: Status | None, title: str | None = None) -> Header:
         """The header at simulated time `now`: the longest variant's length, speed, lag, status."""
@@ -415,7 +425,7 @@ class CompareView(LiveView):
         assert self._simulation is not None
         pipelines = self._simulation.pipelines
         snapshots = [pipeline.snapshot() for pipeline in pipelines]
-        names = dict.fromkeys(pipeline.scenario.name for pipeline in pipelines)
+        names = dict.fromkeys(scenario_name(pipeline.scenario) for pipeline in pipelines)
         header = self._header(snapshots[0].now, status, t("compare_live.title", name=" / ".join(names)))
         labels = self._simulation.labels or [str(index + 1) for index in range(len(pipelines))]
         width, height = self.console.size

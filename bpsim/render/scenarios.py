@@ -16,8 +16,8 @@ __all__ = ["scenario_list"]
 def scenario_list(scenarios: Sequence[tuple[str, str]]) -> RenderableType:
     """One row per (name, description): the name to type and what the scenario shows."""
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(style="bpsim.info.strong", no_wrap=True)
     table.add_column(overflow="fold")  # Hangul lines must wrap, never end in an ellipsis
     for name, description in scenarios:
         table.add_row(name, description)
-    return Group(Text(t("scenarios.heading"), style="bold"), Text(""), table, Text(""), Text(t("scenarios.hint"), style="dim"))
+    return Group(Text(t("scenarios.heading"), style="bpsim.title"), Text(""), table, Text(""), Text(t("scenarios.hint"), style="bpsim.muted"))

@@ -9,7 +9,7 @@ from rich.text import Text
 from bpsim.engine import RunResult
 from bpsim.outcomes import FAILED, OUTCOMES, UNFINISHED, Counts, Outcome, reason_words
 from bpsim.i18n import language, t
-from bpsim.render.format import nonzero_parts, number, seconds
+from bpsim.render.format import WRAPS, nonzero_parts, number, seconds
 from bpsim.render.theory import theory_table
 from bpsim.scenario import AdaptiveConcurrency, Scenario
 from bpsim.theory import theory_for
@@ -78,15 +78,15 @@ def _ledger(counts: Counts, scenario: Scenario) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(min_width=22)
     table.add_column(justify="right", min_width=7)
-    table.add_column(style="dim")
-    table.add_row(Text(t("outcome.label.produced"), style="bold"), Text(number(counts.produced), style="bold"), "")
+    table.add_column(style="bpsim.muted", overflow=WRAPS)
+    table.add_row(Text(t("outcome.label.produced"), style="bpsim.strong"), Text(number(counts.produced), style="bpsim.strong"), "")
     for label, count, detail in ledger_rows(counts, scenario):
         table.add_row(f"  {label}", number(count), detail)
     total = counts.finished + counts.unfinished
     ok = total == counts.produced
     check = Text(
         t("summary.check_ok" if ok else "summary.check_bad", total=number(total), produced=number(counts.produced)),
-        style="green" if ok else "bold red",
+        style="bpsim.ok" if ok else "bpsim.bad.strong",
     )
     if not counts.never_sent:
         return Group(table, check)
@@ -94,16 +94,16 @@ def _ledger(counts: Counts, scenario: Scenario) -> RenderableType:
     never_sent = Table.grid(padding=(0, 2))
     never_sent.add_column(min_width=22)
     never_sent.add_column(justify="right", min_width=7)
-    never_sent.add_column(style="dim")
+    never_sent.add_column(style="bpsim.muted", overflow=WRAPS)
     never_sent.add_row(t("summary.never_sent"), number(counts.never_sent), t("summary.never_sent_detail"))
-    covers = Text(t("summary.covers", due=number(counts.due), produced=number(counts.produced), never_sent=number(counts.never_sent)), style="dim")
+    covers = Text(t("summary.covers", due=number(counts.due), produced=number(counts.produced), never_sent=number(counts.never_sent)), style="bpsim.muted")
     return Group(table, check, never_sent, covers)
 
 
 def _figures(result: RunResult) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(min_width=22)
-    table.add_column()
+    table.add_column(overflow=WRAPS)
     table.add_row(t("summary.qsize"), t("summary.qsize_value", max=result.max_qsize, mean=result.mean_qsize))
     table.add_row(t("summary.blocked"), seconds(result.blocked_seconds))
     table.add_row(t("summary.in_flight"), t("summary.in_flight_value", max=result.max_in_flight))
@@ -233,12 +233,12 @@ def summary(result: RunResult) -> RenderableType:
     """The whole summary of one run; the scenario's words in the current language."""
     scenario = result.scenario
     words = scenario.words(language())
-    title = Text(words.name or "", style="bold")
+    title = Text(words.name or "", style="bpsim.title")
     if words.description:
         title.append(f" — {words.description}", style="")
     status = t("summary.status_done") if result.completed else t("summary.status_interrupted")
     header = Text(setup_line(scenario) + "\n" + t("summary.header", duration=seconds(result.duration), status=status))
-    header.stylize("dim")
+    header.stylize("bpsim.muted")
     says = Text("\n".join(f"• {line}" for line in observations(result)))
     parts: list[RenderableType] = [title, header, Text(""), _ledger(result.counts, scenario), Text(""), _figures(result)]
     parts += [Text(""), says]
@@ -246,5 +246,5 @@ def summary(result: RunResult) -> RenderableType:
     if theory.applies:
         parts += [Text(""), theory_table(theory, result)]
     if words.lesson:
-        parts += [Text(""), Text(t("summary.lesson"), style="bold"), Text(lesson_text(words.lesson))]
+        parts += [Text(""), Text(t("summary.lesson"), style="bpsim.title"), Text(lesson_text(words.lesson))]
     return Group(*parts)

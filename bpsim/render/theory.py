@@ -117,7 +117,7 @@ def _knee_line(theory: Theory) -> Text | None:
     if theory.knee is None or theory.peak_throughput is None:
         return None
     return Text(
-        t("theory.knee", knee=theory.knee, peak=theory.peak_throughput, calls=theory.calls), style="dim"
+        t("theory.knee", knee=theory.knee, peak=theory.peak_throughput, calls=theory.calls), style="bpsim.muted"
     )
 
 
@@ -131,11 +131,11 @@ def theory_table(theory: Theory, result: RunResult | None = None) -> RenderableT
     if theory.applies:
         parts.append(_table(theory, result))
         if theory.note:
-            parts.append(Text(note_text(theory), style="dim"))
+            parts.append(Text(note_text(theory), style="bpsim.muted"))
     elif theory.rho is not None:
-        parts.append(Text(t("theory.no_formula_rho", rho=theory.rho, reason=reason_text(theory)), style="dim"))
+        parts.append(Text(t("theory.no_formula_rho", rho=theory.rho, reason=reason_text(theory)), style="bpsim.muted"))
     else:
-        parts.append(Text(t("theory.no_formula", reason=reason_text(theory)), style="dim"))
+        parts.append(Text(t("theory.no_formula", reason=reason_text(theory)), style="bpsim.muted"))
     knee = _knee_line(theory)
     if knee is not None:
         parts.append(knee)

@@ -6,8 +6,11 @@ text is exactly the handbook's, so `bpsim run handbook --trace` can be read besi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO, cast
+
+from bpsim.eventlog import Entry
 
 from bpsim.events import (
     AbandonPlace,
@@ -37,7 +40,7 @@ from bpsim.events import (
 )
 from bpsim.i18n import t
 
-__all__ = ["TraceWriter", "describe", "trace_line", "is_shutdown_event"]
+__all__ = ["TraceWriter", "describe", "describe_entry", "trace_line", "is_shutdown_event"]
 
 
 def describe(event: Event) -> str:
@@ -110,6 +113,43 @@ def describe(event: Event) -> str:
         case ShutdownCalled(at=at, qsize=qsize):
             return t("trace.shutdown_immediate", at=at, qsize=qsize)
     raise AssertionError(f"no description for {event!r}")
+
+
+def describe_entry(entry: Entry) -> str:
+    """A log entry in plain words: its event's, or for a run of them `item 311–359 (49) abandoned …`."""
+    first, last = entry.first, entry.last
+    if entry.kind == "blocked":
+        if entry.count == 1 and entry.blocked:
+            return describe(first)
+        fields: dict[str, object] = dict(count=entry.count, waited=entry.waited, maxsize=getattr(first, "maxsize", "?"))
+        if entry.blocked:
+            return t("trace.group.blocked_now", item=getattr(last, "item", "?"), **fields)
+        return t("trace.group.blocked", **fields)
+    if entry.count == 1:
+        return describe(first)
+    items = t("trace.group.items", low=entry.low, high=entry.high, count=entry.count)
+    workers = next(iter(entry.workers)) if len(entry.workers) == 1 else t("trace.group.workers", count=len(entry.workers))
+    match first:
+        case ItemDropped(reason=DropReason.EVICTED):
+            return t("trace.group.evicted", items=items)
+        case ItemDropped(reason=DropReason.STALE):
+            return t("trace.group.stale", items=items, age=entry.most)
+        case ItemDropped(reason=DropReason.CODEL):
+            return t("trace.group.codel", items=items, age=entry.most)
+        case WorkWasted(finished=finished):
+            return t(f"trace.group.wasted_{'finished' if finished else 'dropped'}", items=items, seconds=entry.waited)
+        case RetryScheduled(reason=reason):
+            return t("trace.group.retry", items=items, count=entry.count, reason=reason, workers=workers)
+        case WorkerExited(reason="QueueShutDown"):
+            return t("trace.group.exited", workers=t("trace.group.workers", count=entry.count))
+        case WorkerExited():
+            return t("trace.group.cancelled", workers=t("trace.group.workers", count=entry.count))
+    # Every other kind reads the same for many items: its first event's words, with the items
+    # (and the workers) of the whole run.
+    changes: dict[str, Any] = {"item": items} if hasattr(first, "item") else {}
+    if getattr(first, "worker", None) is not None:
+        changes["worker"] = workers
+    return describe(dataclasses.replace(cast(Any, first), **changes))
 
 
 def trace_line(event: Event) -> str:

@@ -36,13 +36,13 @@ def usl_chart(contention: float, coherency: float, calls: Sequence[int], width: 
     knee = usl_knee(contention, coherency)
     peak = usl_peak(max(calls), contention, coherency)
     label = max(len(str(n)) for n in calls)
-    lines = [Text(t("explain.ui.usl_title", contention=contention, coherency=coherency), style="bold")]
+    lines = [Text(t("explain.ui.usl_title", contention=contention, coherency=coherency), style="bpsim.title")]
     for n, height in zip(calls, heights):
-        style = "red" if knee is not None and n > knee else "green"
+        style = "bpsim.bad" if knee is not None and n > knee else "bpsim.ok"
         line = Text(f"  n = {n:>{label}}  {height:5.2f}  ")
-        line.append(_bar(height / tallest, width), style=f"bold {style}" if n == peak else style)
+        line.append(_bar(height / tallest, width), style=f"{style}.strong" if n == peak else style)
         if n == peak and knee is not None:
-            line.append("  " + t("explain.ui.usl_knee", knee=knee), style="bold")
+            line.append("  " + t("explain.ui.usl_knee", knee=knee), style="bpsim.strong")
         lines.append(line)
-    lines.append(Text(t("explain.ui.usl_footer"), style="dim"))
+    lines.append(Text(t("explain.ui.usl_footer"), style="bpsim.muted"))
     return Group(*lines)

@@ -14,27 +14,27 @@ from rich.text import Text
 from bpsim.events import WorkerState
 from bpsim.i18n import t
 
-__all__ = ["fill_style", "gauge", "Gauge", "slots", "bars", "worker_line", "worker_glyphs", "WORKER_GLYPHS"]
+__all__ = ["fill_style", "gauge", "Gauge", "slots", "bars", "spark", "worker_line", "worker_glyphs", "WORKER_GLYPHS"]
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 WORKER_GLYPHS = {
-    WorkerState.IDLE: ("○", "dim"),
-    WorkerState.WAITING: ("◐", "bold yellow"),
-    WorkerState.THROTTLED: ("◔", "bold blue"),
-    WorkerState.CALLING: ("●", "bold green"),
-    WorkerState.BACKING_OFF: ("◌", "bold magenta"),
-    WorkerState.EXITED: ("✕", "dim"),
+    WorkerState.IDLE: ("○", "bpsim.muted"),
+    WorkerState.WAITING: ("◐", "bpsim.warn.strong"),
+    WorkerState.THROTTLED: ("◔", "bpsim.worker.throttled"),
+    WorkerState.CALLING: ("●", "bpsim.ok.strong"),
+    WorkerState.BACKING_OFF: ("◌", "bpsim.worker.backing_off"),
+    WorkerState.EXITED: ("✕", "bpsim.muted"),
 }
 
 
 def fill_style(value: int, limit: int) -> str:
     """Green while there is plenty of room, yellow from 60%, red when full."""
     if limit > 0 and value >= limit:
-        return "bold red"
+        return "bpsim.bad.strong"
     if limit > 0 and value >= 0.6 * limit:
-        return "yellow"
-    return "green"
+        return "bpsim.warn"
+    return "bpsim.ok"
 
 
 def gauge(value: int, limit: int, width: int) -> Text:
@@ -45,7 +45,7 @@ def gauge(value: int, limit: int, width: int) -> Text:
     bar = Text("█" * full, style=fill_style(value, limit))
     if part:
         bar.append(_EIGHTHS[part], style=fill_style(value, limit))
-    bar.append("·" * (width - full - (1 if part else 0)), style="dim")
+    bar.append("·" * (width - full - (1 if part else 0)), style="bpsim.muted")
     return bar
 
 
@@ -64,7 +64,7 @@ def slots(used: int, limit: int, width: int) -> Text:
     """One ● per used slot and one ○ per free one (a semaphore's permits); a gauge if too many."""
     if limit > width:
         return gauge(used, limit, width)
-    return Text("●" * used, style=fill_style(used, limit)) + Text("○" * (limit - used), style="dim")
+    return Text("●" * used, style=fill_style(used, limit)) + Text("○" * (limit - used), style="bpsim.muted")
 
 
 def bars(values: Sequence[int], top: int, height: int) -> list[Text]:
@@ -78,12 +78,24 @@ def bars(values: Sequence[int], top: int, height: int) -> list[Text]:
     return rows
 
 
+def spark(values: Sequence[float | None], top: float) -> Text:
+    """One row of bars, one column per value, `top` filling it: unlike `bars`, any value above 0
+    shows at least `▁` (one drop in a slice is seen), and None (nothing measured) stays blank."""
+    cells = []
+    for value in values:
+        if value is None or value <= 0 or top <= 0:
+            cells.append(" ")
+        else:
+            cells.append(_EIGHTHS[min(8, max(1, round(8 * value / top)))])
+    return Text("".join(cells))
+
+
 def worker_line(index: int, state: WorkerState) -> Text:
     """`● 0 calling`: a worker's glyph, number and what it is doing."""
     glyph, style = WORKER_GLYPHS[state]
     line = Text(f"{glyph} ", style=style)
-    line.append(f"{index} ", style="bold")
-    line.append(t(f"dashboard.worker_{state.value}"), style=style if state is not WorkerState.IDLE else "dim")
+    line.append(f"{index} ", style="bpsim.strong")
+    line.append(t(f"dashboard.worker_{state.value}"), style=style if state is not WorkerState.IDLE else "bpsim.muted")
     return line
 
 
@@ -96,4 +108,4 @@ def worker_glyphs(states: Sequence[WorkerState], width: int) -> Text:
             line.append(glyph, style=style)
         return line
     busy = sum(state not in (WorkerState.IDLE, WorkerState.EXITED) for state in states)
-    return Text(t("dashboard.workers_busy", busy=busy, count=len(states)), style="bold")
+    return Text(t("dashboard.workers_busy", busy=busy, count=len(states)), style="bpsim.strong")

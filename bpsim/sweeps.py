@@ -16,17 +16,19 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bpsim.engine import RunResult, Simulation
 from bpsim.errors import BpsimError, Problem, ScenarioError
 from bpsim.i18n import t
 from bpsim import output
 from bpsim.limits import Limits, check_expected_items
-from bpsim.metrics import METRICS
+from bpsim.metrics import METRICS, metric_values
 from bpsim.scenario import Scenario
 from bpsim import signals
 from bpsim.signals import signals_held
+if TYPE_CHECKING:
+    from bpsim.replications import Replicated
 from bpsim.variants import Axis, Variant, build_variants, parse_vary, policy_axis, split_assignment
 
 __all__ = [
@@ -39,6 +41,10 @@ __all__ = [
     "rows",
     "csv_text",
     "json_text",
+    "json_runs",
+    "csv_of",
+    "replicated_rows",
+    "replicated_json_runs",
 ]
 
 MAX_PARAMS = 2
@@ -107,19 +113,23 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 def run_sweep(
-    variants: Sequence[Variant], jobs: int | None = None, on_done: Callable[[], None] | None = None
+    variants: Sequence[Variant],
+    jobs: int | None = None,
+    on_done: Callable[[], None] | None = None,
+    warmup: float | None = None,
 ) -> list[RunResult]:
     """Run every variant headless; results in the variants' order whatever `jobs` is.
 
     `jobs` processes (default: one per core; 1 runs here, in this process). Scenarios travel to
-    the workers as plain dicts. `on_done` is called once per finished run, for a progress bar.
+    the workers as plain dicts. `on_done` is called once per finished run, for a progress bar;
+    `warmup` is `--warmup` (bpsim.warmup).
     On KeyboardInterrupt the worker processes are stopped at once and SweepInterrupted is
     raised with the runs that had finished.
     """
     # Refused here, at once, rather than by the first worker to start such a run.
     check_expected_items([v.scenario for v in variants], Limits(), [v.label for v in variants])
     jobs = jobs or os.cpu_count() or 1
-    payloads = [(variant.scenario.model_dump(mode="json"), variant.label) for variant in variants]
+    payloads = [(variant.scenario.model_dump(mode="json"), variant.label, warmup) for variant in variants]
     done = on_done or (lambda: None)
     if jobs == 1 or len(payloads) < 2:
         results: list[RunResult] = []
@@ -183,26 +193,43 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_one(payload: tuple[dict[str, Any], str]) -> RunResult:
-    data, label = payload
-    return Simulation([Scenario.model_validate(data)], labels=[label]).run()[0]
+def _run_one(payload: tuple[dict[str, Any], str, float | None]) -> RunResult:
+    data, label, warmup = payload
+    return Simulation([Scenario.model_validate(data)], labels=[label], warmup=warmup).run()[0]
 
 
 def rows(variants: Sequence[Variant], results: Sequence[RunResult]) -> list[dict[str, Any]]:
     """One flat row per run: the label, the value of each varied key, then every metric."""
+    return [_point(variant, result) | metric_values(result) for variant, result in zip(variants, results)]
+
+
+def _point(variant: Variant, result: RunResult) -> dict[str, Any]:
+    """The label and the value of each varied key (typed as in JSON)."""
+    data = result.scenario.model_dump(mode="json")
+    return {"variant": variant.label} | {key: _lookup(data, key, value) for key, value in variant.settings}
+
+
+def replicated_rows(summaries: Sequence[Replicated]) -> list[dict[str, Any]]:
+    """With --replications: per point, the label, each varied key, `replications` (N), then every
+    metric's `NAME.mean` and `NAME.half_width` (empty when a replication has no value)."""
     table = []
-    for variant, result in zip(variants, results):
-        row: dict[str, Any] = {"variant": variant.label}
-        data = result.scenario.model_dump(mode="json")
-        row |= {key: _lookup(data, key, value) for key, value in variant.settings}
-        row |= {metric.name: metric.value(result) for metric in METRICS}
+    for summary in summaries:
+        row = _point(summary.variant, summary.results[0]) | {"replications": len(summary.results)}
+        for metric in METRICS:
+            value = summary.metrics.get(metric.name)
+            row[f"{metric.name}.mean"] = value.mean if value is not None else None
+            row[f"{metric.name}.half_width"] = value.half_width if value is not None else None
         table.append(row)
     return table
 
 
 def csv_text(variants: Sequence[Variant], results: Sequence[RunResult]) -> str:
     """The rows as CSV with a header line; a missing value (no latency) is an empty cell."""
-    table = rows(variants, results)
+    return csv_of(rows(variants, results))
+
+
+def csv_of(table: Sequence[dict[str, Any]]) -> str:
+    """Rows as CSV with a header line; None is an empty cell."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(table[0]) if table else ["variant"], lineterminator="\n")
     writer.writeheader()
@@ -212,12 +239,24 @@ def csv_text(variants: Sequence[Variant], results: Sequence[RunResult]) -> str:
 
 def json_text(variants: Sequence[Variant], results: Sequence[RunResult]) -> str:
     """A JSON list: per run, `bpsim run --json`'s object plus `params`, the varied keys' values."""
+    return output.strict_json(json_runs(variants, results))
+
+
+def replicated_json_runs(summaries: Sequence[Replicated]) -> list[dict[str, Any]]:
+    """With --replications: per point, `json_runs`' object of its first replication (the
+    scenario's own seed) plus `replications` (docs/json.md)."""
+    first = json_runs([s.variant for s in summaries], [s.results[0] for s in summaries])
+    return [run | {"replications": summary.to_json()} for run, summary in zip(first, summaries)]
+
+
+def json_runs(variants: Sequence[Variant], results: Sequence[RunResult]) -> list[dict[str, Any]]:
+    """What `json_text` writes, as Python objects (infinities not yet made null)."""
     runs = []
     for variant, result in zip(variants, results):
         data = result.scenario.model_dump(mode="json")
         params = {key: _lookup(data, key, value) for key, value in variant.settings}
         runs.append({"params": params} | result.to_json())
-    return output.strict_json(runs)
+    return runs
 
 
 def _lookup(data: Any, key: str, fallback: str) -> Any:
