@@ -17,7 +17,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 import typer.core
@@ -25,7 +25,7 @@ import typer.core
 from bpsim import __version__
 from bpsim.errors import BpsimError, OutputError, ScenarioError
 from bpsim.i18n import LANGUAGES, detect_language, language, language_code, set_language, t
-from bpsim.limits import Limits
+from bpsim.limits import DEFAULT_MAX_ITEMS, DEFAULT_MAX_QUEUED, Limits
 from bpsim.metrics import METRICS
 
 if TYPE_CHECKING:
@@ -165,13 +165,15 @@ class _Bpsim(typer.core.TyperGroup):
 
     ORDER = ("scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate")
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    # Typer hands its own Context (a subclass); the methods' parent names the base, which Typer
+    # 0.29 keeps in a private module: hence the ignores.
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         def place(name: str) -> int:
             return self.ORDER.index(name) if name in self.ORDER else len(self.ORDER)
 
         return sorted(super().list_commands(ctx), key=place)
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         lang, args = _take_lang(args)
         if lang is not None:
             code = language_code(lang)
@@ -437,13 +439,15 @@ def _one_stdout(**outputs: bool) -> None:
 
 def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
     """Refuse, before a long run, result paths that could not be written or are a scenario file."""
+    given = [path for path in paths if path is not None]
+    if not given:
+        return  # most runs: nothing to check, and no writer (json, tempfile) to import
     from bpsim.loader import find_scenario
     from bpsim.output import check_writable
 
     protected = [find_scenario(source) for source in scenarios]
-    for path in paths:
-        if path is not None:
-            check_writable(path, protected)
+    for path in given:
+        check_writable(path, protected)
 
 
 def _pace(speed: str | None, *scenarios: "Scenario") -> float | None:
@@ -552,8 +556,8 @@ def run(
     html: Annotated[
         str | None, typer.Option("--html", metavar="PATH", help="Save the final dashboard as an HTML page (- for stdout).")
     ] = None,
-    max_items: MaxItemsOption = _DEFAULT.max_items,
-    max_queued: MaxQueuedOption = _DEFAULT.max_queued,
+    max_items: MaxItemsOption = DEFAULT_MAX_ITEMS,
+    max_queued: MaxQueuedOption = DEFAULT_MAX_QUEUED,
     max_duration: MaxDurationOption = None,
     theme: ThemeOption = None,
 ) -> None:
@@ -564,7 +568,6 @@ def run(
         _one_stdout(**{"--trace": trace, "--json -": json_path == "-", "--svg -": svg == "-", "--html -": html == "-"})
         from bpsim.engine import Simulation
         from bpsim.loader import load_scenario
-        from bpsim.output import strict_json, write_text
 
         loaded = load_scenario(scenario, overrides or [], seed)
         _check_outputs([json_path, svg, html], [scenario])
@@ -595,14 +598,18 @@ def run(
             _reader_gone()
         result = results[0]
         if json_path is not None:
+            from bpsim.output import strict_json, write_text
+
             write_text(json_path, strict_json(result_json(result)))
         if recent is not None:
+            from bpsim.output import write_text
             from bpsim.render.export import export
             from bpsim.render.format import scenario_name
             from bpsim.render.live import final_dashboard
 
             picture = final_dashboard(simulation, recent, width=EXPORT_WIDTH, height=EXPORT_HEIGHT)
-            for path, kind in ((svg, "svg"), (html, "html")):
+            pictures: tuple[tuple[str | None, Literal["svg", "html"]], ...] = ((svg, "svg"), (html, "html"))
+            for path, kind in pictures:
                 if path is not None:
                     write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {scenario_name(loaded)}", look=look))
     except BpsimError as error:
@@ -722,8 +729,8 @@ def compare(
     speed: SpeedOption = None,
     hold: HoldOption = True,
     pause_at: PauseAtOption = None,
-    max_items: MaxItemsOption = _DEFAULT.max_items,
-    max_queued: MaxQueuedOption = _DEFAULT.max_queued,
+    max_items: MaxItemsOption = DEFAULT_MAX_ITEMS,
+    max_queued: MaxQueuedOption = DEFAULT_MAX_QUEUED,
     max_duration: MaxDurationOption = None,
     replications: ReplicationsOption = None,
     jobs: JobsOption = None,

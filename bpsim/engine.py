@@ -315,6 +315,7 @@ class Simulation:
             async with asyncio.timeout_at(self.limits.max_duration):
                 await self._run_pipelines()
         except TimeoutError:
+            assert self.limits.max_duration is not None  # without a deadline, timeout_at never fires
             self.stopped_by = LimitReached("max_duration", self.limits.max_duration, self.now)
         if self.stopped_by is None:
             self.completed = True

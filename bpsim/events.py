@@ -326,3 +326,5 @@ class Snapshot:
     """Retries sent so far; None without `[retry]`."""
     service: ServiceState | None = None
     """The service behind the call, when one is modelled."""
+    adaptive: str | None = None
+    """The adaptive limit's algorithm ("aimd", "gradient"); None for a fixed limit or none."""

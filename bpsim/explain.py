@@ -25,6 +25,8 @@ __all__ = [
     "Name",
     "POLICY_NAMES",
     "TRAPS",
+    "ADAPTIVE_LIBRARIES",
+    "ADAPTIVE_NAMES",
     "UnknownTopic",
     "topic_names",
     "closest_topic",
@@ -129,6 +131,46 @@ TRAPS: dict[str, str] = {
 """Names that mean opposite things in different places -> their key in `policies.trap`.
 
 bpsim refuses them as `queue.policy` (`scenario.AMBIGUOUS_POLICY_NAMES`)."""
+
+
+ADAPTIVE_LIBRARIES: dict[str, str] = {
+    "netflix": "Netflix\nconcurrency-\nlimits",
+    "envoy": "Envoy",
+    "vector": "Vector",
+    "tower": "tower-acc\n(Rust)",
+    "facebook": "Facebook\n(Fail at\nScale)",
+    "linux": "Linux tc",
+    "happy": "happy-\nsimulator",
+}
+"""The libraries in the adaptive-control table, by key, with the name they are known by."""
+
+ADAPTIVE_NAMES: dict[str, dict[str, Name]] = {
+    "aimd": {
+        "netflix": Name("AIMDLimit"),
+        "vector": Name('request.concurrency\n= "adaptive"', note="vector_arc"),
+        "tower": Name("Aimd"),
+    },
+    "gradient": {
+        "netflix": Name("Gradient2Limit"),
+        "envoy": Name("adaptive_concurrency", note="envoy_min_rtt"),
+        "tower": Name("Gradient2"),
+    },
+    "codel": {
+        "facebook": Name("folly::Codel", note="fail_at_scale_codel"),
+        "linux": Name("codel\nfq_codel"),
+        "happy": Name("CoDelQueue"),
+    },
+    "adaptive-lifo": {
+        "facebook": Name("adaptive LIFO", note="fail_at_scale_lifo"),
+        "happy": Name("AdaptiveLIFO"),
+    },
+}
+"""Rows: bpsim's adaptive limits (`downstream.concurrency.adaptive`) and queue disciplines
+(`queue.discipline`); a library missing from a row has no such mechanism of that name. Only names
+read in the libraries' own docs or sources, or in research/overload.md's sources: Netflix's
+`AIMDLimit.java`/`Gradient2Limit.java`, Envoy's adaptive concurrency filter docs, Vector's
+`request.concurrency` docs, tower-acc's docs.rs page, folly's `executors/Codel.h`, the tc-codel
+and tc-fq_codel man pages, and Maurer's "Fail at Scale" (ACM Queue, 2015) via overload.md."""
 
 
 class UnknownTopic(BpsimError, ValueError):

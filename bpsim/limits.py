@@ -29,18 +29,22 @@ if TYPE_CHECKING:
     from bpsim.engine import RunResult
     from bpsim.scenario import Scenario
 
-__all__ = ["Limits", "NO_LIMITS", "LimitReached", "TooManyItems", "check_expected_items", "FLAGS"]
+__all__ = ["Limits", "NO_LIMITS", "DEFAULT_MAX_ITEMS", "DEFAULT_MAX_QUEUED", "LimitReached", "TooManyItems", "check_expected_items", "FLAGS"]
 
 FLAGS = {"max_items": "--max-items", "max_queued": "--max-queued", "max_duration": "--max-duration"}
 """The command-line option that raises each limit (named in the message)."""
+
+
+DEFAULT_MAX_ITEMS = 2_000_000
+DEFAULT_MAX_QUEUED = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     """How far one run may go; None means no limit."""
 
-    max_items: int | None = 2_000_000
-    max_queued: int | None = 1_000_000
+    max_items: int | None = DEFAULT_MAX_ITEMS
+    max_queued: int | None = DEFAULT_MAX_QUEUED
     max_duration: float | None = None
 
     def __post_init__(self) -> None:

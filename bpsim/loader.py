@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,6 +28,7 @@ from bpsim.scenario import Scenario
 __all__ = ["find_scenario", "bundled_scenarios", "load_scenario", "scenario_problems", "scenario_from_text"]
 
 KeyPath = tuple[str | int, ...]
+SetPath = tuple[str, ...]  # a --set key: names only, no list indices
 """A key path as the user wrote it: ("producer", "bursts", 0, "rate")."""
 
 _KEY = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
@@ -53,7 +54,7 @@ _SAID_SHORTER = frozenset({
 })
 
 # Unions that pydantic tries member by member report one error per member: say it once instead.
-_UNION_MESSAGES = {("producer", "rate"): "errors.value.rate", ("downstream", "concurrency"): "errors.value.concurrency"}
+_UNION_MESSAGES: dict[KeyPath, str] = {("producer", "rate"): "errors.value.rate", ("downstream", "concurrency"): "errors.value.concurrency"}
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
@@ -167,18 +168,19 @@ def _read(path: Path, source: str) -> str:
 def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, source: str) -> Problem:
     # tomllib only has lineno/colno from 3.14; before that the position is in the message.
     message = getattr(error, "msg", str(error))
-    line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
+    line: int | None = getattr(error, "lineno", None)
+    column: int | None = getattr(error, "colno", None)
     where = _TOML_WHERE.search(message)
     if where is not None:
         message = message[: where.start()]
         if where.group(1) is not None:
             line, column = int(where.group(1)), int(where.group(2))
     lines = text.splitlines() or [""]
-    if line is None:  # "at end of document": point just after the last character
+    if line is None or column is None:  # "at end of document": point just after the last character
         line, column = len(lines), len(lines[-1]) + 1
     context = lines[line - 1] if line <= len(lines) else ""
     hint = next((t(f"errors.toml.{h}") for start, h in _SYNTAX_HINTS.items() if message.startswith(start)), None)
-    odd = context[column - 1 : column] if column is not None else ""
+    odd = context[column - 1 : column]
     if odd and not odd.isascii():  # a Cyrillic а in `mаxsize` looks right and is not a key character
         hint = t("errors.toml.not_ascii", char=odd, code=f"U+{ord(odd):04X}", name=unicodedata.name(odd, "?"))
     if message == "Invalid value" and context[column - 1 : column].isalpha():
@@ -196,7 +198,7 @@ def _quotes_hint(line: str, column: int) -> str:
     return t("errors.toml.needs_quotes", quoted=quoted)
 
 
-def _parse_override(override: str) -> tuple[KeyPath, Any]:
+def _parse_override(override: str) -> tuple[SetPath, Any]:
     key, equals, value = override.partition("=")
     parts = tuple(part.strip() for part in key.split("."))
     if not equals or not all(parts):
@@ -222,7 +224,7 @@ def _quoted(match: re.Match[str]) -> str:
     return match.group(0) if word in ("true", "false", "inf", "nan") else f'{match.group(1)}"{word}"'
 
 
-def _quoted_key(key: str) -> KeyPath:
+def _quoted_key(key: str) -> SetPath:
     """A --set key written with TOML quotes: `"queue"."maxsize"` is queue.maxsize, while
     `"queue.maxsize"` is a single key with a dot in its name, which no scenario has."""
     try:
@@ -239,7 +241,7 @@ def _quoted_key(key: str) -> KeyPath:
     return tuple(parts)
 
 
-def _assign(data: dict[str, Any], key: KeyPath, value: Any) -> None:
+def _assign(data: dict[str, Any], key: SetPath, value: Any) -> None:
     table = data
     for depth, part in enumerate(key[:-1], start=1):
         table = table.setdefault(part, {})
@@ -256,6 +258,8 @@ def _validation_problems(
     unions_said: set[KeyPath] = set()
     for detail in error.errors(include_url=False):
         path, is_union_member = _user_path(detail["loc"], data)
+        if detail["type"] in ("union_tag_not_found", "union_tag_invalid") and not _present(path, data):
+            detail, path = _nested_tag(detail, path[:-1])
         if is_union_member:
             if path in unions_said:
                 continue
@@ -304,12 +308,32 @@ def _user_path(loc: tuple[str | int, ...], data: Any) -> tuple[KeyPath, bool]:
     return tuple(path), dropped_last
 
 
+def _present(path: KeyPath, data: Any) -> bool:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def _nested_tag(detail: Any, path: KeyPath) -> tuple[Any, KeyPath]:
+    """A tag error of a tagged union inside another union (`downstream.concurrency`: a count, or a
+    table whose `adaptive` picks the model), whose `loc` ends in the outer union's label for the
+    table, not a key: the problem is at the table, or at its tag key for an unknown value
+    ("downstream.concurrency.adaptive: must be 'aimd' or 'gradient', not 'vegas'")."""
+    if detail["type"] == "union_tag_not_found":
+        return detail, path
+    tag = detail["ctx"]["discriminator"].strip("'")
+    expected = " or ".join(", ".join(repr(value) for value in _tags(path, tag)).rsplit(", ", 1))
+    return {**detail, "type": "literal_error", "ctx": {"expected": expected}, "input": detail["ctx"]["tag"]}, (*path, tag)
+
+
 def _message(detail: Any, path: KeyPath, is_union_member: bool) -> str:
     kind, ctx, shown = detail["type"], detail.get("ctx", {}), _show(detail["input"])
     if is_union_member:
         return t(_UNION_MESSAGES.get(path, "errors.value.wrong_type"), shown=shown)
     if kind == "extra_forbidden":
-        names = list(dict.fromkeys(f for m in _models_at(path[:-1]) for f in m.model_fields))
+        names = list(dict.fromkeys(f for m in _members(path[:-1], detail["loc"]) for f in m.model_fields))
         close = difflib.get_close_matches(str(path[-1]), names, n=1) or _deeper_key(path)
         if close:
             return t("errors.value.unknown_key_close", name=close[0])
@@ -361,6 +385,18 @@ def _models_at(path: KeyPath) -> list[type[BaseModel]]:
             fields = [m.model_fields[part] for m in models if part in m.model_fields]
             models = [m for f in fields for m in _models_in(f.annotation)]
     return models
+
+
+def _members(path: KeyPath, loc: tuple[str | int, ...]) -> list[type[BaseModel]]:
+    """The models at `path`, narrowed to the union member pydantic tried, named by a tag in `loc`
+    (`adaptive = "gradient"`: gradient's keys, not AIMD's too)."""
+    models = _models_at(path)
+    labels = {str(part) for part in loc}
+    tried = [
+        m for m in models
+        if any(str(value) in labels for f in m.model_fields.values() if get_origin(f.annotation) is Literal for value in get_args(f.annotation))
+    ]
+    return tried or models
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

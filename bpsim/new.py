@@ -85,7 +85,7 @@ def ask(kind: Kind | None) -> Answers:
     if kind is None:
         kind = _prompt(t("new.ask_kind"), Kind.WEBHOOKS.value, _choice(Kind))
     given = defaults(kind)
-    rate = _prompt(t("new.ask_rate"), _shown(given.rate), _number("new.bad_rate", unlimited=True))
+    rate = _prompt(t("new.ask_rate"), _shown(given.rate), _rate("new.bad_rate"))
     burst_rate = None
     if rate != "unlimited" and _prompt(t("new.ask_burst"), "y" if given.burst_rate is not None else "n", _yes_no):
         default = given.burst_rate or 5 * rate
@@ -168,12 +168,10 @@ def _whole(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def _number(problem: str, unlimited: bool = False) -> Callable[[str], Rate]:
-    """A parser of positive finite numbers (and of "unlimited" if allowed); `problem` says what to enter."""
+def _number(problem: str) -> Callable[[str], float]:
+    """A parser of positive finite numbers; `problem` says what to enter."""
 
-    def parse(text: str) -> Rate:
-        if unlimited and text.strip() == "unlimited":
-            return "unlimited"
+    def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
@@ -181,6 +179,16 @@ def _number(problem: str, unlimited: bool = False) -> Callable[[str], Rate]:
         if not (value > 0 and math.isfinite(value)):
             raise typer.BadParameter(t(problem))
         return value
+
+    return parse
+
+
+def _rate(problem: str) -> Callable[[str], Rate]:
+    """A parser of positive finite numbers or "unlimited"; `problem` says what to enter."""
+    number = _number(problem)
+
+    def parse(text: str) -> Rate:
+        return "unlimited" if text.strip() == "unlimited" else number(text)
 
     return parse
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterator
 
 from bpsim import policies
-from bpsim.adaptive import AIMDLimit
+from bpsim.adaptive import AdaptiveLimit, adaptive_limit
 from bpsim.compat import Queue, QueueShutDown
 from bpsim.disciplines import CoDel, TimedQueue, make_queue
 from bpsim.events import (
@@ -86,12 +86,12 @@ class Pipeline:
         self.codel = CoDel(scenario.queue.codel_settings) if scenario.queue.discipline == "codel" else None
         """CoDel's state, with `discipline = "codel"`: it drops items as workers take them."""
         concurrency = scenario.downstream.concurrency
-        self.adaptive: AIMDLimit | None = None
+        self.adaptive: AdaptiveLimit | None = None
         """The limit, when it adapts (adaptive.py): the limiter itself."""
         # No limit is a context manager that does nothing, so the worker reads the same either way.
-        self.limiter: asyncio.Semaphore | AIMDLimit | contextlib.nullcontext[None]
+        self.limiter: asyncio.Semaphore | AdaptiveLimit | contextlib.nullcontext[None]
         if isinstance(concurrency, AdaptiveConcurrency):
-            self.limiter = self.adaptive = AIMDLimit(concurrency, self._limit_changed)
+            self.limiter = self.adaptive = adaptive_limit(concurrency, self._limit_changed)
         elif concurrency is not None:
             self.limiter = asyncio.Semaphore(concurrency)
         else:
@@ -272,6 +272,8 @@ class Pipeline:
                 if self.throttle is not None:
                     self.worker_states[index] = WorkerState.THROTTLED
                     await self.throttle.acquire()
+                    if self.adaptive is not None:  # it judges the downstream's answer, not our wait for a token
+                        self.adaptive.started()
                 self.worker_states[index] = WorkerState.CALLING
                 self._call_started(name, item, attempt)
                 try:
@@ -571,6 +573,7 @@ class Pipeline:
             breaker=self.breaker.looks(now).value if self.breaker is not None else None,
             retries=self.retry_counts.retries if self.scenario.retry is not None else None,
             service=self._service_state(now),
+            adaptive=self.adaptive.name if self.adaptive is not None else None,
         )
 
     def _concurrency_now(self) -> int | None:

@@ -227,9 +227,15 @@ def replicate(
     The runs are independent and deterministic, so the intervals are the same for any `jobs`.
     Raises SweepInterrupted (from `run_sweep`) on Ctrl-C.
     """
-    from bpsim.sweeps import run_sweep
+    from bpsim.errors import BpsimError
+    from bpsim.i18n import t
+    from bpsim.sweeps import MAX_RUNS, run_sweep
 
     if replications < MIN_REPLICATIONS:
         raise ValueError(f"a confidence interval needs {MIN_REPLICATIONS} or more replications, not {replications}")
+    if len(variants) * replications > MAX_RUNS:  # refused before any is built, as a sweep's grid is
+        raise BpsimError(
+            t("errors.replications.too_many", variants=len(variants), n=replications, runs=len(variants) * replications, most=MAX_RUNS)
+        )
     runs = replication_variants(variants, replications)
     return summarize(variants, replications, run_sweep(runs, jobs, on_done, warmup), paired=paired)

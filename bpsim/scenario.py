@@ -36,6 +36,8 @@ __all__ = [
     "RateLimit",
     "Outage",
     "AdaptiveConcurrency",
+    "AIMDConcurrency",
+    "GradientConcurrency",
     "Downstream",
     "Shutdown",
     "Failure",
@@ -399,20 +401,13 @@ class Outage(_Model):
 
 
 class AdaptiveConcurrency(_Model):
-    """A concurrency limit that adapts (bpsim/adaptive.py, docs/adaptive.md): AIMD, as TCP and
-    Netflix's concurrency-limits do. It starts at `initial`, grows by `increase` after each window
-    of successful calls that used the whole limit, and shrinks to ⌊limit × decrease⌋ on a timeout,
-    a failure or a call slower than `latency_limit`; always between `min` and `max`."""
+    """A concurrency limit that adapts (bpsim/adaptive.py, docs/adaptive.md): what every algorithm
+    has, a range `min`..`max` and a start, `initial`. The table's `adaptive` names the algorithm."""
 
-    adaptive: Literal["aimd"] = Field(description='the algorithm: "aimd"')
+    adaptive: str = Field(description='the algorithm: "aimd" or "gradient"')
     min: int = Field(default=1, ge=1, le=1_000_000, description="the limit never goes below this")
     max: int | None = Field(default=None, ge=1, le=1_000_000, description="the limit never goes above this; default: no cap")
     initial: int | None = Field(default=None, ge=1, le=1_000_000, description="the limit at the start; default: min")
-    increase: int = Field(default=1, ge=1, le=1_000_000, description="added after each full window of successes")
-    decrease: float = Field(default=0.9, gt=0, lt=1, allow_inf_nan=False, description="the factor on a bad call")
-    latency_limit: PositiveSeconds | None = Field(
-        default=None, description="a successful call slower than this counts as a bad one"
-    )
 
     # Field validators, not a model validator: the error then names the key (min, max, initial).
     @field_validator("max")
@@ -437,8 +432,34 @@ class AdaptiveConcurrency(_Model):
         return self.initial if self.initial is not None else self.min
 
 
+class AIMDConcurrency(AdaptiveConcurrency):
+    """AIMD, as TCP and Netflix's concurrency-limits `AIMDLimit` do. It starts at `initial`, grows
+    by `increase` after each window of successful calls that used the whole limit, and shrinks to
+    ⌊limit × decrease⌋ on a timeout, a failure or a call slower than `latency_limit`."""
+
+    adaptive: Literal["aimd"] = Field(description='the algorithm: "aimd"')
+    increase: int = Field(default=1, ge=1, le=1_000_000, description="added after each full window of successes")
+    decrease: float = Field(default=0.9, gt=0, lt=1, allow_inf_nan=False, description="the factor on a bad call")
+    latency_limit: PositiveSeconds | None = Field(
+        default=None, description="a successful call slower than this counts as a bad one"
+    )
+
+
+class GradientConcurrency(AdaptiveConcurrency):
+    """Netflix concurrency-limits' `Gradient2Limit`: after each call, the limit moves toward
+    limit × gradient + `queue_size`, where gradient = clamp(`tolerance` × long-term latency /
+    this call's latency, 0.5, 1), by the share `smoothing` of the way."""
+
+    adaptive: Literal["gradient"] = Field(description='the algorithm: "gradient"')
+    smoothing: float = Field(default=0.2, gt=0, le=1, allow_inf_nan=False, description="how far the limit moves toward the new estimate")
+    tolerance: float = Field(default=1.5, ge=1, le=1_000, allow_inf_nan=False, description="latency growth accepted before the limit shrinks")
+    queue_size: float = Field(default=4.0, ge=0, le=1_000_000, allow_inf_nan=False, description="the allowance added to the estimate")
+    long_window: int = Field(default=600, ge=1, le=1_000_000, description="calls the long-term latency average spans")
+
+
 Concurrency = Annotated[
-    Annotated[int, Field(ge=1), Tag("count")] | Annotated[AdaptiveConcurrency, Tag("table")],
+    Annotated[int, Field(ge=1), Tag("count")]
+    | Annotated[AIMDConcurrency | GradientConcurrency, Field(discriminator="adaptive"), Tag("table")],
     Discriminator(lambda value: "table" if isinstance(value, dict | AdaptiveConcurrency) else "count"),
 ]
 """`downstream.concurrency`: a fixed Semaphore's size, or a table for an adaptive limit. (Told apart

@@ -80,7 +80,8 @@ def parse_param(text: str, option: str = "--param") -> Axis:
     match = _RANGE.match(values)
     if match is None:
         return parse_vary(text, option)
-    return Axis(key, _expand(*match.groups(), where=f"{option} {text}"), f"{option} {text}")
+    start, stop, step = match.groups()
+    return Axis(key, _expand(start, stop, step, where=f"{option} {text}"), f"{option} {text}")
 
 
 def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, ...]:

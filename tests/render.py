@@ -24,3 +24,24 @@ def render(renderable: RenderableType, width: int = 80, *, look: str | None = No
     )
     console.print(renderable)
     return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def svg_lines(svg: str) -> list[str]:
+    """The text of an exported SVG picture, line by line: each run put back at its cell."""
+    import html
+    import re
+
+    from rich.cells import cell_len
+
+    from bpsim.render.export import CELL
+
+    rows: dict[float, list[tuple[int, str]]] = {}
+    for x, y, text in re.findall(r'<text class="[^"]*-r\d+" x="([^"]+)" y="([^"]+)"[^>]*>([^<]*)</text>', svg):
+        rows.setdefault(float(y), []).append((round(float(x) / CELL), html.unescape(text)))
+    lines = []
+    for _, placed in sorted(rows.items()):
+        line = ""
+        for cell, text in sorted(placed):
+            line += " " * (cell - cell_len(line)) + text
+        lines.append(line)
+    return lines

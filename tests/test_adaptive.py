@@ -1,5 +1,6 @@
-"""The adaptive concurrency limit (bpsim/adaptive.py): the AIMD rule checked by hand, the semaphore
-it is, its JSON and dashboard, bad keys, and lesson (a): AIMD finds the knee of a contended service."""
+"""The adaptive concurrency limits (bpsim/adaptive.py): the AIMD and gradient rules checked by hand,
+the semaphore they are, their JSON and dashboard, bad keys, the throttle's wait kept out of the
+latency they judge, and lesson (a): AIMD and gradient against the knee of a contended service."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from bpsim.loader import load_scenario
 from bpsim.render.live import final_dashboard, watch
 from bpsim.render.summary import summary
 from bpsim.render.theme import theme
-from bpsim.scenario import AdaptiveConcurrency, Scenario
+from bpsim.scenario import AIMDConcurrency, GradientConcurrency, Scenario
 from bpsim.theory import theory_for
 from tests.helpers import problems_in, scenario
 
 
-def aimd(**settings: Any) -> AdaptiveConcurrency:
-    return AdaptiveConcurrency.model_validate({"adaptive": "aimd", **settings})
+def aimd(**settings: Any) -> AIMDConcurrency:
+    return AIMDConcurrency.model_validate({"adaptive": "aimd", **settings})
 
 
 def limit_changes(s: Scenario) -> tuple[list[tuple[float, int]], RunResult]:
@@ -205,8 +206,15 @@ def test_a_waiter_cancelled_after_it_was_handed_a_permit_passes_it_on():
         ('{ adaptive = "aimd", initial = 9, max = 3 }',
          "bad.toml:3: downstream.concurrency.initial: initial = 9 must be between min (1) and max (3)", "사이여야 합니다"),
         ('{ adaptive = "aimd", decrease = 1.5 }', "bad.toml:3: downstream.concurrency.decrease: must be less than 1, not 1.5", None),
-        ('{ adaptive = "vegas" }', "bad.toml:3: downstream.concurrency.adaptive: must be 'aimd', not 'vegas'", None),
+        ('{ adaptive = "vegas" }', "bad.toml:3: downstream.concurrency.adaptive: must be 'aimd' or 'gradient', not 'vegas'", None),
         ('{ adaptive = "aimd", mx = 4 }', "bad.toml:3: downstream.concurrency.mx: unknown key; did you mean 'max'?", None),
+        ("{ min = 2 }", "bad.toml:3: downstream.concurrency: concurrency needs `adaptive`: aimd or gradient", "`adaptive` 키가"),
+        ('{ adaptive = "gradient", tolerance = 0.5 }',
+         "bad.toml:3: downstream.concurrency.tolerance: must be 1 or more, not 0.5", None),
+        ('{ adaptive = "gradient", smoothing = 0 }', "bad.toml:3: downstream.concurrency.smoothing: must be greater than 0, not 0", None),
+        # an AIMD key in a gradient table: the keys listed are gradient's only
+        ('{ adaptive = "gradient", latency_limit = 2.0 }', "bad.toml:3: downstream.concurrency.latency_limit: unknown key; "
+         "use adaptive, min, max, initial, smoothing, tolerance, queue_size, long_window", None),
     ],
 )
 def test_a_bad_adaptive_limit_is_one_line_naming_file_line_and_key(concurrency: str, line: str, says: str | None):
@@ -262,3 +270,121 @@ def test_lesson_aimd_settles_near_the_knee_with_goodput_close_to_the_best_fixed_
     assert 7 <= best <= 12  # the best fixed semaphore is near n* too
     assert adaptive.goodput is not None and adaptive.goodput >= 0.8 * (fixed[best] or 0.0)
     assert adaptive.goodput > 1.5 * (fixed[20] or 0.0)  # every worker at once: past the knee
+
+
+# -- gradient (Netflix's Gradient2) ---------------------------------------------------------------
+
+
+def test_with_a_constant_service_the_gradient_limit_follows_the_steps_computed_by_hand():
+    # The closed loop of the sawtooth: L calls start together and each takes d(L) = 0.1 × (1 +
+    # 0.1·(L − 1)) s. smoothing = 1, queue_size = 1, tolerance = 1, long_window = 9 (weight
+    # 2 / (9 + 1) = 0.2 after the first 10 calls, whose latencies are averaged plainly). Each call
+    # that ends: gradient g = min(1, long / latency), estimate e ← e × g + 1, limit = ⌊e⌋.
+    #   0.00–0.10, 1 call of 0.10: long 0.1, g = 1, e = 2                          → limit 2 at 0.10
+    #   0.10–0.21, 2 calls of 0.11: long = 0.21 / 2 = 0.105, g = 0.954545, e = 2.909091;
+    #              long = 0.32 / 3 = 0.106667, g = 0.969697, e = 3.820937          → limit 3 at 0.21
+    #   0.21–0.33, 3 calls of 0.12: long 0.11, g 0.916667, e = 4.502526              → limit 4 at 0.33;
+    #              long 0.112, g 0.933333, e = 5.202358                              → limit 5 at 0.33;
+    #              long 0.113333, g 0.944444, e = 5.913338 (still 5)
+    #   0.33–0.47, 5 calls of 0.14: long 0.117143, g 0.836735, e = 5.947899; long 0.12,
+    #              g 0.857143, e = 6.098199                                          → limit 6 at 0.47;
+    #              then e = 6.323825, 6.601102, and (long 0.1272 by the weight) 6.997572
+    #   0.47–0.62, 6 calls of 0.15: long 0.13176, g 0.8784, e = 7.146667            → limit 7 at 0.62
+    changes, _ = limit_changes(
+        sawtooth(adaptive="gradient", initial=1, smoothing=1.0, queue_size=1, tolerance=1.0, long_window=9)
+    )
+    assert changes[:6] == [(0.1, 2), (0.21, 3), (0.33, 4), (0.33, 5), (0.47, 6), (0.62, 7)]
+
+
+def test_a_steady_latency_grows_the_gradient_limit_until_in_flight_is_under_half_of_it():
+    # No noise, no contention: every call takes 0.1 s, so the latency equals the long-term average,
+    # g = 1 and each call adds smoothing × queue_size = 0.2 × 4 = 0.8 (Gradient2's drift). With 4
+    # workers in flight never passes 4: the estimate stops once 4 < e / 2, the first e above 8
+    # (1 + 0.8k for k = 9 is 8.2), and the limit stays at ⌊8.2⌋ = 8.
+    s = scenario(
+        items=200,
+        producer={"rate": "unlimited"},
+        workers={"count": 4, "service": {"distribution": "constant", "mean": 0.1}},
+        downstream={"concurrency": {"adaptive": "gradient", "initial": 1}},
+    )
+    changes, result = limit_changes(s)
+    assert [limit for _, limit in changes] == [2, 3, 4, 5, 6, 7, 8]
+    assert result.limit is not None and result.limit.final == 8
+
+
+def test_the_gradient_json_is_its_table_with_netflix_defaults_and_the_limit_summary():
+    data = run(sawtooth(adaptive="gradient", initial=1, max=3)).to_json()["downstream"]
+    assert data["concurrency"] == {
+        "adaptive": "gradient", "min": 1, "max": 3, "initial": 1,
+        "smoothing": 0.2, "tolerance": 1.5, "queue_size": 4.0, "long_window": 600,
+    }
+    assert data["limit"]["min"] == 1 and data["limit"]["final"] == 3
+
+
+def test_the_dashboard_names_the_gradient_limit():
+    s = sawtooth(adaptive="gradient", initial=1, max=5)
+    s = s.model_copy(update={"downstream": s.downstream.model_copy(update={"contention": 0.0})})  # no service box
+    simulation = Simulation([s])
+    recent = watch(simulation)
+    simulation.run()
+    text = render(final_dashboard(simulation, recent, width=100, height=30))
+    assert "│ gradient 5 " in text and " limit  " in text  # the box names it, the chart draws it
+
+
+# -- the throttle's wait is not the downstream's latency ---------------------------------------
+
+
+def test_waiting_for_the_throttle_is_not_counted_in_the_latency_the_limit_judges():
+    # A call holds its permit while it waits for a token (the throttle is inside `async with
+    # limiter:`), but its latency is measured from when it is sent: the limit judges the
+    # downstream's answer. 20 calls at once, a token every 0.5 s (burst 1), each answer in 0.1 s:
+    # calls wait up to 9.5 s for a token, yet every answer takes 0.1 s < latency_limit = 0.2,
+    # so nothing is bad and the limit never falls. (Timed from the permit, 19 of them would be.)
+    s = scenario(
+        items=20,
+        producer={"rate": "unlimited"},
+        workers={"count": 20, "service": {"distribution": "constant", "mean": 0.1}},
+        throttle={"rate": 2.0, "burst": 1},
+        downstream={"concurrency": {"adaptive": "aimd", "initial": 10, "latency_limit": 0.2}},
+    )
+    simulation = Simulation([s])
+    result = simulation.run()[0]
+    pipeline = simulation.pipelines[0]
+    assert pipeline.throttle is not None and pipeline.throttle.waited_seconds > 40
+    assert result.limit is not None and result.limit.min == 10
+    assert result.duration == pytest.approx(9.6)  # the last token at 9.5 s, its answer 0.1 s later
+
+
+# -- lesson (a), with gradient: no latency threshold, and it settles above the knee ---------------
+
+
+def test_lesson_gradient_gets_within_20_percent_of_the_best_fixed_semaphore_but_settles_above_the_knee():
+    lesson = load_scenario("gradient-knee")
+    downstream = lesson.downstream
+    knee = math.sqrt((1 - downstream.contention) / downstream.coherency)  # n* = 9.75
+    gradient = run(lesson)
+    aimd_knee = run(load_scenario("aimd-knee"))  # the same traffic and service, AIMD's limit
+    assert gradient.goodput is not None and aimd_knee.goodput is not None
+    # What the lesson says: 5.72/s, against 6.48/s for the best fixed semaphore (9, aimd-knee's
+    # test sweeps it) and 4.08/s for every worker at once (20); AIMD, told latency_limit, 6.51/s.
+    best_fixed = run(lesson.model_copy(update={"downstream": downstream.model_copy(update={"concurrency": 9})}))
+    every_worker = run(lesson.model_copy(update={"downstream": downstream.model_copy(update={"concurrency": 20})}))
+    assert round(gradient.goodput, 2) == 5.72 and round(aimd_knee.goodput, 2) == 6.51
+    assert round(best_fixed.goodput or 0.0, 2) == 6.48 and round(every_worker.goodput or 0.0, 2) == 4.08
+    assert gradient.goodput >= 0.8 * (best_fixed.goodput or 0.0)
+    assert gradient.goodput < aimd_knee.goodput
+    # It settles above the knee, not near it: time-averaged 14.0, 1.4 × n*, and below 20.
+    assert gradient.limit is not None and 1.3 * knee < gradient.limit.mean < 20
+    assert round(gradient.limit.mean) == 14
+    # "climb to 17 in five seconds, fall back": the peak of the first 6 s, and the first fall.
+    changes, _ = limit_changes(lesson)
+    first = [(at, limit) for at, limit in changes if at < 6.0]
+    assert max(limit for _, limit in first) == 17 and next(at for at, limit in first if limit == 17) < 5.6
+    falls = [at for (at, limit), (_, before) in zip(changes[1:], changes) if limit < before]
+    assert 5.6 < falls[0] < 5.8  # the lesson's second moment, at 5.7 s
+    # "Try ... tolerance=1.2: it settles lower, time-average 12.4"
+    stricter = lesson.downstream.concurrency
+    assert isinstance(stricter, GradientConcurrency)
+    stricter = stricter.model_copy(update={"tolerance": 1.2})
+    lower = run(lesson.model_copy(update={"downstream": downstream.model_copy(update={"concurrency": stricter})}))
+    assert lower.limit is not None and round(lower.limit.mean, 1) == 12.4

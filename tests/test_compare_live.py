@@ -30,19 +30,23 @@ def variants(policies: list[str], **changes: object) -> list[Scenario]:
 
 def frame_at(policies: list[str], at: float, width: int, height: int) -> str:
     """Run the variants together and render the side-by-side frame at the first jump to `at` or later."""
-    scenarios = variants(policies)
-    simulation = Simulation(scenarios, labels=policies)
+    return frame_of(variants(policies), policies, at, width, height, ["queue.policy"], "Comparing: Burst")
+
+
+def frame_of(
+    scenarios: list[Scenario], labels: list[str], at: float, width: int, height: int, keys: list[str], title: str
+) -> str:
+    """The side-by-side frame of `scenarios` run together, at the first jump to `at` or later."""
+    simulation = Simulation(scenarios, labels=labels)
     recents = [watch(simulation, index) for index in range(len(scenarios))]
     frames: list[str] = []
 
     def on_frame(shown_at: float) -> None:
         if not frames and shown_at >= at:
             snapshots = [pipeline.snapshot() for pipeline in simulation.pipelines]
-            header = Header(
-                scenarios[0], snapshots[0].now, expected_duration(scenarios[0]), "running", speed=2.0, title="Comparing: Burst"
-            )
-            varied = varied_line(scenarios, ["queue.policy"])
-            frames.append(render(side_by_side(snapshots, policies, recents, header, varied, width, height), width))
+            header = Header(scenarios[0], snapshots[0].now, expected_duration(scenarios[0]), "running", speed=2.0, title=title)
+            varied = varied_line(scenarios, keys)
+            frames.append(render(side_by_side(snapshots, labels, recents, header, varied, width, height), width))
 
     # Paced (so the clock asks for a frame at every jump) but so fast that it never waits.
     simulation.pacing = Pacing(1e12, fps=float("inf"), on_frame=on_frame)

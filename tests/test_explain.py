@@ -15,7 +15,17 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from bpsim.errors import BpsimError
-from bpsim.explain import POLICY_NAMES, TOPIC_FIELDS, TOPICS, TRAPS, UnknownTopic, check_topic, closest_topic
+from bpsim.explain import (
+    ADAPTIVE_LIBRARIES,
+    ADAPTIVE_NAMES,
+    POLICY_NAMES,
+    TOPIC_FIELDS,
+    TOPICS,
+    TRAPS,
+    UnknownTopic,
+    check_topic,
+    closest_topic,
+)
 from bpsim.i18n import LANGUAGES, set_language, t
 from bpsim.library import bundled_names
 from bpsim.render.explain import policy_table, topic, topic_list
@@ -187,6 +197,22 @@ def test_every_trap_is_refused_by_the_scenario_parser_as_ambiguous(trap: str) ->
 def test_at_width_100_no_identifier_in_the_policy_table_is_broken() -> None:
     text = render(policy_table(), 100)
     for row in POLICY_NAMES.values():
+        for name in row.values():
+            for line in name.code.splitlines():
+                assert line in text, line
+
+
+def test_the_adaptive_table_is_headed_by_bpsim_keys_and_no_identifier_in_it_is_broken() -> None:
+    from typing import get_args
+
+    from bpsim.scenario import AIMDConcurrency, Discipline, GradientConcurrency
+
+    keys = {*get_args(AIMDConcurrency.model_fields["adaptive"].annotation)}
+    keys |= {*get_args(GradientConcurrency.model_fields["adaptive"].annotation), *get_args(Discipline)}
+    assert set(ADAPTIVE_NAMES) <= keys  # every column is something a scenario can say
+    assert all(set(row) <= set(ADAPTIVE_LIBRARIES) for row in ADAPTIVE_NAMES.values())
+    text = render(policy_table(), 100)
+    for row in ADAPTIVE_NAMES.values():
         for name in row.values():
             for line in name.code.splitlines():
                 assert line in text, line

@@ -22,7 +22,7 @@ from bpsim.render.summary import summary
 from bpsim.render.theme import theme
 from bpsim.variants import compare_variants
 from tests.golden import assert_golden
-from tests.render import render
+from tests.render import render, svg_lines
 
 # A Hangul syllable, then an ellipsis: a word Rich cut short (the lesson strip's last line may
 # end so on purpose; the comparison and the summary, which wrap, never).
@@ -98,7 +98,8 @@ def test_the_svg_of_a_korean_run_is_titled_with_the_korean_name():
     assert result.exit_code == 0
     svg = result.stdout
     assert "bpsim&#160;·&#160;Burst&#160;트래픽</text>" in svg  # the window title drawn above the picture
-    assert "Burst&#160;트래픽" in svg and "Burst&#160;traffic" not in svg  # and the dashboard's header
+    header = svg_lines(svg)[0]  # and the dashboard's header
+    assert header.startswith("Burst 트래픽 — 일정한 흐름에") and "Burst traffic" not in svg
 
 
 @pytest.mark.parametrize("width", [80, 100])

@@ -216,3 +216,26 @@ def test_the_output_docs_commands_md_shows_is_the_real_one():
     newest = replicate(compare_variants(["burst"], ["drop-newest", "drop-oldest"]), 10, paired=True, jobs=1)
     versus = newest[1].versus_first
     assert versus is not None and (round(versus["dropped"].mean, 1), round(versus["dropped"].half_width, 1)) == (3.6, 3.3)
+
+
+def test_too_many_runs_are_refused_before_any_starts():
+    result = cli_runner().invoke(app, ["compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--replications", "6000"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        "--replications 6000: 2 variants × 6000 replications is 12000 runs, more than the 10000 one command makes; give fewer replications or values"
+    )
+
+
+def test_the_sweep_table_shows_intervals_and_charts_the_means():
+    from bpsim.metrics import parse_metrics
+    from bpsim.render.replications import replicated_sweep
+    from bpsim.sweeps import sweep_variants
+
+    axes, variants = sweep_variants("burst", ["queue.maxsize=5,30"])
+    summaries = replicate(variants, 3, paired=False, jobs=1)
+    text = render(replicated_sweep(axes, summaries, parse_metrics("blocked")), 100)
+    blocked = [s.metrics["blocked"] for s in summaries]
+    assert blocked[0].mean > blocked[1].mean  # a smaller queue blocks the producer longer
+    assert "3 replications of each variant" in text and "12.71 s ± " in text
+    assert "each bar is one point's mean over its replications, maxsize from 5 to 30" in text
+    assert "█▁" in text  # the means, scaled: 5 blocks longest

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bpsim.engine import Simulation
@@ -22,6 +24,7 @@ from bpsim.render.trace import describe
 from bpsim.resilience import BreakerState, CircuitBreaker
 from tests.helpers import of_type, problems_in, run_recording, scenario
 from tests.render import render
+from tests.test_compare_live import frame_of
 from tests.test_dashboard import assert_fits, frame_at
 
 BACK_TO_BACK = {"rate": "unlimited"}
@@ -308,6 +311,28 @@ def test_the_dashboard_charts_retries_against_first_attempts_and_the_breaker_ove
     # Without the tables, none of these rows.
     plain = frame_at(slow_calls(3), 0.6)
     assert "retries/s" not in plain and "breaker" not in plain
+
+
+def row(frame: str, label: str) -> list[str]:
+    """The value each column of a compare frame shows after `label` ("retries" -> ["914", ...])."""
+    line = next(line for line in frame.splitlines() if line.startswith(f"│ {label} "))
+    return [cell.strip().removeprefix(label).strip() for cell in line.strip("│").split("││")]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_live_compare_shows_each_variants_retries_failures_and_breaker(width: int):
+    names = ["retry-storm", "retry-storm-budget", "retry-storm-breaker"]
+    frame = frame_of([load_scenario(name) for name in names], names, 25.0, width, 24, [], "Comparing")
+    assert_fits(frame, width, 24)
+    # 5 s after the burst: the storm goes on without a cure; the budget and the breaker cut it.
+    storm, budget, breaker = (int(value.replace(",", "")) for value in row(frame, "retries"))
+    assert storm > 5 * budget > 0 and storm > 5 * breaker > 0
+    assert row(frame, "failed")[2] != "0" and row(frame, "failed")[:2] == ["0", "0"]  # circuit-open
+    assert "retry trend" in frame
+    assert len(re.findall(r"│ breaker +(closed|OPEN|half-open) │", frame)) == 1  # only the breaker's column
+    # Without the tables (the burst policies), none of these rows.
+    plain = frame_of([load_scenario("burst")] * 2, ["a", "b"], 5.0, width, 24, [], "Comparing")
+    assert "retries" not in plain and "retry trend" not in plain and "failed" not in plain
 
 
 def test_a_snapshot_does_not_move_the_breaker_on_its_own():

@@ -77,9 +77,10 @@ def test_scenarios_imports_only_rich_s_table_and_a_toml_parser():
     assert renderers <= {"bpsim.render", "bpsim.render.scenarios", "bpsim.render.theme"}, "the list's renderer and styles only"
 
 
-def test_a_headless_run_does_not_need_termios():
+def test_a_headless_run_needs_neither_termios_nor_a_file_writer():
     # termios exists on POSIX only: the live view's keys need it, a headless run must not (Windows).
-    assert "termios" not in bpsim_modules("run", "handbook", "--no-live", typer_args=("hello",))
+    loaded = bpsim_modules("run", "handbook", "--no-live", typer_args=("hello",))
+    assert not {"termios", "bpsim.output", "bpsim.render.live"} & loaded
 
 
 # -- reading a description without reading the whole file -----------------------------------------------

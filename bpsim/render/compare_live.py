@@ -95,7 +95,8 @@ def side_by_side(
     trends = [recent.trend(header.shown_at) for recent in recents[:shown]]
     scales = _Scales(
         max([value for trend in trends for value in trend.p99 if value is not None] + [0.0]),
-        max([d + o for trend in trends for d, o in zip(trend.dropped, trend.timed_out)] + [0]),
+        max([lost for trend in trends for lost in _lost(trend)] + [0]),
+        max([n for trend in trends for n in trend.retries] + [0]),
     )
     parts: list[RenderableType] = [header_lines(header, varied, width)]
     for start in range(0, shown, per_row):
@@ -122,6 +123,7 @@ class _Scales:
 
     p99: float
     lost: float
+    retries: float
 
 
 def _column(
@@ -164,6 +166,7 @@ def _lines(snapshot: Snapshot, trend: Trend, scales: _Scales, shown_at: float, w
         flights = slots(snapshot.in_flight, snapshot.concurrency, max(1, width - 17))
         flights.append(" " + t("dashboard.in_flight_of", count=snapshot.in_flight, limit=snapshot.concurrency), style="bpsim.strong")
     latency = counts.handled > 0
+    can_fail = snapshot.service is not None or snapshot.breaker is not None
     count = queue_count(snapshot)
     workers = worker_glyphs(snapshot.workers, max(1, width - Text(t("compare_live.workers")).cell_len - 1))
     lines: list[tuple[int, Text | None]] = [
@@ -176,13 +179,34 @@ def _lines(snapshot: Snapshot, trend: Trend, scales: _Scales, shown_at: float, w
         (1, _pair(t("outcome.short.handled"), _count(counts.handled, "bpsim.ok"), width, room=4)),
         (2, _pair(t("outcome.short.dropped"), _count(counts.dropped, "bpsim.warn"), width, room=4)),
         (4, _pair(t("outcome.short.timed_out"), _count(counts.timed_out, "bpsim.warn"), width, room=4)),
+        # With a service behind the call (or a breaker in front of it) calls can fail.
+        (2, _pair(t("outcome.short.failed"), _count(counts.failed, "bpsim.bad"), width, room=4) if can_fail else None),
         (6, _pair(t("dashboard.blocked"), Text(seconds(blocked_at(snapshot, shown_at))), width)),
         (4, _pair(f"{t('dashboard.latency')} p50", Text(seconds(snapshot.latency_p50) if latency else "-"), width, "p50")),
         (2, _pair(f"{t('dashboard.latency')} p99", Text(seconds(snapshot.latency_p99) if latency else "-", style="bpsim.strong"), width, "p99")),
         (3, _trend_line(t("compare_live.trend_p99"), list(trend.p99), scales.p99, "bpsim.bad", width)),
-        (4, _trend_line(t("compare_live.trend_lost"), [d + o for d, o in zip(trend.dropped, trend.timed_out)], scales.lost, "bpsim.warn", width)),
+        (4, _trend_line(t("compare_live.trend_lost"), _lost(trend), scales.lost, "bpsim.warn", width)),
     ]
-    return [(rank, line) for rank, line in lines if line is not None]
+    return [(rank, line) for rank, line in lines + _client_lines(snapshot, trend, scales, width) if line is not None]
+
+
+def _client_lines(snapshot: Snapshot, trend: Trend, scales: _Scales, width: int) -> list[tuple[int, Text | None]]:
+    """Retries sent and their trend with `[retry]`, the breaker's state with `[breaker]`."""
+    lines: list[tuple[int, Text | None]] = []
+    if snapshot.retries is not None:
+        lines.append((2, _pair(t("compare_live.retries"), _count(snapshot.retries, "bpsim.warn"), width, room=4)))
+        lines.append((3, _trend_line(t("compare_live.trend_retries"), list(trend.retries), scales.retries, "bpsim.chart.retries", width)))
+    if snapshot.breaker is not None:
+        state = Text(t(f"dashboard.breaker_{snapshot.breaker.replace('-', '_')}"))
+        state.stylize({"open": "bpsim.bad", "half-open": "bpsim.warn"}.get(snapshot.breaker, "bpsim.muted"))
+        lines.append((3, _pair(t("dashboard.chart_breaker"), state, width, room=4)))
+    return lines
+
+
+def _lost(trend: Trend) -> list[int]:
+    """Items lost in each slice: dropped, timed out or failed."""
+    failed = list(trend.failed) + [0] * (len(trend.dropped) - len(trend.failed))
+    return [d + o + f for d, o, f in zip(trend.dropped, trend.timed_out, failed)]
 
 
 def _trend_line(label: str, values: Sequence[float | None], top: float, style: str, width: int) -> Text | None:

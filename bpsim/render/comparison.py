@@ -141,7 +141,13 @@ def sweep_table(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
     return table
 
 
-def sweep_chart(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequence[RunResult], metrics: Sequence[Metric]) -> RenderableType:
+def sweep_chart(
+    axes: Sequence[Axis],
+    variants: Sequence[Variant],
+    results: Sequence[RunResult],
+    metrics: Sequence[Metric],
+    axis_words: str = "compare.chart_axis",
+) -> RenderableType:
     """Per metric, one bar line per combination of the other axes, along the axis with the most values.
 
     Bars are scaled from the metric's lowest to its highest value over the whole sweep, so
@@ -169,7 +175,7 @@ def sweep_chart(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequ
             grid.add_row(name, _bars(line, low, high))
         parts += [heading, grid, Text("")]
     x = axes[along]
-    parts.append(Text(t("compare.chart_axis", name=x.name, first=x.values[0], last=x.values[-1]), style="bpsim.muted"))
+    parts.append(Text(t(axis_words, name=x.name, first=x.values[0], last=x.values[-1]), style="bpsim.muted"))
     return Group(*parts)
 
 

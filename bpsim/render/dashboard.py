@@ -247,8 +247,8 @@ def _pipeline(snapshot: Snapshot, trend: Trend, header: Header, rows: int, width
     return grid
 
 
-def _panel(lines: list[RenderableType], rows: int, title: str, style: str = "") -> Panel:
-    lines = lines[:rows] + [Text("")] * (rows - len(lines))
+def _panel(shown: Sequence[RenderableType], rows: int, title: str, style: str = "") -> Panel:
+    lines = [*shown[:rows], *[Text("")] * (rows - len(shown))]
     for line in lines:
         if isinstance(line, Text):
             line.no_wrap = True
@@ -295,7 +295,7 @@ def _queue(snapshot: Snapshot, trend: Trend, scenario: Scenario, rows: int) -> P
     title = t("dashboard.queue")
     style = "bpsim.bad" if 0 < maxsize <= qsize else ""
     count = queue_count(snapshot)
-    lines = [Gauge(qsize, maxsize), count] if maxsize > 0 else [count, growth(trend)]
+    lines: list[RenderableType] = [Gauge(qsize, maxsize), count] if maxsize > 0 else [count, growth(trend)]
     discipline = scenario.queue.discipline
     kind = scenario.queue.policy.value if discipline == "fifo" else f"{scenario.queue.policy.value} · {discipline}"
     lines.append(Text(kind, style="bpsim.info.strong"))
@@ -361,7 +361,7 @@ def _downstream(snapshot: Snapshot, trend: Trend, rows: int) -> Panel:
     else:
         used = slots(in_flight, limit, 10)
         used.append(" " + t("dashboard.in_flight_of", count=in_flight, limit=limit), style="bpsim.strong")
-        kind = t("dashboard.adaptive_limit", limit=limit) if trend.limit else f"Semaphore({limit})"
+        kind = t(f"dashboard.adaptive_limit_{snapshot.adaptive}", limit=limit) if snapshot.adaptive else f"Semaphore({limit})"
         lines = [used, Text(t("dashboard.in_flight")), Text(kind, style="bpsim.muted")]
     return _panel(lines, rows, t("dashboard.downstream"))
 

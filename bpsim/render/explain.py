@@ -16,6 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bpsim.explain import (
+    ADAPTIVE_LIBRARIES,
+    ADAPTIVE_NAMES,
     ECOSYSTEMS,
     POLICIES_TOPIC,
     POLICY_NAMES,
@@ -74,18 +76,12 @@ def topic(name: str) -> RenderableType:
 
 
 def policy_table() -> RenderableType:
-    """bpsim's policies as other libraries name them, then the names that mean opposite things.
+    """bpsim's policies as other libraries name them, the names that mean opposite things, and
+    the adaptive limits and queue disciplines as other libraries name them.
 
     Drawn with one row per library so that four policy columns fit 100 columns.
     """
-    policies = tuple(POLICY_NAMES)
-    names = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0), expand=True)
-    names.add_column(t("policies.library"), style="bpsim.strong")
-    for policy in policies:
-        heading = Text.assemble((policy, "bpsim.strong"), "\n", (t(f"policies.heading.{policy}"), "bpsim.muted"))
-        names.add_column(heading, ratio=1, overflow="fold")
-    for ecosystem, label in ECOSYSTEMS.items():
-        names.add_row(label, *(_cell(POLICY_NAMES[policy][ecosystem]) for policy in policies))
+    names = _names_table(POLICY_NAMES, ECOSYSTEMS, "policies.heading")
 
     traps = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
     traps.add_column(t("policies.trap_name"), style="bpsim.strong", no_wrap=True)
@@ -105,7 +101,25 @@ def policy_table() -> RenderableType:
         _title(t("policies.traps_title")),
         traps,
         Text(t("policies.traps_footer"), style="bpsim.muted"),
+        Text(),
+        _title(t("policies.adaptive_title")),
+        Markdown(t("policies.adaptive_intro")),
+        Text(),
+        _names_table(ADAPTIVE_NAMES, ADAPTIVE_LIBRARIES, "policies.adaptive_heading"),
     )
+
+
+def _names_table(rows: dict[str, dict[str, Name]], libraries: dict[str, str], headings: str) -> Table:
+    """One row per library, one column per bpsim name (headed by what it does), each cell that
+    library's name for it; a library without one gets a dash."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0), expand=True)
+    table.add_column(t("policies.library"), style="bpsim.strong")
+    for name in rows:
+        heading = Text.assemble((name, "bpsim.strong"), "\n", (t(f"{headings}.{name}"), "bpsim.muted"))
+        table.add_column(heading, ratio=1, overflow="fold")
+    for library, label in libraries.items():
+        table.add_row(label, *(_cell(rows[name].get(library, Name(""))) for name in rows))
+    return table
 
 
 def _title(text: str) -> Rule:

@@ -200,7 +200,7 @@ class LiveView:
         self.quit_requested = False
         self.frames = 0
         self._keys_fd = keys_fd
-        self._saved_tty: list[object] | None = None
+        self._saved_tty: list[Any] | None = None  # termios.tcgetattr's attributes, given back as they came
         self._live = Live(
             console=console, auto_refresh=False, transient=False, redirect_stdout=False, redirect_stderr=False
         )
@@ -417,7 +417,7 @@ class CompareView(LiveView):
     def watch(self, simulation: Simulation) -> None:
         """Show every variant of this simulation and keep each one's recent events."""
         self._simulation = simulation
-        old = self.recents or [None] * len(simulation.pipelines)
+        old: list[Recent | None] = list(self.recents) or [None] * len(simulation.pipelines)
         self.recents = [watch(simulation, variant, old[variant]) for variant in range(len(simulation.pipelines))]
 
     def frame(self, status: Status | None = None) -> RenderableType:

@@ -118,6 +118,8 @@ def replicated_sweep(axes: Sequence[Axis], summaries: Sequence[Replicated], metr
         return lambda result: means[id(result)][name].mean if name in means[id(result)] else None
 
     charted = [dataclasses.replace(m, value=mean_of(m.name)) for m in metrics]
-    chart = sweep_chart(axes, [s.variant for s in summaries], [s.results[0] for s in summaries], charted)
+    chart = sweep_chart(
+        axes, [s.variant for s in summaries], [s.results[0] for s in summaries], charted, axis_words="replications.chart_axis"
+    )
     title = Text(t("replications.title", name=summaries[0].results[0].scenario.name, n=len(summaries[0].results)), style="bpsim.title")
     return Group(title, Text(""), table, Text(""), chart, Text(""), Text(_seeds(summaries), style="bpsim.muted"))
