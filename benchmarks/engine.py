@@ -26,6 +26,7 @@ the table says so. Run it with each Python (3.11, 3.12, 3.13): the children use 
     python benchmarks/engine.py --items 20000 --repeat 1 --no-callgrind
     python benchmarks/engine.py --whole          # whole processes: `bpsim run` vs a SimPy script
     python benchmarks/engine.py --million        # peak RSS of a 1,000,000-item bounded run
+    python benchmarks/engine.py --memory         # peak RSS and tracemalloc, 100k items, all three
 
 A new case is a function from an item count to a Scenario, added to `CASES`; a new implementation
 is a function from a Scenario to an `Outcome`, added to `IMPLEMENTATIONS` (and, if it cannot run
@@ -386,6 +387,26 @@ def whole(n: int, repeat: int) -> None:
     print(f"bpsim: {items['handled']:,} handled, {items['dropped']:,} dropped")
 
 
+def memory(n: int) -> None:
+    """Peak RSS and tracemalloc peak of an `n`-item drop-newest run, per implementation.
+
+    Two subprocesses each: one untraced for the peak RSS (tracemalloc's own bookkeeping would
+    inflate it), one with tracemalloc for the peak of what the run itself allocated.
+    """
+    case = "drop-newest M/M/4/14"
+    print(f"Python {platform.python_version()}, {case}, {n:,} items, one subprocess per figure")
+    header = f"{'impl':<6} {'peak RSS':>9} {'after imports':>13} {'run adds':>9} {'tracemalloc peak':>16} {'per item':>9}"
+    print(header)
+    print("-" * len(header))
+    for implementation in IMPLEMENTATIONS:
+        plain, traced = in_subprocess(case, implementation, n), in_subprocess(case, implementation, n, traced=True)
+        rss, imports, peak = plain["rss_mib"], plain["rss_imports_mib"], traced["tracemalloc_mib"]
+        print(
+            f"{implementation:<6} {rss:>5.1f} MiB {imports:>9.1f} MiB {rss - imports:>5.1f} MiB "
+            f"{peak:>12.2f} MiB {peak * 2**20 / n:>7.0f} B"
+        )
+
+
 def million() -> None:
     n = 1_000_000
     row = in_subprocess("drop-newest M/M/4/14", "bpsim", n)
@@ -406,6 +427,7 @@ def main() -> None:
     parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts (valgrind is slow)")
     parser.add_argument("--whole", action="store_true", help="only compare whole processes: bpsim run vs a SimPy script")
     parser.add_argument("--million", action="store_true", help="only measure a 1,000,000-item run's peak RSS")
+    parser.add_argument("--memory", action="store_true", help="only the memory table: peak RSS and tracemalloc per implementation")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--impl", help=argparse.SUPPRESS)
@@ -416,6 +438,8 @@ def main() -> None:
         print(json.dumps(run_once(args.case, args.impl, args.items, args.traced, args.warm_up)))
     elif args.million:
         million()
+    elif args.memory:
+        memory(args.items)
     elif args.whole:
         whole(args.items, args.repeat)
     else:

@@ -320,6 +320,14 @@ class _SleepTimer(_Timer):
     __slots__ = ()
 
 
+_SLEEP_CONTEXT = contextvars.Context()
+"""The context of every `asyncio.sleep` timer that `call_later` builds: no copy of the caller's.
+
+`_set_result_unless_cancelled` reads no context variable, and the callbacks it makes ready (the
+sleeping task's wake-up) carry their own contexts, so any context gives the same run; `_run_once`
+does not even enter it, but `Handle._run` (debug mode switched on mid-run) would, so it is a real
+one. A copy per sleep costs an object allocated and freed, twice per item."""
+
 _FALSE = False.__bool__
 """A C callable that returns False: the loop's `get_debug` outside debug mode (see `set_debug`)."""
 
@@ -404,8 +412,11 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if self._closed:
             raise RuntimeError("Event loop is closed")
         when = self._now + delay
-        timer = _new_handle(_SleepTimer if callback is _set_result_unless_cancelled else _Timer)
-        timer._context = contextvars.copy_context() if context is None else context
+        sleeps = callback is _set_result_unless_cancelled
+        timer = _new_handle(_SleepTimer if sleeps else _Timer)
+        if context is None:
+            context = _SLEEP_CONTEXT if sleeps else contextvars.copy_context()
+        timer._context = context
         timer._loop, timer._callback, timer._args, timer._when = self, callback, args, when
         timer._cancelled, timer._repr, timer._source_traceback, timer._scheduled = False, None, None, True
         heapq.heappush(self._scheduled, (when, next(self._timer_seq), timer))

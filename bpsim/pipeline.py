@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from bpsim import policies
 from bpsim.adaptive import AdaptiveLimit, adaptive_limit
@@ -181,7 +181,11 @@ class Pipeline:
             if self.watched:
                 self._step((ItemProduced, loop.time(), item.number, queue.qsize()))
             try:
-                admitted = await self._admit(self, item)
+                if queue.full():
+                    admitted = await self._admit(self, item)
+                else:  # room: every policy puts the item in (`put_nowait`), so none is asked
+                    queue.put_nowait(item)
+                    admitted = True
             except QueueShutDown:
                 self.rejected(item)
                 self.ledger.never_sent = self._never_sent(due, loop.time())
@@ -255,24 +259,17 @@ class Pipeline:
             self.dropped(item, DropReason.CODEL)
             return
         breaker, budget = self.breaker, self.budget
-        failure: str | None = None
-        sleep = 0.0
-        for attempt in range(self.attempts):
-            if attempt:
-                sleep = self.backoff.sleep(attempt - 1, sleep, self._jitter.uniform(item.number, attempt))
-                if self.watched:
-                    self._emit((RetryScheduled, loop.time(), item.number, name, attempt, failure, sleep))
-                self.worker_states[index] = WorkerState.BACKING_OFF
-                await asyncio.sleep(sleep)
-            elif budget is not None:
-                budget.requested(loop.time())
+        if budget is not None:
+            budget.requested(loop.time())
+        attempt, sleep = 0, 0.0
+        while True:  # not `for attempt in range(...)`: the range costs more than the rest of the loop
             ticket = None
             if breaker is not None:
                 ticket = breaker.admit(loop.time())
                 if ticket is None:  # open: the call fails at once, without reaching the service
                     self._failed(item, "circuit-open", name)
                     return
-            failure = None
+            failure: str | None = None
             self.worker_states[index] = WorkerState.WAITING
             async with self.limiter:
                 if self.throttle is not None:
@@ -303,13 +300,19 @@ class Pipeline:
             if failure is None:
                 self._handled(name, item, loop.time())
                 return
-            if attempt + 1 == self.attempts or failure not in self.retry_on:
+            # The call failed: retry it, if the policy and the budget allow, after the backoff.
+            attempt += 1
+            if attempt == self.attempts or failure not in self.retry_on:
                 break
             if budget is not None and not budget.try_retry(loop.time()):
                 self.retry_counts.refused_by_budget += 1
-                self._emit((RetryRefused, loop.time(), item.number, name, attempt + 1, failure))
+                self._emit((RetryRefused, loop.time(), item.number, name, attempt, failure))
                 break
-        assert failure is not None
+            sleep = self.backoff.sleep(attempt - 1, sleep, self._jitter.uniform(item.number, attempt))
+            if self.watched:
+                self._emit((RetryScheduled, loop.time(), item.number, name, attempt, failure, sleep))
+            self.worker_states[index] = WorkerState.BACKING_OFF
+            await asyncio.sleep(sleep)
         self._failed(item, failure, name)
 
     def downstream_timeout(self) -> contextlib.AbstractAsyncContextManager[object]:
@@ -319,19 +322,20 @@ class Pipeline:
         """
         return asyncio.timeout(self.call_timeout) if self.call_timeout is not None else _NO_TIMEOUT
 
-    async def call_downstream(self, item: Item, attempt: int = 0) -> None:
-        """One downstream call (an API, a database) for `item`; raises `CallFailed(reason)`.
+    def call_downstream(self, item: Item, attempt: int = 0) -> Awaitable[None]:
+        """One downstream call (an API, a database) for `item`, to await; it raises `CallFailed(reason)`.
 
         With no service modelled it takes the item's service time, whatever else is going on.
         Otherwise the service does the item's work as its load allows (service.py). `attempt`
         (0 for the first call) picks the item's luck; a retry's `item` carries that attempt's own work.
+        It returns the awaitable rather than awaiting it: as a coroutine of its own it would be one
+        more frame for every step of every call (about 0.7% of a headless run's instructions).
         """
         service = self.service
         if service is None:
-            await asyncio.sleep(item.service)
-        else:
-            chance = item.luck if attempt == 0 else self._luck.uniform(item.number, attempt)
-            await service.call(item.service, chance, item.number)
+            return asyncio.sleep(item.service)
+        chance = item.luck if attempt == 0 else self._luck.uniform(item.number, attempt)
+        return service.call(item.service, chance, item.number)
 
     async def stop(self, producer: asyncio.Task[None], workers: list[asyncio.Task[None]]) -> None:
         """Shut the queue down the way the scenario says.

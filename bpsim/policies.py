@@ -2,7 +2,9 @@
 
 Each policy is the few lines of asyncio a learner would write. They report what happened to the
 `Pipeline` passed in (`blocked`, `dropped`, `timed_out`...) and return True if the item is now in
-the queue. All of them raise `QueueShutDown` if the queue was shut down.
+the queue. All of them raise `QueueShutDown` if the queue was shut down. The producer asks a
+policy only when the queue is full: with room, every policy does the same (`put_nowait`, which
+for `block` is `await queue.put(item)` minus a yield), and the producer does it itself.
 """
 
 from __future__ import annotations
@@ -27,9 +29,6 @@ Admit = Callable[["Pipeline", "Item"], Awaitable[bool]]
 async def block(pipeline: Pipeline, item: Item) -> bool:
     """Wait for room (`await queue.put`), giving up after `put_timeout` if one is set."""
     queue = pipeline.queue
-    if not queue.full():
-        queue.put_nowait(item)  # room now: the same as `await queue.put(item)`, minus a yield
-        return True
     pipeline.producer_blocked(item)
     # A CancelledError (the whole run was stopped) is not caught: the producer stays blocked in
     # the final frame and the summary, as it was at the stop.

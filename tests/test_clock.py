@@ -260,12 +260,13 @@ def busy_program(log: list[tuple[float, str]]):
     deadlines passing, plain timers and `call_later(0)` firing, and callbacks scheduling more.
     """
     rng = random.Random(3)
+    who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="main")
 
     def note(what: str) -> None:
         log.append((asyncio.get_running_loop().time(), what))
 
     def callback(name: str, depth: int) -> None:
-        note(f"callback {name}")
+        note(f"callback {name} in {who.get()}'s context")  # a copy of its scheduler's context
         if depth:
             loop = asyncio.get_running_loop()
             loop.call_soon(callback, f"{name}'", depth - 1)
@@ -277,9 +278,10 @@ def busy_program(log: list[tuple[float, str]]):
 
     async def sleeper(name: str) -> None:
         loop = asyncio.get_running_loop()
+        who.set(name)
         for step in range(8):
-            await asyncio.sleep(rng.randrange(3) / 4)
-            note(f"{name} step {step}")
+            await asyncio.sleep(rng.randrange(3) / 4)  # its timer has no copy of this context
+            note(f"{name} step {step} in {who.get()}'s context")
             loop.call_soon(callback, f"{name}.{step}", step % 3)
             loop.call_later(rng.randrange(3) / 4, callback, f"{name}.{step} later", 1)
 
@@ -424,6 +426,24 @@ def test_get_debug_and_create_future_answer_as_the_stock_methods_do():
         assert loop.get_debug() is False and loop.create_future()._source_traceback is None
     finally:
         loop.close()
+
+
+def test_a_sleep_keeps_its_tasks_context_though_its_timer_does_not_copy_it():
+    seen = []
+    name: contextvars.ContextVar[str] = contextvars.ContextVar("name", default="none")
+
+    async def sleeper(who: str) -> None:
+        name.set(who)
+        await asyncio.sleep(1.0)
+        seen.append((asyncio.get_running_loop().time(), name.get()))
+        asyncio.get_running_loop().call_later(0.5, lambda: seen.append(("later", name.get())))
+        await asyncio.sleep(1.0)
+
+    async def main() -> None:
+        await asyncio.gather(sleeper("a"), sleeper("b"))
+
+    run_on_virtual_time(main)
+    assert seen == [(1.0, "a"), (1.0, "b"), ("later", "a"), ("later", "b")]
 
 
 def test_handles_built_without_init_have_every_field_a_handle_has():
