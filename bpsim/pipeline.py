@@ -514,8 +514,7 @@ class Pipeline:
             self.ledger.late += 1
         if self.watched:
             if self.history is not None:
-                self.history.handled.changed(now, self.ledger.handled)
-                self.history.p99.record(now, latency)
+                self.history.handled_one(now, self.ledger.handled, latency)
                 if latency > self.slo:
                     self.history.late.changed(now, self.ledger.late)
             self._step((ItemHandled, now, item.number, name, latency))

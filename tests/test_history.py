@@ -90,3 +90,13 @@ def test_drops_timeouts_and_p99_per_slice_agree_with_the_results():
     slices = [value for value in history.p99.values(now) if value is not None]
     assert max(slices) <= result.latency.max
     assert max(slices) >= result.latency.p99
+
+
+def test_handled_one_is_handled_changed_and_p99_record_together():
+    one, two = History(1.0), History(1.0)
+    for count, (at, latency) in enumerate([(0.2, 0.5), (0.7, 0.1), (2.5, 0.3), (2.6, 0.9)], start=1):
+        one.handled_one(at, count, latency)
+        two.handled.changed(at, count)
+        two.p99.record(at, latency)
+    assert one.handled.values(4.0) == two.handled.values(4.0) == [2, 2, 4, 4, 4]
+    assert one.p99.values(4.0) == two.p99.values(4.0) == [0.5, None, 0.9, None, None]
