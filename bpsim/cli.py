@@ -17,7 +17,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TextIO
 
 import typer
 import typer.core
@@ -437,6 +437,19 @@ def _one_stdout(**outputs: bool) -> None:
         raise BpsimError(t("errors.stdout.twice", first=on_stdout[0], second=on_stdout[1]))
 
 
+def _one_file(**outputs: str | None) -> None:
+    """Refuse two outputs into one file (`--items run.csv --json run.csv`): the last would destroy
+    the first. `outputs` maps each option to its path, None when not given ("-" is `_one_stdout`'s)."""
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        if path is None or path == "-":
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise BpsimError(t("errors.stdout.same_file", first=seen[real], second=option, path=path))
+        seen[real] = option
+
+
 def _check_outputs(paths: list[str | None], scenarios: list[str]) -> None:
     """Refuse, before a long run, result paths that could not be written or are a scenario file."""
     given = [path for path in paths if path is not None]
@@ -556,6 +569,15 @@ def run(
     html: Annotated[
         str | None, typer.Option("--html", metavar="PATH", help="Save the final dashboard as an HTML page (- for stdout).")
     ] = None,
+    items_path: Annotated[
+        str | None,
+        typer.Option(
+            "--items",
+            metavar="PATH",
+            help="Write one CSV row per item (arrival, enqueued, taken, call start, end, outcome, reason, "
+            "attempts, worker, latency), streamed as items end (- for stdout).",
+        ),
+    ] = None,
     max_items: MaxItemsOption = DEFAULT_MAX_ITEMS,
     max_queued: MaxQueuedOption = DEFAULT_MAX_QUEUED,
     max_duration: MaxDurationOption = None,
@@ -565,14 +587,23 @@ def run(
     console = _console(look=look)
     trace_writer = None
     try:
-        _one_stdout(**{"--trace": trace, "--json -": json_path == "-", "--svg -": svg == "-", "--html -": html == "-"})
+        _one_stdout(
+            **{
+                "--trace": trace,
+                "--json -": json_path == "-",
+                "--svg -": svg == "-",
+                "--html -": html == "-",
+                "--items -": items_path == "-",
+            }
+        )
         from bpsim.engine import Simulation
         from bpsim.loader import load_scenario
 
         loaded = load_scenario(scenario, overrides or [], seed)
-        _check_outputs([json_path, svg, html], [scenario])
+        _check_outputs([json_path, svg, html, items_path], [scenario])
+        _one_file(**{"--json": json_path, "--svg": svg, "--html": html, "--items": items_path})
         view = None
-        if live and _interactive(console) and not trace and json_path != "-":
+        if live and _interactive(console) and not trace and "-" not in (json_path, items_path):
             from bpsim.render.live import LiveView
 
             view = LiveView(
@@ -593,7 +624,25 @@ def run(
 
             trace_writer = TraceWriter(sys.stdout, on_reader_gone=_interrupt_run)
             simulation.subscribe(trace_writer)
-        results, exit_code = _run_to_the_end(simulation, view)
+        items_output: contextlib.AbstractContextManager[TextIO | None] = contextlib.nullcontext()
+        if items_path is not None:
+            from bpsim.output import open_output
+
+            items_output = open_output(items_path)
+        with items_output as items_file:
+            recorder = None
+            if items_file is not None:
+                from bpsim.records import ItemRecorder
+
+                recorder = ItemRecorder(loaded, items_file, on_error=_interrupt_run)
+                simulation.subscribe(recorder)
+            results, exit_code = _run_to_the_end(simulation, view)
+            if recorder is not None:
+                recorder.close()
+                if isinstance(recorder.error, BrokenPipeError):
+                    _reader_gone()
+                if recorder.error is not None:
+                    raise recorder.error  # open_output says what became of the file
         if trace_writer is not None and trace_writer.reader_gone:
             _reader_gone()
         result = results[0]
@@ -614,7 +663,7 @@ def run(
                     write_text(path, export(picture, kind, width=EXPORT_WIDTH, title=f"bpsim · {scenario_name(loaded)}", look=look))
     except BpsimError as error:
         _fail(error)
-    if "-" not in (json_path, svg, html):
+    if "-" not in (json_path, svg, html, items_path):
         from bpsim.render.summary import summary
 
         _show(console, summary(result))

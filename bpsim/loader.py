@@ -54,7 +54,11 @@ _SAID_SHORTER = frozenset({
 })
 
 # Unions that pydantic tries member by member report one error per member: say it once instead.
-_UNION_MESSAGES: dict[KeyPath, str] = {("producer", "rate"): "errors.value.rate", ("downstream", "concurrency"): "errors.value.concurrency"}
+_UNION_MESSAGES: dict[KeyPath, str] = {
+    ("producer", "rate"): "errors.value.rate",
+    ("producer", "arrivals"): "errors.value.arrivals",
+    ("downstream", "concurrency"): "errors.value.concurrency",
+}
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
@@ -84,7 +88,7 @@ def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = (), seed:
     path = find_scenario(name_or_path)
     # Name the file as the user typed it; a bundled scenario by its file name, not its install path.
     source = str(name_or_path) if Path(name_or_path).exists() else path.name
-    return scenario_from_text(_read(path, source), source, overrides, seed)
+    return scenario_from_text(_read(path, source), source, overrides, seed, base=path.parent)
 
 
 def scenario_problems(
@@ -99,9 +103,14 @@ def scenario_problems(
 
 
 def scenario_from_text(
-    text: str, source: str = "<string>", overrides: Sequence[str] = (), seed: int | None = None
+    text: str,
+    source: str = "<string>",
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    base: Path | None = None,
 ) -> Scenario:
-    """Like `load_scenario` for TOML `text`; `source` names it in problems."""
+    """Like `load_scenario` for TOML `text`; `source` names it in problems. Data files
+    (`arrivals = { file = ... }`) are read relative to `base`, else the working directory."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -125,7 +134,7 @@ def scenario_from_text(
     if seed is not None:
         data["seed"] = seed
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context={"base": base})
     except ValidationError as error:
         problems = _validation_problems(error, data, text, source, set_paths)
     else:

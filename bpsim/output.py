@@ -15,6 +15,7 @@ file over `/dev/null` turns the machine's /dev/null into a regular file.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
@@ -22,15 +23,15 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bpsim.errors import OutputError
 from bpsim.i18n import t
 from bpsim.paths import open_file_link
 
-__all__ = ["check_writable", "strict_json", "write_text"]
+__all__ = ["check_writable", "open_output", "strict_json", "write_text"]
 
 
 def strict_json(data: Any) -> str:
@@ -163,6 +164,13 @@ def _write_fd(fd: int, text: str, destination: str) -> None:
 
 
 def _replace(target: str, text: str, status: os.stat_result | None, shown: str) -> None:
+    with _temporary_beside(target, status, shown) as file:
+        file.write(text)
+
+
+@contextlib.contextmanager
+def _temporary_beside(target: str, status: os.stat_result | None, shown: str) -> Iterator[TextIO]:
+    """A temporary file beside `target`, renamed over it when the block ends without an error."""
     path = Path(target)
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -176,8 +184,8 @@ def _replace(target: str, text: str, status: os.stat_result | None, shown: str) 
                 os.fchown(handle, status.st_uid, status.st_gid)  # root replacing a user's file
             except OSError:
                 pass  # not allowed: the file becomes ours, as any editor's save would make it
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            yield file
         os.replace(temporary, path)
     except OSError as error:
         raise OutputError(t("output.not_written", path=shown, reason=_reason(error))) from None
@@ -185,6 +193,42 @@ def _replace(target: str, text: str, status: os.stat_result | None, shown: str) 
         # Gone already after a successful replace; otherwise (a full disk, Ctrl-C in the middle
         # of a write, a bug) removing it is what keeps the folder free of half-written files.
         Path(temporary).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def open_output(destination: str) -> Iterator[TextIO]:
+    """`destination` open for writing in pieces (`--items`' rows, as items end), with
+    `write_text`'s rules: a regular file appears complete when the block ends, or not at all
+    (an error or Ctrl-C inside it leaves any existing file unchanged); a device, a FIFO or
+    /dev/stdout is written into; "-" is stdout."""
+    if destination == "-":
+        try:
+            yield sys.stdout
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): the CLI ends quietly
+        except OSError as error:
+            raise OutputError(t("output.not_written_into", path="stdout", reason=_reason(error))) from None
+        return
+    status = _status(destination)
+    if status is not None and stat.S_ISDIR(status.st_mode):
+        raise OutputError(t("output.directory", path=destination))
+    target = _regular_target(destination, status)
+    if target is not None:
+        with _temporary_beside(target, status, shown=destination) as file:
+            yield file
+        return
+    link = open_file_link(destination)
+    try:
+        if link is not None and link[0] == os.getpid():  # /dev/stdout, /dev/fd/N: our own descriptor
+            sys.stdout.flush()
+            file = os.fdopen(link[1], "w", encoding="utf-8", newline="", closefd=False)
+        else:
+            file = os.fdopen(os.open(destination, os.O_WRONLY | os.O_APPEND), "w", encoding="utf-8", newline="")
+        with file:
+            yield file
+    except OSError as error:
+        raise OutputError(t("output.not_written_into", path=destination, reason=_reason(error))) from None
 
 
 def _umask() -> int:

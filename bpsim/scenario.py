@@ -7,10 +7,13 @@ file into these models and maps validation errors back to file lines.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import math
+import os
 import re
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
@@ -215,13 +218,90 @@ class Burst(_Model):
     rate: Rate = Field(description="items per second during the burst")
 
 
+class NumbersPath(str):
+    """A data file's path (absolute, so a sweep's worker finds it from anywhere), with its numbers."""
+
+    numbers: tuple[float, ...] = ()
+    shown: str = ""
+    """The path as the user's messages show it (relative to the working directory when inside it)."""
+    lines: list[int] = []
+    """The file line of each number, while the validator checks them."""
+
+
+def _numbers_from(file: str, column: str | None, info: ValidationInfo) -> NumbersPath:
+    """Read `file` (relative to the scenario file's folder, `context["base"]`) into a NumbersPath."""
+    from bpsim.datafiles import DataFileError, read_numbers
+
+    base = (info.context or {}).get("base")
+    path = Path(file).expanduser()
+    if not path.is_absolute():
+        path = Path(base or ".") / path
+    path = Path(os.path.abspath(path))
+    shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    try:
+        numbers, lines = read_numbers(path, shown, column)
+    except DataFileError as error:
+        raise PydanticCustomError("data_file", "{problem}", {"problem": str(error)}) from None
+    loaded = NumbersPath(path)
+    loaded.numbers, loaded.shown, loaded.lines = tuple(numbers), shown, lines
+    return loaded
+
+
+def _data_error(where: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError("data_file", "{problem}", {"problem": f"{where}: {message}"})
+
+
+class ArrivalsFile(_Model):
+    """Arrivals from production: one arrival time, or one gap before each arrival, per line."""
+
+    values: Literal["times", "gaps"] = Field(
+        default="times", description="times: seconds since the start; gaps: the wait before each item"
+    )
+    column: str | None = Field(default=None, description="the CSV header's (or JSON object's) column to read")
+    file: str = Field(description="a CSV (one number per line) or JSON lines file, relative to the scenario")
+
+    @field_validator("file")
+    @classmethod
+    def _read(cls, file: str, info: ValidationInfo) -> str:
+        loaded = _numbers_from(file, info.data.get("column"), info)
+        numbers = loaded.numbers
+        if info.data.get("values", "times") == "gaps":
+            times, now = [], 0.0
+            for gap in numbers:
+                now += gap
+                times.append(now)
+            numbers = tuple(times)
+        else:
+            for index, (before, after) in enumerate(zip(numbers, numbers[1:]), start=1):
+                if after < before:
+                    where = f"{loaded.shown}:{loaded.lines[index]}"
+                    raise _data_error(where, f"time {after:g} comes before the one above it ({before:g}); sort the file")
+        if numbers[-1] > MAX_SECONDS:
+            raise _data_error(
+                loaded.shown, f"arrivals reach {numbers[-1]:g} s, past {MAX_SECONDS:g}; epoch timestamps? subtract the first one"
+            )
+        loaded.numbers, loaded.lines = numbers, []
+        return loaded
+
+    @property
+    def times(self) -> tuple[float, ...]:
+        """The arrival times, in order, seconds from the start of the run."""
+        return self.file.numbers if isinstance(self.file, NumbersPath) else ()
+
+
+Arrivals = Annotated[
+    Annotated[Literal["constant", "poisson"], Tag("name")] | Annotated[ArrivalsFile, Tag("table")],
+    Discriminator(lambda value: "table" if isinstance(value, dict | ArrivalsFile) else "name"),
+]
+
+
 class Producer(_Model):
     """How items arrive."""
 
     rate: float | Literal["unlimited"] = Field(
         default=10.0, description='items per second, or "unlimited" (put back-to-back)'
     )
-    arrivals: Literal["constant", "poisson"] = "poisson"
+    arrivals: Arrivals = "poisson"
     bursts: list[Burst] = []
 
     @field_validator("rate")
@@ -239,7 +319,16 @@ class Producer(_Model):
                 raise _error("overlapping_bursts", a=before.at, b=after.at)
         if self.rate == "unlimited" and self.bursts:
             raise _error("unlimited_with_bursts")
+        # A rate other than the default is a mistake; the default comes back in a dump (sweeps).
+        rate_given = self.rate != Producer.model_fields["rate"].default
+        if isinstance(self.arrivals, ArrivalsFile) and (rate_given or self.bursts):
+            raise _error("file_arrivals_alone")
         return self
+
+    @property
+    def from_file(self) -> ArrivalsFile | None:
+        """The arrivals' file, when they come from one (`arrivals = { file = ... }`)."""
+        return self.arrivals if isinstance(self.arrivals, ArrivalsFile) else None
 
 
 class CoDelSettings(_Model):
@@ -364,8 +453,101 @@ class LognormalService(_Model):
         return math.expm1(self.sigma**2) * math.exp(2 * self.mu + self.sigma**2)
 
 
+class ParetoService(_Model):
+    """A heavy tail: P(time > x) = (scale / x)^shape for x >= scale.
+
+    `scale` is the shortest call; the smaller `shape`, the heavier the tail. shape > 1 keeps the
+    mean finite, scale * shape / (shape - 1); the variance is finite only for shape > 2.
+    """
+
+    distribution: Literal["pareto"]
+    scale: PositiveSeconds = Field(description="the shortest call, seconds")
+    shape: float = Field(gt=1, le=100, allow_inf_nan=False, description="the tail index alpha, > 1")
+
+    @property
+    def mean(self) -> float:
+        return self.scale * self.shape / (self.shape - 1)
+
+    @property
+    def variance(self) -> float:
+        """scale^2 shape / ((shape - 1)^2 (shape - 2)); infinite for shape <= 2."""
+        if self.shape <= 2:
+            return math.inf
+        return self.scale**2 * self.shape / ((self.shape - 1) ** 2 * (self.shape - 2))
+
+    def at(self, u: float) -> float:
+        """The quantile: scale (1 - u)^(-1 / shape)."""
+        return self.scale * (1.0 - u) ** (-1.0 / self.shape)
+
+
+class WeibullService(_Model):
+    """P(time > x) = exp(-(x / scale)^shape): shape < 1 a heavy tail, 1 exponential, > 1 a light one."""
+
+    distribution: Literal["weibull"]
+    scale: PositiveSeconds = Field(description="the 63rd percentile, seconds")
+    shape: float = Field(ge=0.1, le=100, allow_inf_nan=False, description="k: below 1, a heavier tail")
+
+    @property
+    def mean(self) -> float:
+        """scale Gamma(1 + 1/shape)."""
+        return self.scale * math.gamma(1 + 1 / self.shape)
+
+    @property
+    def variance(self) -> float:
+        """scale^2 (Gamma(1 + 2/shape) - Gamma(1 + 1/shape)^2)."""
+        return self.scale**2 * (math.gamma(1 + 2 / self.shape) - math.gamma(1 + 1 / self.shape) ** 2)
+
+    def at(self, u: float) -> float:
+        """The quantile: scale (-ln(1 - u))^(1 / shape)."""
+        return self.scale * (-math.log1p(-u)) ** (1.0 / self.shape)
+
+
+class EmpiricalService(_Model):
+    """Service times measured in production, one per line: item k's time is drawn from them.
+
+    Sampled by item with the service stream, like every distribution: u in [0, 1) picks the
+    sorted sample at index floor(u n), the empirical distribution's quantile at u.
+    """
+
+    distribution: Literal["empirical"]
+    column: str | None = Field(default=None, description="the CSV header's (or JSON object's) column to read")
+    file: str = Field(description="a CSV (one number per line) or JSON lines file, relative to the scenario")
+
+    @field_validator("file")
+    @classmethod
+    def _read(cls, file: str, info: ValidationInfo) -> str:
+        loaded = _numbers_from(file, info.data.get("column"), info)
+        too_long = max(loaded.numbers)
+        if too_long > MAX_SECONDS:
+            raise _data_error(loaded.shown, f"a service time of {too_long:g} s is past {MAX_SECONDS:g}")
+        if too_long == 0:
+            raise _data_error(loaded.shown, "every service time is 0; give times in seconds")
+        loaded.numbers, loaded.lines = tuple(sorted(loaded.numbers)), []
+        return loaded
+
+    @property
+    def samples(self) -> tuple[float, ...]:
+        """The service times, sorted."""
+        return self.file.numbers if isinstance(self.file, NumbersPath) else ()
+
+    @property
+    def mean(self) -> float:
+        return math.fsum(self.samples) / len(self.samples)
+
+    @property
+    def variance(self) -> float:
+        mean = self.mean
+        return math.fsum((x - mean) ** 2 for x in self.samples) / len(self.samples)
+
+    def at(self, u: float) -> float:
+        """The sample at cumulative probability `u` in [0, 1)."""
+        samples = self.samples
+        return samples[min(int(u * len(samples)), len(samples) - 1)]
+
+
 Service = Annotated[
-    ConstantService | ExponentialService | UniformService | LognormalService, Field(discriminator="distribution")
+    ConstantService | ExponentialService | UniformService | LognormalService | ParetoService | WeibullService | EmpiricalService,
+    Field(discriminator="distribution"),
 ]
 
 
@@ -374,6 +556,15 @@ class Workers(_Model):
 
     count: int = Field(default=1, ge=1, le=10_000)
     service: Service = ConstantService(distribution="constant", mean=0.1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_is_empirical(cls, data: object) -> object:
+        """`service = { file = "latencies.csv" }` says `distribution = "empirical"` without saying it."""
+        if isinstance(data, dict) and isinstance(service := data.get("service"), dict):
+            if "file" in service and "distribution" not in service:
+                return {**data, "service": {"distribution": "empirical", **service}}
+        return data
 
 
 class RateLimit(_Model):
@@ -638,7 +829,10 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _one_way_to_stop_producing(self) -> Scenario:
-        if (self.duration is None) == (self.items is None):
+        # Arrivals from a file end with the file: `duration` or `items` may stop them sooner.
+        if self.duration is not None and self.items is not None:
+            raise _error("duration_or_items")
+        if self.duration is None and self.items is None and self.producer.from_file is None:
             raise _error("duration_or_items")
         if self.producer.rate == "unlimited" and self.items is None:
             raise _error("unlimited_needs_items")
@@ -654,6 +848,11 @@ class Scenario(_Model):
     def expected_items(self) -> float:
         """How many items the producer means to produce: `items`, or rate x duration plus the
         bursts' extra, up to a `shutdown.at` that comes first (an average, for Poisson arrivals)."""
+        from_file = self.producer.from_file
+        if from_file is not None:  # the file's arrivals before the end, at most `items` of them
+            end = min(self.duration or math.inf, self.shutdown.at or math.inf)
+            due = bisect.bisect_left(from_file.times, end)
+            return float(min(due, self.items) if self.items is not None else due)
         if self.items is not None:
             return float(self.items)
         assert self.duration is not None and self.producer.rate != "unlimited"  # the validator's rule

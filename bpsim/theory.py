@@ -25,17 +25,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bpsim.outcomes import FULL_QUEUE
 from bpsim.scenario import (
     AdaptiveConcurrency,
     ConstantService,
     ExponentialService,
+    EmpiricalService,
     LognormalService,
+    ParetoService,
     Policy,
     Scenario,
     UniformService,
+    WeibullService,
 )
 
 if TYPE_CHECKING:
@@ -544,6 +547,7 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
     checks = [
         ("bursts", bool(producer.bursts)),
         ("adaptive", isinstance(scenario.downstream.concurrency, AdaptiveConcurrency)),
+        ("file_arrivals", producer.from_file is not None),
         ("constant_arrivals", producer.arrivals == "constant"),
         ("downstream_timeout", downstream.timeout is not None),
         ("max_age", queue.max_age is not None),
@@ -557,12 +561,15 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
         ("constant_service", isinstance(work, ConstantService) and (service.calls > 1 or bounded)),
         ("uniform_service", isinstance(work, UniformService) and (service.calls > 1 or bounded)),
         ("lognormal_service", isinstance(work, LognormalService) and (service.calls > 1 or bounded)),
+        ("empirical_service", isinstance(work, EmpiricalService) and (service.calls > 1 or bounded)),
+        ("weibull_service", isinstance(work, WeibullService) and (service.calls > 1 or bounded)),
+        ("pareto_service", isinstance(work, ParetoService) and (service.calls > 1 or bounded or work.shape <= 2)),
     ]
     return next((key for key, failed in checks if failed), None)
 
 
 def _kendall(scenario: Scenario, service: _Service) -> str:
-    kind = {ExponentialService: "M", ConstantService: "D", UniformService: "G", LognormalService: "G"}
+    kind = {ExponentialService: "M", ConstantService: "D", UniformService: "G", LognormalService: "G", EmpiricalService: "G", ParetoService: "G", WeibullService: "G"}
     model = f"M/{kind[type(scenario.workers.service)]}/{service.calls}"
     maxsize = scenario.queue.maxsize
     if maxsize > 0:
@@ -586,7 +593,7 @@ def _steady_state(scenario: Scenario, arrival_rate: float, service: _Service) ->
             return md1(arrival_rate, mean)
         case UniformService(low=low, high=high):
             return mg1(arrival_rate, work.mean, (high - low) ** 2 / 12)
-        case LognormalService():
+        case LognormalService() | EmpiricalService() | ParetoService() | WeibullService():
             return mg1(arrival_rate, work.mean, work.variance)
     raise AssertionError(f"no formula for {work!r}")  # pragma: no cover - _not_modelled guards
 
@@ -622,6 +629,11 @@ def _closed_loop(scenario: Scenario, service: _Service) -> Theory:
     )
 
 
+def _mean_rate(times: tuple[float, ...]) -> float | Literal["unlimited"]:
+    """Arrivals per second over a file's times (all at 0: at once, "unlimited")."""
+    return len(times) / times[-1] if times[-1] > 0 else "unlimited"
+
+
 def theory_for(scenario: Scenario) -> Theory:
     """The textbook prediction for `scenario`, when one applies.
 
@@ -636,7 +648,8 @@ def theory_for(scenario: Scenario) -> Theory:
     bounded queue does not apply. `rate = "unlimited"` is a closed loop: throughput mu X(c).
     """
     service = _service(scenario)
-    rate = scenario.producer.rate
+    from_file = scenario.producer.from_file
+    rate = scenario.producer.rate if from_file is None else _mean_rate(from_file.times)
     if rate == "unlimited":
         return _closed_loop(scenario, service)
     arrival_rate = float(rate)

@@ -16,7 +16,18 @@ from statistics import NormalDist
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bpsim.scenario import ConstantService, ExponentialService, LognormalService, Producer, Scenario, Service, UniformService
+from bpsim.scenario import (
+    ConstantService,
+    EmpiricalService,
+    ExponentialService,
+    LognormalService,
+    ParetoService,
+    Producer,
+    Scenario,
+    Service,
+    UniformService,
+    WeibullService,
+)
 
 _NORMAL = NormalDist()
 
@@ -64,12 +75,15 @@ def _segments(producer: Producer) -> list[_Segment]:
 
 
 def arrival_times(producer: Producer, seed: int) -> Iterator[float]:
-    """Scheduled arrival times in order, forever.
+    """Scheduled arrival times in order, forever (or, from a file, until its last line).
 
     Arrivals are points of unit spacing ("constant", starting at 0) or of a unit-rate Poisson
     process ("poisson") mapped through the inverse of the cumulative rate, so a burst packs them
     closer together without changing the random draws.
     """
+    if producer.from_file is not None:  # the file's times, then no more: production ends with the file
+        yield from producer.from_file.times
+        return
     if producer.rate == "unlimited":
         while True:
             yield 0.0
@@ -109,6 +123,9 @@ def service_times(scenario: Scenario) -> Iterator[float]:
         case LognormalService():
             while True:  # one uniform per item, as the others draw: item k's time is the same everywhere
                 yield _lognormal_at(service, stream.random())
+        case EmpiricalService() | ParetoService() | WeibullService():
+            while True:  # a uniform per item too, mapped through the quantile
+                yield service.at(stream.random())
 
 
 _MASK = (1 << 64) - 1
@@ -147,6 +164,8 @@ def service_time_at(service: Service, u: float) -> float:
             return low + u * (high - low)
         case LognormalService():
             return _lognormal_at(service, u)
+        case EmpiricalService() | ParetoService() | WeibullService():
+            return service.at(u)
     raise AssertionError(service)
 
 

@@ -136,13 +136,13 @@ def test_service_key_path_leaves_out_the_distribution_tag() -> None:
 
 def test_service_without_distribution_lists_the_distributions() -> None:
     assert lines_for("duration = 1.0\n[workers.service]\nmean = 0.1\n") == [
-        "s.toml:2: workers.service: service needs `distribution`: constant, exponential, uniform or lognormal"
+        "s.toml:2: workers.service: service needs `distribution`: constant, exponential, uniform, lognormal, pareto, weibull or empirical"
     ]
 
 
 def test_unknown_distribution_lists_the_distributions() -> None:
     assert lines_for('duration = 1.0\n[workers]\nservice = { distribution = "gauss", mean = 1.0 }\n') == [
-        "s.toml:3: workers.service: 'gauss' is not a distribution; choose constant, exponential, uniform or lognormal"
+        "s.toml:3: workers.service: 'gauss' is not a distribution; choose constant, exponential, uniform, lognormal, pareto, weibull or empirical"
     ]
 
 

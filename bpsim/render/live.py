@@ -69,7 +69,11 @@ def expected_duration(scenario: Scenario) -> float:
     limit = scenario.downstream.rate_limit
     if limit is not None and scenario.retry is not None and "rate-limited" in scenario.retry.on:
         capacity = min(capacity, limit.rate)
-    if scenario.duration is not None:
+    from_file = scenario.producer.from_file
+    if from_file is not None:  # the last arrival due, or the time to handle them all
+        due = int(scenario.expected_items)
+        length = max(from_file.times[due - 1] if due else 0.0, due / capacity)
+    elif scenario.duration is not None:
         length = scenario.duration
         producer = scenario.producer
         if producer.rate != "unlimited":
