@@ -32,6 +32,7 @@ from bpsim.events import Snapshot
 from bpsim.render.compare_live import side_by_side, varied_line
 from bpsim.render.dashboard import Header, Trend, dashboard
 from bpsim.render.live import Recent, expected_duration, watch
+from bpsim.render.theme import theme
 from bpsim.scenario import Scenario
 
 ROOT = Path(__file__).parent.parent
@@ -121,7 +122,7 @@ def per_frame(draw: Draw, frames: Sequence[Moment], width: int, height: int, rep
     """Best-of-`repeat` CPU milliseconds per frame, drawing every moment once per pass."""
     with open("/dev/null", "w") as null:
         console = Console(
-            file=null, width=width, height=height, force_terminal=True, force_interactive=True, color_system="truecolor"
+            file=null, width=width, height=height, force_terminal=True, force_interactive=True, color_system="truecolor", theme=theme()
         )
         best = float("inf")
         with Live(console=console, auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from bpsim.engine import Simulation
 from bpsim.render.live import LiveView, watch
+from bpsim.render.theme import theme
 from bpsim.scenario import Scenario
 
 ROOT = Path(__file__).parent.parent
@@ -34,7 +35,7 @@ def burst(seconds: float) -> Scenario:
 
 def null_terminal() -> Console:
     return Console(
-        file=open("/dev/null", "w"), width=100, height=30, force_terminal=True, force_interactive=True, color_system="truecolor"
+        file=open("/dev/null", "w"), width=100, height=30, force_terminal=True, force_interactive=True, color_system="truecolor", theme=theme()
     )
 
 

@@ -44,12 +44,12 @@ from bpsim.events import (
     WorkWasted,
 )
 
-__all__ = ["Entry", "EventLog", "ROUTINE", "kind_of"]
+__all__ = ["Entry", "EventLog", "ROUTINE", "ROUTINE_TYPES", "kind_of"]
 
 ROUTINE = (ItemProduced, ItemEnqueued, ItemDequeued, CallStarted, ItemHandled)
 """The handbook's routine steps: a few per item, dimmed in the log and the first to give way."""
 
-_ROUTINE_TYPES = frozenset(ROUTINE)
+ROUTINE_TYPES = frozenset(ROUTINE)
 
 _KEEP = 100
 """Entries kept besides the pinned ones: more than any screen lists."""
@@ -147,6 +147,8 @@ class EventLog:
         self.gap = gap
         """An entry quiet for longer than this (simulated seconds) takes no more events."""
         self._routine: deque[tuple[object, ...]] = deque(maxlen=routine)
+        self.keep_routine = self._routine.append
+        """Keep one routine raw event (a call into C: the hot path calls it several times per item)."""
         self._entries: dict[int, Entry] = {}
         """The latest entries, oldest activity first (an entry moves to the end when it grows)."""
         self._open: dict[str, Entry] = {}
@@ -166,10 +168,14 @@ class EventLog:
         return log
 
     def add(self, raw: tuple[object, ...]) -> None:
-        """Take one raw event, `(event_type, at, *fields)`: the pipeline's hot path calls this."""
-        if raw[0] in _ROUTINE_TYPES:
-            self._routine.append(raw)
-            return
+        """Take one raw event, `(event_type, at, *fields)`."""
+        if raw[0] in ROUTINE_TYPES:
+            self.keep_routine(raw)
+        else:
+            self.add_notable(raw)
+
+    def add_notable(self, raw: tuple[object, ...]) -> None:
+        """Take one raw event that is not a routine step (`History.record` sorts them)."""
         event: Event = raw[0](*raw[1:])  # type: ignore[operator]
         blocked = self._open.get("blocked")
         if blocked is not None and blocked.blocked and isinstance(event, ItemRejected | ProducerFinished):

@@ -9,8 +9,8 @@ gives what each bin added (answers per second for the chart). Bins come from the
 changes, never from wall-clock frames, so the chart is the same at every speed and in an export.
 
 Some rows come from the events themselves, as `record` passes them on: the items dropped and
-timed out in each bin (`Bins` of their counts) and the p99 latency of the items handled in each
-bin (`PercentileBins`): over time, not only now.
+timed out in each bin (`Bins` of their counts). The pipeline records each handled item's latency
+in `p99`, the p99 of each bin (`PercentileBins`): over time, not only now.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 
 import math
 
-from bpsim.eventlog import EventLog
-from bpsim.events import ItemDropped, ItemHandled, ItemTimedOut
+from bpsim.eventlog import ROUTINE_TYPES, EventLog
+from bpsim.events import ItemDropped, ItemTimedOut
 
 __all__ = ["Bins", "PercentileBins", "History", "BREAKER_LEVELS"]
 
@@ -90,17 +90,23 @@ class PercentileBins:
         self.p = p
         self._closed: deque[float | None] = deque(maxlen=count - 1)
         self._bin = 0
+        self._bin_end = seconds_per_bin
         self._values: list[float] = []
 
     def record(self, at: float, value: float) -> None:
         """A value at simulated time `at` (never earlier than the last one)."""
+        if at >= self._bin_end:
+            self._open_bin(at)
+        self._values.append(value)
+
+    def _open_bin(self, at: float) -> None:
         index = int(at / self.seconds_per_bin)
-        if index > self._bin:
+        if index > self._bin:  # close the open bin; the skipped ones saw no values
             self._closed.append(self._percentile())
             self._closed.extend([None] * min(index - self._bin - 1, self._closed.maxlen or 0))
             self._bin = index
             self._values = []
-        self._values.append(value)
+        self._bin_end = (self._bin + 1) * self.seconds_per_bin
 
     def values(self, now: float) -> list[float | None]:
         """One percentile per bin up to simulated time `now` (None where nothing was recorded)."""
@@ -146,20 +152,24 @@ class History:
         self.p99 = PercentileBins(seconds_per_bin, 99.0, bins)
         """The p99 latency (time in the system) of the items handled in each bin."""
         self.log = EventLog(gap=GAP_BINS * seconds_per_bin)
+        self._keep_routine = self.log.keep_routine
         self._dropped = self._timed_out = 0
 
     def record(self, raw: RawEvent) -> None:
-        """Keep one raw event, `(event_type, at, *fields)`: the pipeline's hot path calls this."""
+        """Keep one raw event, `(event_type, at, *fields)`. The pipeline sends the routine steps
+        straight to `log.keep_routine` when nobody else listens, and records each handled
+        item's latency in `p99` itself (it has it at hand)."""
         kind = raw[0]
-        if kind is ItemHandled:
-            self.p99.record(raw[1], raw[4])  # (ItemHandled, at, item, worker, latency)
-        elif kind is ItemDropped:
+        if kind in ROUTINE_TYPES:
+            self._keep_routine(raw)
+            return
+        if kind is ItemDropped:
             self._dropped += 1
             self.dropped.changed(raw[1], self._dropped)
         elif kind is ItemTimedOut:
             self._timed_out += 1
             self.timed_out.changed(raw[1], self._timed_out)
-        self.log.add(raw)
+        self.log.add_notable(raw)
 
     @property
     def seconds_per_bin(self) -> float:

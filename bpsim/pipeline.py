@@ -82,6 +82,9 @@ class Pipeline:
         self._emit: Callable[[RawEvent], None] = _nobody
         """Where events go, as raw tuples `(event_type, at, *fields)`: building the event object
         is left to whoever needs one (a history keeps hundreds and shows a dozen)."""
+        self._step: Callable[[RawEvent], None] = _nobody
+        """Where the routine steps go (produce, enqueued, got, calls, handled: several per item),
+        the same way as the other events, except into a dashboard's history (see `_listen`)."""
         self.queue: Queue[Item] = make_queue(scenario.queue)
         self.codel = CoDel(scenario.queue.codel_settings) if scenario.queue.discipline == "codel" else None
         """CoDel's state, with `discipline = "codel"`: it drops items as workers take them."""
@@ -176,7 +179,7 @@ class Pipeline:
                 raise LimitReached("max_items", max_items, loop.time())
             self.ledger.produced += 1
             if self.watched:
-                self._emit((ItemProduced, loop.time(), item.number, queue.qsize()))
+                self._step((ItemProduced, loop.time(), item.number, queue.qsize()))
             try:
                 if queue.full():
                     admitted = await self._admit(self, item)
@@ -193,7 +196,7 @@ class Pipeline:
                 now, qsize = loop.time(), queue.qsize()
                 self.ledger.enqueued(now, qsize)
                 if self.watched:
-                    self._emit((ItemEnqueued, now, item.number, qsize))
+                    self._step((ItemEnqueued, now, item.number, qsize))
                 if qsize > max_queued:
                     raise LimitReached("max_queued", max_queued, now)
         self.producer_state = ProducerState.DONE
@@ -248,7 +251,7 @@ class Pipeline:
         self.ledger.dequeued(now, qsize)
         self.ledger.queue_wait.record(now - item.arrival)
         if self.watched:
-            self._emit((ItemDequeued, now, item.number, name, qsize))
+            self._step((ItemDequeued, now, item.number, name, qsize))
         if self.max_age is not None and now - item.arrival > self.max_age:
             self.dropped(item, DropReason.STALE)
             return
@@ -501,7 +504,7 @@ class Pipeline:
                     self.history.retries.changed(now, self.retry_counts.retries)
                 else:
                     self.history.first_attempts.changed(now, self.retry_counts.attempts - self.retry_counts.retries)
-            self._emit((CallStarted, now, item.number, name, self.in_flight))
+            self._step((CallStarted, now, item.number, name, self.in_flight))
 
     def _handled(self, name: str, item: Item, now: float) -> None:
         latency = now - item.arrival
@@ -512,9 +515,10 @@ class Pipeline:
         if self.watched:
             if self.history is not None:
                 self.history.handled.changed(now, self.ledger.handled)
+                self.history.p99.record(now, latency)
                 if latency > self.slo:
                     self.history.late.changed(now, self.ledger.late)
-            self._emit((ItemHandled, now, item.number, name, latency))
+            self._step((ItemHandled, now, item.number, name, latency))
 
     def subscribe(self, observer: Observer) -> None:
         """Send every event to `observer` from now on."""
@@ -532,12 +536,14 @@ class Pipeline:
 
     def _listen(self) -> None:
         self.watched = True
-        # A dashboard keeps a history and has no observers: its raw events go straight into the
-        # history's ring, a call into C rather than a Python function, several times per item.
+        # A dashboard keeps a history and has no observers: the routine steps go straight into
+        # its event log's ring, a call into C rather than a Python function, several times per
+        # item; the rarer events go through History.record, which groups them for the log.
         if self.history is not None and not self.observers:
             self._emit = self.history.record
+            self._step = self.history.log.keep_routine
         else:
-            self._emit = self._send
+            self._emit = self._step = self._send
 
     def _send(self, raw: RawEvent) -> None:
         """Keep `raw` in the history, if any, and send its event object to the observers."""
