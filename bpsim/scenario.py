@@ -303,6 +303,7 @@ class Producer(_Model):
     )
     arrivals: Arrivals = "poisson"
     bursts: list[Burst] = []
+    start: Seconds = Field(default=0.0, description="the first arrival's earliest time: nothing is due before it")
 
     @field_validator("rate")
     @classmethod
@@ -834,6 +835,8 @@ class Scenario(_Model):
             raise _error("duration_or_items")
         if self.duration is None and self.items is None and self.producer.from_file is None:
             raise _error("duration_or_items")
+        if self.duration is not None and self.producer.start >= self.duration:
+            raise _error("start_after_duration", start=self.producer.start, duration=self.duration)
         if self.producer.rate == "unlimited" and self.items is None:
             raise _error("unlimited_needs_items")
         if self.ko.moments is not None and len(self.ko.moments) != len(self.moments):
@@ -848,15 +851,20 @@ class Scenario(_Model):
     def expected_items(self) -> float:
         """How many items the producer means to produce: `items`, or rate x duration plus the
         bursts' extra, up to a `shutdown.at` that comes first (an average, for Poisson arrivals)."""
-        from_file = self.producer.from_file
+        from_file, start = self.producer.from_file, self.producer.start
         if from_file is not None:  # the file's arrivals before the end, at most `items` of them
             end = min(self.duration or math.inf, self.shutdown.at or math.inf)
-            due = bisect.bisect_left(from_file.times, end)
+            due = bisect.bisect_left(from_file.times, end - start)
             return float(min(due, self.items) if self.items is not None else due)
         if self.items is not None:
             return float(self.items)
         assert self.duration is not None and self.producer.rate != "unlimited"  # the validator's rule
         end = min(self.duration, self.shutdown.at) if self.shutdown.at is not None else self.duration
+        return self._work_until(end) - self._work_until(min(start, end)) if start else self._work_until(end)
+
+    def _work_until(self, end: float) -> float:
+        """Arrivals expected from 0 to `end`: rate x end plus the bursts' extra."""
+        assert self.producer.rate != "unlimited"
         expected = self.producer.rate * end
         for burst in self.producer.bursts:
             overlap = min(burst.at + burst.duration, end) - burst.at

@@ -548,6 +548,7 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
         ("bursts", bool(producer.bursts)),
         ("adaptive", isinstance(scenario.downstream.concurrency, AdaptiveConcurrency)),
         ("file_arrivals", producer.from_file is not None),
+        ("producer_start", producer.start > 0),
         ("constant_arrivals", producer.arrivals == "constant"),
         ("downstream_timeout", downstream.timeout is not None),
         ("max_age", queue.max_age is not None),

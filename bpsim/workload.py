@@ -74,30 +74,40 @@ def _segments(producer: Producer) -> list[_Segment]:
     return segments
 
 
+def _work_at(segments: list[_Segment], time: float) -> float:
+    """The integral of the rate from 0 to `time`."""
+    segment = next(s for s in reversed(segments) if s.start <= time)
+    return segment.work + (time - segment.start) * segment.rate
+
+
 def arrival_times(producer: Producer, seed: int) -> Iterator[float]:
     """Scheduled arrival times in order, forever (or, from a file, until its last line).
 
     Arrivals are points of unit spacing ("constant", starting at 0) or of a unit-rate Poisson
     process ("poisson") mapped through the inverse of the cumulative rate, so a burst packs them
-    closer together without changing the random draws.
+    closer together without changing the random draws. With `producer.start` the process begins
+    there: the first constant arrival is at `start`, bursts keep their times.
     """
+    start = producer.start
     if producer.from_file is not None:  # the file's times, then no more: production ends with the file
-        yield from producer.from_file.times
+        yield from (time + start for time in producer.from_file.times) if start else producer.from_file.times
         return
     if producer.rate == "unlimited":
         while True:
-            yield 0.0
+            yield start
     segments = _segments(producer)
     stream = random.Random(f"{seed}/arrivals")
     poisson = producer.arrivals == "poisson"
     index = 0
-    work = 0.0
+    # Nothing arrives before `start`: the unit process begins at the work the rate has done by then.
+    origin = _work_at(segments, start) if start else 0.0
+    work = origin
     count = 0
     while True:
         if poisson:
             work += stream.expovariate(1.0)
         else:
-            work = float(count)
+            work = origin + count
             count += 1
         while index + 1 < len(segments) and work >= segments[index + 1].work:
             index += 1

@@ -161,3 +161,11 @@ def test_the_cli_runs_a_scenario_fed_from_files_and_sweeps_it_in_workers(tmp_pat
     assert len(result.stdout.splitlines()) == 1 + len(ARRIVALS)
     swept = runner.invoke(app, ["sweep", str(path), "--param", "workers.count=1,2", "--jobs", "2", "--csv", "-"])
     assert swept.exit_code == 0, swept.output
+
+
+def test_producer_start_shifts_the_files_times(tmp_path: Path):
+    (tmp_path / "arrivals.csv").write_text("".join(f"{time!r}\n" for time in ARRIVALS))
+    path = tmp_path / "prod.toml"
+    path.write_text('[producer]\nstart = 10.0\narrivals = { file = "arrivals.csv" }\n')
+    rows = sorted(records(load_scenario(path)), key=lambda row: int(row["item"]))
+    assert [float(row["arrival"]) for row in rows] == [10.0 + time for time in ARRIVALS]
