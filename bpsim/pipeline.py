@@ -60,6 +60,10 @@ __all__ = ["Pipeline"]
 
 _NO_TIMEOUT = contextlib.nullcontext()
 
+# The worker states written for every item, read from the enum once: on Python 3.11 reading a
+# member (`WorkerState.IDLE`) costs a descriptor call, about as much as one of the item's records.
+_IDLE, _WAITING, _CALLING = WorkerState.IDLE, WorkerState.WAITING, WorkerState.CALLING
+
 
 def _nobody(raw: RawEvent) -> None:
     """Where the rare events go while nobody listens (the hot path checks `watched` first)."""
@@ -218,7 +222,7 @@ class Pipeline:
         queue = self.queue
         try:
             while True:
-                self.worker_states[index] = WorkerState.IDLE
+                self.worker_states[index] = _IDLE
                 item = await queue.get()
                 try:
                     await self.handle(index, name, item)
@@ -270,14 +274,14 @@ class Pipeline:
                     self._failed(item, "circuit-open", name)
                     return
             failure: str | None = None
-            self.worker_states[index] = WorkerState.WAITING
+            self.worker_states[index] = _WAITING
             async with self.limiter:
                 if self.throttle is not None:
                     self.worker_states[index] = WorkerState.THROTTLED
                     await self.throttle.acquire()
                     if self.adaptive is not None:  # it judges the downstream's answer, not our wait for a token
                         self.adaptive.started()
-                self.worker_states[index] = WorkerState.CALLING
+                self.worker_states[index] = _CALLING
                 self._call_started(name, item, attempt)
                 try:
                     async with self.downstream_timeout():
