@@ -28,7 +28,7 @@ import sys
 import time
 from asyncio import format_helpers
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 
 from bpsim.errors import Stalled, UnsupportedPython
 
@@ -280,7 +280,8 @@ def missing_private_names(loop: asyncio.AbstractEventLoop) -> list[str]:
 # only how each one is built and called differs. In debug mode the loop uses asyncio's own handles.
 
 _new_handle = object.__new__
-_set_result_unless_cancelled = asyncio.futures._set_result_unless_cancelled  # type: ignore[attr-defined]
+_Ts = TypeVarTuple("_Ts")
+_set_result_unless_cancelled = asyncio.futures._set_result_unless_cancelled
 _CALLBACK_SOURCE_HAS_DEBUG = sys.version_info >= (3, 13)  # `_format_callback_source(..., debug=)`
 
 
@@ -298,13 +299,14 @@ class _Timer(asyncio.TimerHandle):
     """
 
     __slots__ = ()
+    _callback: Callable[..., object] | None  # Handle's field, which typeshed leaves undeclared
 
     def cancel(self) -> None:
         if not self._cancelled:
             if self._scheduled:
-                self._loop._timer_cancelled_count += 1  # type: ignore[attr-defined]
+                self._loop._timer_cancelled_count += 1
             self._cancelled = True
-            self._callback = None  # type: ignore[assignment]
+            self._callback = None
             self._args = None  # type: ignore[assignment]
 
 
@@ -362,7 +364,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 f"no {', '.join(missing)}. bpsim runs on Python 3.11 to 3.13 (and was read against 3.14); "
                 "please report this Python version."
             )
-        self._scheduled: list[tuple[float, int, asyncio.TimerHandle]] = []  # type: ignore[assignment]
+        self._scheduled: list[tuple[float, int, asyncio.TimerHandle]] = []
         # Timers due before now + resolution fire now. It must be > 0 (a timer due exactly now
         # must fire) and small enough that `now + resolution > now` for any realistic run.
         self._clock_resolution = 1e-9
@@ -390,7 +392,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self.get_debug = _FALSE  # type: ignore[method-assign]
             self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
 
-    def call_soon(self, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None) -> asyncio.Handle:
+    def call_soon(self, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts], context: contextvars.Context | None = None) -> asyncio.Handle:
         """`BaseEventLoop.call_soon`, with a `_Callback` outside debug mode."""
         if self._debug:
             return super().call_soon(callback, *args, context=context)
@@ -404,7 +406,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._ready.append(handle)
         return handle
 
-    def call_later(self, delay: float, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+    def call_later(self, delay: float, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts], context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         """`BaseEventLoop.call_later` without its detour (every `asyncio.sleep` comes here)."""
         if self._debug:
             return super().call_later(delay, callback, *args, context=context)
@@ -422,7 +424,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         heapq.heappush(self._scheduled, (when, next(self._timer_seq), timer))
         return timer
 
-    def call_at(self, when: float, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+    def call_at(self, when: float, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts], context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         """Like `BaseEventLoop.call_at`, but ties between equal `when` fire first-scheduled first."""
         if self._closed:  # `_check_closed()`, inlined: this runs several times per item
             raise RuntimeError("Event loop is closed")
@@ -517,18 +519,18 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # What the stock loop does in debug mode, less the slow-callback warning: on virtual time
         # no callback takes any time.
         try:
-            self._current_handle = handle
-            handle._run()  # type: ignore[attr-defined]
+            self._current_handle: asyncio.Handle | None = handle
+            handle._run()
         finally:
             self._current_handle = None
 
     def _callback_raised(self, handle: asyncio.Handle, exc: BaseException) -> None:
         """`Handle._run`'s exception path: report a callback's exception to the exception handler."""
         debug = {"debug": self.get_debug()} if _CALLBACK_SOURCE_HAS_DEBUG else {}
-        source = format_helpers._format_callback_source(handle._callback, handle._args, **debug)  # type: ignore[attr-defined]
+        source = format_helpers._format_callback_source(handle._callback, handle._args, **debug)
         context: dict[str, Any] = {"message": f"Exception in callback {source}", "exception": exc, "handle": handle}
-        if handle._source_traceback:  # type: ignore[attr-defined]
-            context["source_traceback"] = handle._source_traceback  # type: ignore[attr-defined]
+        if handle._source_traceback:
+            context["source_traceback"] = handle._source_traceback
         self.call_exception_handler(context)
 
     def _drop_cancelled_timers(self) -> list[tuple[float, int, asyncio.TimerHandle]]:
