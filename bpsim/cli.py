@@ -713,10 +713,11 @@ def explain(
     from bpsim.render import explain as explain_render
 
     try:
-        renderable = explain_render.topic_list() if topic is None else explain_render.topic(check_topic(topic))
+        look = _look(theme)
+        renderable = explain_render.topic_list() if topic is None else explain_render.topic(check_topic(topic), look)
     except BpsimError as error:
         _fail(error)
-    _show(_console(look=theme), renderable)
+    _show(_console(look=look), renderable)
 
 
 COMPARE_HELP = f"""\

@@ -6,12 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
+from pygments.token import Comment
 from rich.console import Console
 from rich.style import Style
+from rich.syntax import ANSI_LIGHT, ANSISyntaxTheme
 from typer.testing import CliRunner
 
 from bpsim.cli import app
-from bpsim.render.theme import THEME_NAMES, theme
+from bpsim.render.theme import THEME_NAMES, code_colours, theme
 from tests.golden import assert_golden
 
 RENDER = Path(__file__).parent.parent / "bpsim" / "render"
@@ -95,6 +97,29 @@ def test_the_light_theme_is_dark_ink_that_a_white_page_keeps():
             against = "#ffffff" if paper is None else paper.get_truecolor().hex
             # AA for large text is 3; the light theme keeps to AAA, 7, for text of any size
             assert contrast_ratio(colour.get_truecolor().hex, against) >= 7, style
+
+
+@pytest.mark.parametrize("name", ["light", "contrast"])
+def test_explain_code_in_a_projector_theme_has_no_dim_comments_and_on_white_only_dark_ink(name: str):
+    colours = code_colours(name)
+    assert isinstance(colours, ANSISyntaxTheme)
+    styles = [colours.get_style_for_token(token) for token in ANSI_LIGHT]
+    assert not any(style.dim for style in styles)
+    assert colours.get_style_for_token(Comment) == Console(theme=theme(name)).get_style("bpsim.muted")
+    if name == "light":
+        inks = [style.color for style in styles if style.color is not None and style.color.name != "white"]
+        assert inks and all(contrast_ratio(ink.get_truecolor().hex) >= 7 for ink in inks)
+
+
+def test_explain_under_the_light_theme_prints_its_comments_in_grey_not_dim():
+    from bpsim.render.explain import topic
+
+    # truecolor, as every other colour test here: Rich keeps a style's codes for the first colour system it met
+    console = Console(theme=theme("light"), force_terminal=True, color_system="truecolor", width=100)
+    with console.capture() as captured:
+        console.print(topic("backpressure", "light"))
+    comment = next(line for line in captured.get().splitlines() if "# Unbounded" in line)
+    assert "\x1b[2m" not in comment and "\x1b[38;2;71;71;71m" in comment  # grey #474747, not dim
 
 
 def test_the_light_theme_dashboard_at_80_columns_in_colour():

@@ -30,6 +30,7 @@ from bpsim.explain import (
     closest_topic,
 )
 from bpsim.i18n import t
+from bpsim.render.theme import DEFAULT_THEME, code_colours
 from bpsim.render.usl import usl_chart
 
 __all__ = ["topic_list", "topic", "policy_table", "closest_topic"]
@@ -46,8 +47,9 @@ def topic_list() -> RenderableType:
     return Group(table, Text(t("explain.ui.list_hint"), style="bpsim.muted"))
 
 
-def topic(name: str) -> RenderableType:
-    """One topic's lesson: title, body, its asyncio code and the bpsim commands to try.
+def topic(name: str, look: str = DEFAULT_THEME) -> RenderableType:
+    """One topic's lesson: title, body, its asyncio code (coloured for theme `look`) and the bpsim
+    commands to try.
 
     `bpsim explain policies` is the policy table. Raises `UnknownTopic` (a `BpsimError` and a
     `ValueError`) for any other name, suggesting the closest topic.
@@ -56,7 +58,7 @@ def topic(name: str) -> RenderableType:
         return policy_table()
     key = f"explain.{name}"
     code = Syntax(
-        t(f"{key}.code").strip("\n"), "python", theme="ansi_dark", line_numbers=False, word_wrap=False
+        t(f"{key}.code").strip("\n"), "python", theme=code_colours(look), line_numbers=False, word_wrap=False
     )
     commands = Text("\n".join(f"  $ {line}" for line in _lines(t(f"{key}.try"))))
     figure: list[RenderableType] = []

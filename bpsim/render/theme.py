@@ -33,10 +33,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # Rich is imported when a theme is made: the CLI checks a name without it
+    from rich.syntax import SyntaxTheme
     from rich.terminal_theme import TerminalTheme
     from rich.theme import Theme
 
-__all__ = ["DEFAULT_THEME", "THEME_NAMES", "paper", "theme"]
+__all__ = ["DEFAULT_THEME", "THEME_NAMES", "code_colours", "paper", "theme"]
 
 DEFAULT_THEME = "dark"
 
@@ -163,6 +164,31 @@ def theme(name: str = DEFAULT_THEME) -> Theme:
     from rich.theme import Theme
 
     return Theme(_THEMES[name])
+
+
+# Rich's ANSI code colours on white paper: each colour becomes the ink of the same meaning above.
+_CODE_INK = {"yellow": "warn", "green": "ok", "red": "bad", "bright_red": "bad", "magenta": "shutdown"}
+_CODE_INK |= dict.fromkeys(("cyan", "blue", "bright_blue"), "info")
+
+
+def code_colours(name: str = DEFAULT_THEME) -> str | SyntaxTheme:
+    """The colours of Python code (`bpsim explain`) in theme `name`: Rich's ANSI ones for dark;
+    for light and contrast the same with comments in the theme's muted text instead of dim
+    (nothing faint), and on white the theme's dark inks instead of yellow, cyan and green."""
+    if name == "dark":
+        return "ansi_dark"
+    from rich.style import Style
+    from rich.syntax import ANSI_DARK, ANSI_LIGHT, ANSISyntaxTheme
+
+    muted = Style.parse(_THEMES[name]["bpsim.muted"])
+    styles = ANSI_LIGHT if name == "light" else ANSI_DARK
+    coloured = {}
+    for token, style in styles.items():
+        colour = style.color.name if style.color is not None else ""
+        if name == "light" and colour in _CODE_INK:
+            style += Style(color=_INK[_CODE_INK[colour]])
+        coloured[token] = muted if style.dim else style
+    return ANSISyntaxTheme(coloured)
 
 
 def paper(name: str = DEFAULT_THEME) -> TerminalTheme | None:
