@@ -175,7 +175,15 @@ class Pipeline:
         # bpsim's guards (limits.py), not the handbook's: they stop a run that would eat the machine.
         max_items, max_queued = self.limits.max_items, self.limits.max_queued or math.inf
         due = items(self.scenario)
+        # arrivals = "after-put" (closed loop): the gap before an item starts when the last put
+        # returned, `await queue.put(item); await asyncio.sleep(gap)`, so a wait delays the rest.
+        after_put, scheduled, end = self.scenario.producer.after_put, 0.0, self.scenario.duration
         for item in due:
+            if after_put:
+                gap, scheduled = item.arrival - scheduled, item.arrival
+                item.arrival = loop.time() + gap
+                if end is not None and item.arrival >= end:
+                    break
             self._next_due = item.arrival
             if (delay := item.arrival - loop.time()) > 0:
                 await asyncio.sleep(delay)
@@ -192,7 +200,8 @@ class Pipeline:
                     admitted = True
             except QueueShutDown:
                 self.rejected(item)
-                self.ledger.never_sent = self._never_sent(due, loop.time())
+                # after-put: the next item's gap had not begun, so none was due
+                self.ledger.never_sent = 0 if after_put else self._never_sent(due, loop.time())
                 self.producer_state = ProducerState.STOPPED
                 self._emit((ProducerFinished, self.now, self.ledger.produced, True))
                 return

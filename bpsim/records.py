@@ -76,6 +76,7 @@ class ItemRecorder:
 
     def __init__(self, scenario: Scenario, file: TextIO, on_error: Callable[[], None] | None = None) -> None:
         self._schedule: Iterator[Item] = items(scenario)
+        self._after_put = scenario.producer.after_put
         self._open: dict[int, _Record] = {}
         self._writer = csv.writer(file, lineterminator="\n")
         self.on_error = on_error
@@ -88,8 +89,9 @@ class ItemRecorder:
         if self.error is not None:
             return
         match event:
-            case ItemProduced(item=number):
-                self._open[number] = _Record(self._arrival(number))
+            case ItemProduced(at=at, item=number):
+                # after-put: no schedule to draw again, the item arrives when the producer makes it
+                self._open[number] = _Record(at if self._after_put else self._arrival(number))
             case ItemEnqueued(at=at, item=number):
                 self._open[number].enqueued = at
             case ItemDequeued(at=at, item=number, worker=worker):

@@ -290,7 +290,7 @@ class ArrivalsFile(_Model):
 
 
 Arrivals = Annotated[
-    Annotated[Literal["constant", "poisson"], Tag("name")] | Annotated[ArrivalsFile, Tag("table")],
+    Annotated[Literal["constant", "poisson", "after-put"], Tag("name")] | Annotated[ArrivalsFile, Tag("table")],
     Discriminator(lambda value: "table" if isinstance(value, dict | ArrivalsFile) else "name"),
 ]
 
@@ -302,6 +302,11 @@ class Producer(_Model):
         default=10.0, description='items per second, or "unlimited" (put back-to-back)'
     )
     arrivals: Arrivals = "poisson"
+    """"poisson"/"constant": due on the clock (open loop); "after-put": the producer sleeps a gap
+    after each put returns (closed loop, the handbook's code), so a put that waits delays the rest."""
+    gaps: Literal["exponential", "constant"] = Field(
+        default="exponential", description='with arrivals = "after-put": the gaps\' distribution, mean 1/rate'
+    )
     bursts: list[Burst] = []
     start: Seconds = Field(default=0.0, description="the first arrival's earliest time: nothing is due before it")
 
@@ -324,7 +329,16 @@ class Producer(_Model):
         rate_given = self.rate != Producer.model_fields["rate"].default
         if isinstance(self.arrivals, ArrivalsFile) and (rate_given or self.bursts):
             raise _error("file_arrivals_alone")
+        if self.arrivals == "after-put" and (self.rate == "unlimited" or self.bursts):
+            raise _error("after_put_needs_rate")
+        if self.gaps != "exponential" and self.arrivals != "after-put":
+            raise _error("gaps_need_after_put")
         return self
+
+    @property
+    def after_put(self) -> bool:
+        """The producer sleeps a gap after each put (closed loop) instead of keeping to a schedule."""
+        return self.arrivals == "after-put"
 
     @property
     def from_file(self) -> ArrivalsFile | None:

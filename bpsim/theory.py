@@ -549,7 +549,9 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
         ("adaptive", isinstance(scenario.downstream.concurrency, AdaptiveConcurrency)),
         ("file_arrivals", producer.from_file is not None),
         ("producer_start", producer.start > 0),
-        ("constant_arrivals", producer.arrivals == "constant"),
+        ("constant_arrivals", producer.arrivals == "constant" or (producer.after_put and producer.gaps == "constant")),
+        # after-put: a put that waits delays every later arrival; puts that never wait keep Poisson.
+        ("after_put", producer.after_put and bounded and queue.policy is Policy.BLOCK),
         ("downstream_timeout", downstream.timeout is not None),
         ("max_age", queue.max_age is not None),
         ("errors", downstream.errors > 0),

@@ -86,7 +86,9 @@ def arrival_times(producer: Producer, seed: int) -> Iterator[float]:
     Arrivals are points of unit spacing ("constant", starting at 0) or of a unit-rate Poisson
     process ("poisson") mapped through the inverse of the cumulative rate, so a burst packs them
     closer together without changing the random draws. With `producer.start` the process begins
-    there: the first constant arrival is at `start`, bursts keep their times.
+    there: the first constant arrival is at `start`, bursts keep their times. With
+    `arrivals = "after-put"` these are the times the producer would keep if no put waited: the
+    pipeline takes the gaps between them (exponential or constant, as `producer.gaps` says).
     """
     start = producer.start
     if producer.from_file is not None:  # the file's times, then no more: production ends with the file
@@ -97,7 +99,7 @@ def arrival_times(producer: Producer, seed: int) -> Iterator[float]:
             yield start
     segments = _segments(producer)
     stream = random.Random(f"{seed}/arrivals")
-    poisson = producer.arrivals == "poisson"
+    poisson = producer.arrivals == "poisson" or (producer.after_put and producer.gaps == "exponential")
     index = 0
     # Nothing arrives before `start`: the unit process begins at the work the rate has done by then.
     origin = _work_at(segments, start) if start else 0.0

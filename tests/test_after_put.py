@@ -1,0 +1,141 @@
+"""`producer.arrivals = "after-put"`: the handbook's closed-loop producer, `await queue.put(item)`
+then `await asyncio.sleep(gap)`, so a put that waits delays every later arrival (#19)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from bpsim.engine import run
+from bpsim.events import ItemProduced
+from bpsim.records import ItemRecorder
+from bpsim.theory import theory_for
+from tests.helpers import of_type, problems_in, run_recording, scenario
+
+
+def rows_of(s) -> list[dict[str, str]]:
+    out = io.StringIO()
+    recorder = ItemRecorder(s, out)
+    run(s, [recorder])
+    recorder.close()
+    return sorted(csv.DictReader(io.StringIO(out.getvalue())), key=lambda row: int(row["item"]))
+
+
+def produced_at(s) -> list[float]:
+    _, events = run_recording(s)
+    return [e.at for e in of_type(events, ItemProduced)]
+
+
+def test_with_block_a_waiting_put_delays_every_later_arrival_by_hand():
+    # Gap 0.5 s (rate 2, constant gaps), one worker taking 2 s per item, maxsize 1, block.
+    # item 0 arrives 0.0, taken at once (ends 2.0); item 1 arrives 0.5 and waits in the queue;
+    # item 2 arrives 1.0, finds the queue full, its put returns at 2.0 (worker takes item 1);
+    # item 3 arrives 2.0 + 0.5 = 2.5, its put returns at 4.0; item 4 arrives 4.5 (put returns 6.0);
+    # item 5 arrives 6.5 (put returns 8.0). Open loop would have been 0, 0.5, 1.0, 1.5, 2.0, 2.5.
+    s = scenario(
+        items=6,
+        producer={"rate": 2.0, "arrivals": "after-put", "gaps": "constant"},
+        queue={"maxsize": 1, "policy": "block"},
+        workers={"count": 1, "service": {"distribution": "constant", "mean": 2.0}},
+    )
+    rows = rows_of(s)
+    assert [float(r["arrival"]) for r in rows] == pytest.approx([0.0, 0.5, 1.0, 2.5, 4.5, 6.5])
+    assert [float(r["enqueued"]) for r in rows] == pytest.approx([0.0, 0.5, 2.0, 4.0, 6.0, 8.0])
+    # latency counts from the arrival (when the producer offered the item): end - arrival
+    assert [float(r["latency"]) for r in rows] == pytest.approx([2.0, 3.5, 5.0, 5.5, 5.5, 5.5])
+    open_loop = scenario(**{**s.model_dump(), "producer": {"rate": 2.0, "arrivals": "constant"}})
+    assert [float(r["arrival"]) for r in rows_of(open_loop)] == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
+
+
+@pytest.mark.parametrize("policy", ["drop-newest", "drop-oldest"])
+def test_with_a_drop_policy_no_put_waits_so_the_schedule_is_the_open_loop_one(policy: str):
+    # Exponential gaps are the Poisson process's own draws (the "{seed}/arrivals" stream, item by
+    # item), and a dropping put returns at once: every arrival and every count matches.
+    tables = dict(
+        seed=7, duration=20.0, queue={"maxsize": 3, "policy": policy},
+        workers={"count": 1, "service": {"distribution": "exponential", "mean": 0.2}},
+    )
+    closed = scenario(**tables, producer={"rate": 8.0, "arrivals": "after-put"})
+    opened = scenario(**tables, producer={"rate": 8.0, "arrivals": "poisson"})
+    assert produced_at(closed) == pytest.approx(produced_at(opened), abs=1e-9)
+    a, b = run(closed), run(opened)
+    assert a.counts == b.counts and a.counts.ended["handled"] < a.counts.produced  # some were dropped
+    assert theory_for(closed).applies and theory_for(closed).model == theory_for(opened).model
+
+
+def test_with_block_and_room_the_schedule_is_the_open_loop_one_until_a_put_waits():
+    tables = dict(
+        seed=3, items=200, queue={"maxsize": 2, "policy": "block"},
+        workers={"count": 1, "service": {"distribution": "exponential", "mean": 0.2}},
+    )
+    closed = produced_at(scenario(**tables, producer={"rate": 8.0, "arrivals": "after-put"}))
+    opened = produced_at(scenario(**tables, producer={"rate": 8.0}))
+    first_late = next(k for k, (c, o) in enumerate(zip(closed, opened)) if abs(c - o) > 1e-9)
+    assert first_late > 0 and closed[:first_late] == pytest.approx(opened[:first_late], abs=1e-9)
+    assert all(c >= o - 1e-9 for c, o in zip(closed, opened))  # a wait only ever delays
+    assert closed[-1] > opened[-1] + 1.0
+
+
+def test_duration_stops_the_producer_at_the_first_gap_ending_past_it_and_start_offsets_item_0():
+    # Gap 1 s, service 3 s, maxsize 1, block, from start 0.5: arrivals 0.5, 1.5, 2.5 (put waits
+    # until 3.5), 4.5 (until 6.5), 7.5 (until 9.5); the next would be 10.5 >= duration 10.
+    s = scenario(
+        duration=10.0,
+        producer={"rate": 1.0, "arrivals": "after-put", "gaps": "constant", "start": 0.5},
+        queue={"maxsize": 1, "policy": "block"},
+        workers={"count": 1, "service": {"distribution": "constant", "mean": 3.0}},
+    )
+    assert produced_at(s) == pytest.approx([0.5, 1.5, 2.5, 4.5, 7.5])
+    assert run(s).counts.never_sent == 0
+
+
+def test_theory_stands_aside_when_arrivals_are_not_poisson():
+    block = scenario(duration=10.0, producer={"arrivals": "after-put"}, queue={"maxsize": 5, "policy": "block"})
+    assert theory_for(block).reason == "after_put"
+    constant = scenario(duration=10.0, producer={"arrivals": "after-put", "gaps": "constant"})
+    assert theory_for(constant).reason == "constant_arrivals"
+    unbounded = scenario(duration=10.0, producer={"arrivals": "after-put"}, workers={"service": {"distribution": "exponential", "mean": 0.05}})
+    assert theory_for(unbounded).applies  # no put waits: exactly the Poisson process
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[producer]\nrate = "unlimited"\narrivals = "after-put"\n', 'give a numeric rate and no bursts'),
+        ('[producer]\narrivals = "after-put"\nbursts = [{ at = 1.0, duration = 1.0, rate = 50.0 }]\n', "no bursts"),
+        ('[producer]\ngaps = "constant"\n', 'producer.gaps applies only with arrivals = "after-put"'),
+        ('[producer]\narrivals = "after-put"\ngaps = "pareto"\n', "gaps"),
+    ],
+)
+def test_combinations_that_make_no_sense_are_refused_in_one_line(text: str, says: str):
+    (problem,) = problems_in("duration = 5.0\n" + text)
+    assert says in problem and "\n" not in problem
+
+
+def test_the_docs_numbers_a_closed_loop_sends_fewer_items_and_reports_lower_latency():
+    # docs/scenarios.md: slow-downstream with 3 workers and room for 5, open loop against after-put.
+    from bpsim.loader import load_scenario
+
+    room = ("queue.maxsize=5", "workers.count=3")
+    opened = run(load_scenario("slow-downstream", room))
+    closed = run(load_scenario("slow-downstream", (*room, "producer.arrivals=after-put")))
+    assert (opened.counts.produced, closed.counts.produced) == (491, 434)
+    assert opened.latency.p99 == pytest.approx(2.01, abs=0.005)
+    assert closed.latency.p99 == pytest.approx(0.866, abs=0.0005)
+
+
+def test_a_put_timeout_bounds_the_wait_then_the_next_gap_starts():
+    # As the first test, with put_timeout 0.2: item 2 arrives 1.0, gives up at 1.2; item 3 arrives
+    # 1.7, gives up at 1.9; at 2.0 the worker takes item 1, so item 4 (2.4) finds room; item 5
+    # arrives 2.9 behind item 4 and gives up at 3.1.
+    s = scenario(
+        items=6,
+        producer={"rate": 2.0, "arrivals": "after-put", "gaps": "constant"},
+        queue={"maxsize": 1, "policy": "block", "put_timeout": 0.2},
+        workers={"count": 1, "service": {"distribution": "constant", "mean": 2.0}},
+    )
+    rows = rows_of(s)
+    assert [float(r["arrival"]) for r in rows] == pytest.approx([0.0, 0.5, 1.0, 1.7, 2.4, 2.9])
+    assert [r["outcome"] == "handled" for r in rows] == [True, True, False, False, True, False]
