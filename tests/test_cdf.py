@@ -95,3 +95,8 @@ def test_run_cdf_draws_after_the_summary_only_when_asked() -> None:
     chart = drawn.stdout[len(plain.stdout) :].splitlines()
     assert chart[0] == "Latency CDF · share of the 833 handled items done within each latency"
     assert len(chart) == 21 and chart[-1].endswith("100.0% 833")
+
+
+def test_chart_golden_in_the_light_theme() -> None:
+    # The bars are the theme's named styles (bpsim.chart.good filled, bpsim.muted empty).
+    assert_golden("cdf_queueing_light_80", render(latency_cdf(run(_queueing()).latency), width=80, look="light"))

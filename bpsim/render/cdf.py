@@ -34,7 +34,7 @@ def latency_cdf(latency: Distribution, bar_width: int = BAR_WIDTH) -> Renderable
         bar = Text("█" * filled, style="bpsim.chart.good")
         bar.append("·" * (bar_width - filled), style="bpsim.muted")
         grid.add_row(f"≤ {seconds(limit)}", bar, f"{share * 100:.1f}%", number(under))
-    parts: list[RenderableType] = [Text(t("cdf.title", handled=number(latency.count)), style="bold"), grid]
+    parts: list[RenderableType] = [Text(t("cdf.title", handled=number(latency.count)), style="bpsim.title"), grid]
     if not latency.exact:
         parts.append(Text(t("cdf.approximate"), style="bpsim.muted"))
     return Group(*parts)
