@@ -14,6 +14,8 @@ import json
 import math
 from pathlib import Path
 
+from bpsim.i18n import t
+
 __all__ = ["DataFileError", "read_numbers", "MAX_BYTES"]
 
 MAX_BYTES = 200_000_000
@@ -48,16 +50,16 @@ def read_numbers(path: Path, shown: str, column: str | None = None) -> tuple[lis
             if column is not None and header is None:
                 header = [cell.strip() for cell in cells]
                 if column not in header:
-                    raise DataFileError(where, f"no column {column!r} in the header ({', '.join(header)}); name one of them")
+                    raise DataFileError(where, t("errors.data.no_column", column=column, header=", ".join(header)))
                 continue
             cell = cells[header.index(column)] if header is not None and column is not None else text
             if header is not None and len(cells) != len(header):
-                raise DataFileError(where, f"{len(cells)} cells, the header has {len(header)}")
+                raise DataFileError(where, t("errors.data.cells", cells=len(cells), header=len(header)))
             value = _number(cell.strip(), where, column)
         numbers.append(value)
         found_on.append(number)
     if not numbers:
-        raise DataFileError(shown, "holds no numbers; give one number per line")
+        raise DataFileError(shown, t("errors.data.empty"))
     return numbers, found_on
 
 
@@ -65,19 +67,19 @@ def _lines(path: Path, shown: str) -> list[tuple[int, str]]:
     """(line number, text) of every line that is not blank or a `#` comment."""
     try:
         if path.is_dir():
-            raise DataFileError(shown, "is a directory; give a file")
+            raise DataFileError(shown, t("errors.data.directory"))
         if path.stat().st_size > MAX_BYTES:
-            raise DataFileError(shown, f"is larger than {MAX_BYTES // 1_000_000} MB; sample it first")
+            raise DataFileError(shown, t("errors.data.too_large", mb=MAX_BYTES // 1_000_000))
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise DataFileError(shown, "no such file (a relative path is read from the scenario file's folder)") from None
+        raise DataFileError(shown, t("errors.data.not_found")) from None
     except OSError as error:
-        raise DataFileError(shown, f"cannot be read ({error.strerror})") from None
+        raise DataFileError(shown, t("errors.data.unreadable", reason=error.strerror)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise DataFileError(f"{shown}:{line}", "is not UTF-8 text; save the file as UTF-8") from None
+        raise DataFileError(f"{shown}:{line}", t("errors.data.not_utf8")) from None
     return [
         (number, line.strip())
         for number, line in enumerate(text.splitlines(), start=1)
@@ -89,15 +91,15 @@ def _from_json(text: str, column: str | None, where: str) -> float:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise DataFileError(where, f"is not JSON ({error.msg}); write one number or object per line") from None
+        raise DataFileError(where, t("errors.data.not_json", reason=error.msg)) from None
     if isinstance(value, dict):
         if column is None:
-            raise DataFileError(where, 'holds an object: name the key to read with column = "..."')
+            raise DataFileError(where, t("errors.data.object_needs_column"))
         if column not in value:
-            raise DataFileError(where, f"has no key {column!r}")
+            raise DataFileError(where, t("errors.data.no_key", column=column))
         value = value[column]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DataFileError(where, f"{json.dumps(value)[:40]} is not a number")
+        raise DataFileError(where, t("errors.data.not_a_number", shown=json.dumps(value)[:40]))
     return _checked(float(value), where)
 
 
@@ -105,14 +107,14 @@ def _number(cell: str, where: str, column: str | None) -> float:
     try:
         value = float(cell)
     except ValueError:
-        hint = "" if column is not None else ' (a header? name its column with column = "...")'
-        raise DataFileError(where, f"{cell[:40]!r} is not a number{hint}") from None
+        hint = "" if column is not None else t("errors.data.header_hint")
+        raise DataFileError(where, t("errors.data.not_a_number", shown=repr(cell[:40])) + hint) from None
     return _checked(value, where)
 
 
 def _checked(value: float, where: str) -> float:
     if not math.isfinite(value):
-        raise DataFileError(where, f"{value} is not a finite number")
+        raise DataFileError(where, t("errors.data.not_finite", shown=value))
     if value < 0:
-        raise DataFileError(where, f"{value:g} is negative; times and durations are seconds from 0 up")
+        raise DataFileError(where, t("errors.data.negative", shown=f"{value:g}"))
     return value

@@ -275,10 +275,10 @@ class ArrivalsFile(_Model):
             for index, (before, after) in enumerate(zip(numbers, numbers[1:]), start=1):
                 if after < before:
                     where = f"{loaded.shown}:{loaded.lines[index]}"
-                    raise _data_error(where, f"time {after:g} comes before the one above it ({before:g}); sort the file")
+                    raise _data_error(where, t("errors.data.unsorted", after=f"{after:g}", before=f"{before:g}"))
         if numbers[-1] > MAX_SECONDS:
             raise _data_error(
-                loaded.shown, f"arrivals reach {numbers[-1]:g} s, past {MAX_SECONDS:g}; epoch timestamps? subtract the first one"
+                loaded.shown, t("errors.data.epoch", last=f"{numbers[-1]:g}", limit=f"{MAX_SECONDS:g}")
             )
         loaded.numbers, loaded.lines = numbers, []
         return loaded

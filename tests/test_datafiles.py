@@ -169,3 +169,18 @@ def test_producer_start_shifts_the_files_times(tmp_path: Path):
     path.write_text('[producer]\nstart = 10.0\narrivals = { file = "arrivals.csv" }\n')
     rows = sorted(records(load_scenario(path)), key=lambda row: int(row["item"]))
     assert [float(row["arrival"]) for row in rows] == [10.0 + time for time in ARRIVALS]
+
+
+def test_a_bad_data_file_is_reported_in_korean_with_the_same_file_and_line(tmp_path: Path):
+    from bpsim.i18n import set_language
+
+    (tmp_path / "latencies.csv").write_text("0.1\nslow\n")
+    path = write_scenario(tmp_path, '"poisson"', '{ file = "latencies.csv" }')
+    path.write_text("items = 5\n" + path.read_text())
+    set_language("ko")
+    try:
+        (problem,) = problems(path)
+    finally:
+        set_language("en")
+    assert ":6: workers.service.file: " in problem
+    assert "latencies.csv:2: 'slow'은(는) 숫자가 아닙니다 (헤더인가요? column = \"...\"으로 열 이름을 지정하세요)" in problem
