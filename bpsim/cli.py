@@ -582,6 +582,12 @@ def run(
     max_queued: MaxQueuedOption = DEFAULT_MAX_QUEUED,
     max_duration: MaxDurationOption = None,
     theme: ThemeOption = None,
+    cdf: Annotated[
+        bool,
+        typer.Option(
+            "--cdf", help="After the summary, draw the latency CDF: the share of handled items done within each latency."
+        ),
+    ] = False,
 ) -> None:
     look = _look(theme)
     console = _console(look=look)
@@ -667,6 +673,10 @@ def run(
         from bpsim.render.summary import summary
 
         _show(console, summary(result))
+        if cdf:
+            from bpsim.render.cdf import latency_cdf
+
+            _show(console, latency_cdf(result.latency))
     _exit(exit_code, view)
 
 

@@ -45,6 +45,8 @@ class Distribution:
     p99: float
     max: float
     exact: bool
+    cdf: tuple[tuple[float, int], ...] = ()
+    """(limit, durations <= limit) at 20 evenly spaced limits, max/20 ... max (LatencyStats.cdf)."""
 
     @classmethod
     def of(cls, stats: LatencyStats) -> Distribution:
@@ -58,6 +60,7 @@ class Distribution:
             p99=max(0.0, stats.percentile(99)),
             max=max(0.0, stats.max),
             exact=stats.exact,
+            cdf=tuple(stats.cdf()),
         )
 
     def to_json(self) -> dict[str, float | None]:
@@ -65,6 +68,11 @@ class Distribution:
         if not self.count:
             return dict.fromkeys(("mean", "p50", "p95", "p99", "max"), None)
         return {"mean": self.mean, "p50": self.p50, "p95": self.p95, "p99": self.p99, "max": self.max}
+
+    def cdf_json(self) -> list[dict[str, float | int]]:
+        """The CDF as JSON: `{"le": limit, "count": durations <= limit, "share": count / all}`
+        for each of the 20 limits; empty when nothing was measured."""
+        return [{"le": limit, "count": under, "share": under / self.count} for limit, under in self.cdf]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +188,9 @@ class RunResult:
         from bpsim.output import finite
         from bpsim.theory import theory_for
 
-        return finite(self.to_json() | {"theory": theory_for(self.scenario).to_json()})
+        # `latency_cdf` is here rather than in to_json(), so a sweep's or compare's runs stay as they were.
+        cdf = {"latency_cdf": self.latency.cdf_json()}
+        return finite(self.to_json() | cdf | {"theory": theory_for(self.scenario).to_json()})
 
     def to_pandas(self) -> pandas.DataFrame:
         """One row: `variant`, then every metric (the columns of `bpsim sweep --csv`). Needs pandas."""

@@ -8,12 +8,14 @@ and a percentile is then off by at most 1%.
 
 from __future__ import annotations
 
+import bisect
 import math
 from array import array
 
-__all__ = ["LatencyStats", "EXACT_LIMIT"]
+__all__ = ["LatencyStats", "EXACT_LIMIT", "CDF_POINTS"]
 
 EXACT_LIMIT = 200_000
+CDF_POINTS = 20  # the latency CDF's limits: max/20, 2·max/20 ... max
 _GROWTH = 1.02
 _LOG_GROWTH = math.log(_GROWTH)
 _SMALLEST = 1e-6  # seconds; anything shorter shares bucket 0
@@ -81,3 +83,30 @@ class LatencyStats:
                 middle = _SMALLEST * _GROWTH ** (bucket - 0.5)
                 return min(max(middle, self.min), self.max)
         return self.max  # pragma: no cover - the loop always reaches rank
+
+    def at_or_under(self, limit: float) -> int:
+        """How many recorded values are <= `limit`: exact while `exact`, else counted by bucket
+        (a bucket counts when its upper edge is <= limit; the last one, holding max, at max)."""
+        if not self.count:
+            return 0
+        if limit >= self.max:
+            return self.count
+        if self.exact:
+            self.percentile(100)  # brings the sorted copy up to date
+            return bisect.bisect_right(self._sorted, limit)
+        under = 0
+        for bucket in sorted(self._buckets):
+            upper = _SMALLEST if bucket == 0 else _SMALLEST * _GROWTH**bucket
+            if upper > limit:
+                break
+            under += self._buckets[bucket]
+        return under
+
+    def cdf(self, points: int = CDF_POINTS) -> list[tuple[float, int]]:
+        """(limit, values <= limit) at `points` evenly spaced limits, max/points ... max (the last
+        is max itself, so it counts every value); empty when nothing was recorded."""
+        if not self.count:
+            return []
+        top = max(0.0, self.max)
+        limits = [top * k / points for k in range(1, points)] + [top]
+        return [(limit, self.at_or_under(limit)) for limit in limits]
