@@ -183,8 +183,8 @@ class RunResult:
         return data
 
     def to_dict(self) -> dict[str, Any]:
-        """What `bpsim run --json` writes, as a dict: `to_json()` plus `theory` (what queueing
-        theory predicts, or why no formula applies), with infinities and NaN as None."""
+        """What `bpsim run --json` writes, as a dict: `to_json()` plus `latency_cdf` (Distribution.cdf_json)
+        and `theory` (what queueing theory predicts, or why no formula applies), with infinities and NaN as None."""
         from bpsim.output import finite
         from bpsim.theory import theory_for
 
