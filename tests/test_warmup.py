@@ -93,7 +93,7 @@ def test_replications_with_a_warmup_are_the_same_for_any_jobs():
     assert one[0].metrics["handled"].mean < replicate(variants, 2, paired=True, jobs=1)[0].metrics["handled"].mean
 
 
-@pytest.mark.parametrize("value, line", [("30", "--warmup 30: the run produces items for 30 s"), ("-1", "Invalid value for '--warmup': Input should be greater than or equal to 0")])
+@pytest.mark.parametrize("value, line", [("30", "--warmup 30: the run produces items for 30 s"), ("-1", "Invalid value for '--warmup'")])  # the rest is Typer's words, which differ by version
 def test_a_warmup_as_long_as_the_run_is_refused(value: str, line: str):
     result = cli_runner().invoke(app, ["compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--warmup", value])
     assert result.exit_code == 2 and line in result.stderr and "Traceback" not in result.output
