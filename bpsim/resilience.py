@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bpsim.service import TokenBucket
+
 __all__ = ["RetryCounts", "BreakerCounts", "Jitter", "Backoff", "RetryBudget", "BreakerState", "CircuitBreaker", "Throttle"]
 
 @dataclass(slots=True)
@@ -233,21 +235,20 @@ class Throttle:
         self.burst = burst
         self.waited_seconds = 0.0
         """Seconds callers spent waiting for a token, summed over callers."""
-        self._tokens = float(burst)
-        self._updated = 0.0
+        self._bucket = TokenBucket(rate, float(burst))  # the server's bucket, refilled the same way
 
     async def acquire(self) -> None:
         """Take a token, waiting for it if none is left."""
         now = asyncio.get_running_loop().time()
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-        self._tokens -= 1
-        if self._tokens < 0:
-            wait = -self._tokens / self.rate
+        bucket = self._bucket
+        bucket.refill(now)
+        bucket.tokens -= 1
+        if bucket.tokens < 0:
+            wait = -bucket.tokens / self.rate
             try:
                 await asyncio.sleep(wait)
             except asyncio.CancelledError:
-                self._tokens += 1  # a caller cancelled while waiting gives its token back
+                bucket.tokens += 1  # a caller cancelled while waiting gives its token back
                 wait = asyncio.get_running_loop().time() - now
                 raise
             finally:

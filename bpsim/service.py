@@ -107,9 +107,13 @@ class TokenBucket:
         self.tokens = burst
         self._since = 0.0
 
-    def take(self, now: float) -> bool:
+    def refill(self, now: float) -> None:
+        """Add the tokens that arrived since the last refill, keeping at most `burst`."""
         self.tokens = min(self.burst, self.tokens + (now - self._since) * self.rate)
         self._since = now
+
+    def take(self, now: float) -> bool:
+        self.refill(now)
         # A hair of tolerance: 0.1 s at 10/s must refill one whole token, float rounding or not.
         if self.tokens >= 1.0 - 1e-9:
             self.tokens = max(0.0, self.tokens - 1.0)
