@@ -1,4 +1,4 @@
-"""`Queue`, `LifoQueue` and `QueueShutDown` with the semantics of Python 3.13 on every supported version.
+"""`Queue`, `LifoQueue`, `PriorityQueue` and `QueueShutDown` with the semantics of Python 3.13 on every supported version.
 
 `Queue.shutdown()` arrived in 3.13; on 3.11 and 3.12 the `backports.asyncio.queues` package gives
 the same behaviour (same code, verified trace-identical). Import them from here, nowhere else.
@@ -8,11 +8,11 @@ import sys
 from typing import TypeVar
 
 if sys.version_info >= (3, 13):
-    from asyncio import LifoQueue, Queue, QueueEmpty, QueueFull, QueueShutDown
+    from asyncio import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown
 else:  # pragma: no cover - exercised by the 3.11 CI run
     from asyncio import QueueEmpty, QueueFull
 
-    from backports.asyncio.queues import Queue, QueueShutDown
+    from backports.asyncio.queues import PriorityQueue, Queue, QueueShutDown
 
     _T = TypeVar("_T")
 
@@ -28,4 +28,4 @@ else:  # pragma: no cover - exercised by the 3.11 CI run
         def _get(self) -> _T:
             return self._queue.pop()
 
-__all__ = ["LifoQueue", "Queue", "QueueEmpty", "QueueFull", "QueueShutDown"]
+__all__ = ["LifoQueue", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "QueueShutDown"]
