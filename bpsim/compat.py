@@ -10,9 +10,10 @@ from typing import TypeVar
 if sys.version_info >= (3, 13):
     from asyncio import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown
 else:  # pragma: no cover - exercised by the 3.11 CI run
+    import heapq
     from asyncio import QueueEmpty, QueueFull
 
-    from backports.asyncio.queues import PriorityQueue, Queue, QueueShutDown
+    from backports.asyncio.queues import Queue, QueueShutDown
 
     _T = TypeVar("_T")
 
@@ -27,5 +28,17 @@ else:  # pragma: no cover - exercised by the 3.11 CI run
 
         def _get(self) -> _T:
             return self._queue.pop()
+
+    class PriorityQueue(Queue[_T]):
+        """asyncio's PriorityQueue (3.13's code), over the backported Queue: lowest first, same shutdown."""
+
+        def _init(self, maxsize: int) -> None:
+            self._queue: list[_T] = []
+
+        def _put(self, item: _T) -> None:
+            heapq.heappush(self._queue, item)  # type: ignore[type-var]
+
+        def _get(self) -> _T:
+            return heapq.heappop(self._queue)  # type: ignore[type-var]
 
 __all__ = ["LifoQueue", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "QueueShutDown"]

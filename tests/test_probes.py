@@ -246,3 +246,79 @@ def test_live_snapshots_see_blocked_putters_and_waiters() -> None:
     assert end.queues[0].putters_blocked_seconds == pytest.approx(0.5)
     assert end.semaphores[0].wait_seconds == pytest.approx(1.0)
     assert end.time == pytest.approx(2.0)
+
+
+# -- the dashboard and the summary ------------------------------------------------------------------
+
+
+def _busy_moment() -> ProgramSnapshot:
+    """A moment of a busy program, by hand: every state a row can show."""
+    from bpsim.probes import QueueStats, SemaphoreStats, TaskCounts, TimeoutStats
+
+    def queue(name: str, maxsize: int, qsize: int, putters: int = 0, getters: int = 0, max_qsize: int = 0) -> QueueStats:
+        return QueueStats(name, "Queue", "pipeline.py:31", maxsize, qsize, putters, getters, 40, 38, 0, max_qsize or qsize, 1.5, 2.25, 3.5, putters)
+
+    return ProgramSnapshot(
+        time=12.5,
+        queues=(
+            queue("queue", 2, 2, putters=1),
+            queue("self.inbox", 10, 3),
+            queue("events", 0, 7, max_qsize=14),
+            queue("kinds.py:24#2", 5, 0, getters=3),
+            queue("a_name_much_longer_than_sixteen_cells", 4, 4, putters=12),
+        ),
+        semaphores=(SemaphoreStats("limiter", "Semaphore", "pipeline.py:32", 3, 3, 2, 3, 4, 1.75), SemaphoreStats("db", "BoundedSemaphore", "db.py:5", 40, 12, 0, 40, 9, 0.0)),
+        timeouts=(TimeoutStats("deadline", "pipeline.py:40", 9, 2, 1),),
+        tasks=TaskCounts(running=1, waiting=6, done=30, cancelled=2, failed=1),
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_dashboard_golden(lang: str) -> None:
+    from bpsim.i18n import set_language
+    from bpsim.render.program import program_dashboard
+    from tests.golden import assert_golden
+    from tests.render import render
+
+    set_language(lang)
+    text = render(program_dashboard(_busy_moment(), "pipeline.py"), width=80)
+    assert_golden(f"program_dashboard_{lang}_80", text)
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_dashboard_colours_golden() -> None:
+    # FULL on the alarm style, blocked putters in bpsim.bad.strong, waiters in warn: named styles only.
+    from bpsim.render.program import program_dashboard
+    from tests.golden import assert_golden
+    from tests.render import render
+
+    assert_golden("program_dashboard_light_80", render(program_dashboard(_busy_moment(), "pipeline.py"), width=80, look="light"))
+
+
+def test_dashboard_keeps_to_its_height_with_many_queues() -> None:
+    from dataclasses import replace
+
+    from bpsim.render.program import program_dashboard
+    from tests.render import render
+
+    many = replace(_busy_moment(), queues=_busy_moment().queues * 10)
+    lines = render(program_dashboard(many, "pipeline.py", height=24), width=80).splitlines()
+    assert len(lines) <= 24
+    assert any("… 4" in line and "more" in line for line in lines)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_summary_golden_of_the_fixed_example(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bpsim.i18n import set_language
+    from bpsim.render.program import program_summary
+    from tests.golden import assert_golden
+    from tests.render import render
+
+    snapshot = run_program("fixed.py", monkeypatch).snapshot
+    assert snapshot is not None
+    set_language(lang)
+    text = render(program_summary(snapshot, "fixed.py"), width=80)
+    assert_golden(f"program_summary_fixed_{lang}_80", text)
+    if lang == "en":
+        row = [line for line in text.splitlines() if line.startswith("queue ")][-1]  # under the header
+        assert row.split() == ["queue", "2", "6", "6", "2", "150", "ms", "150", "ms"]
