@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import io
 import json
 import subprocess
@@ -156,6 +157,20 @@ def test_the_variants_reach_every_end_the_script_can_count():
         "dropped stale", "timed_out put", "timed_out downstream", "rejected_at_shutdown", "abandoned queued",
         "abandoned in-worker",
     }  # fmt: skip
+
+
+RUNS_PROGRAMS = importlib.util.find_spec("bpsim.program") is not None
+ROUND_TRIPS = [(name, []) for name in SUPPORTED] + VARIANTS
+
+
+@pytest.mark.skipif(not RUNS_PROGRAMS, reason="`bpsim run FILE.py` is not on this branch yet (#16, bpsim/program.py)")
+@pytest.mark.parametrize(("name", "overrides"), ROUND_TRIPS, ids=[" ".join([n, *o]) for n, o in ROUND_TRIPS])
+def test_bpsim_run_of_the_script_gives_the_scenarios_counts(name: str, overrides: list[str], tmp_path: Path) -> None:
+    path = tmp_path / f"{name}.py"
+    path.write_text(generated(name, overrides), encoding="utf-8")
+    result = bpsim("run", str(path))
+    assert result.exit_code == 0, result.output
+    assert_same_counts(tally(result.stdout), bpsim_counts(name, overrides))
 
 
 def test_the_handbook_race_is_reproduced():
