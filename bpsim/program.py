@@ -82,7 +82,7 @@ class ProgramStalled(Stalled):
         lines = [t("program.stalled", path=where(self.path, None), at=self.at)]
         for task in self.tasks:
             key = "program.waits" if task.at is not None else "program.waits_nowhere"
-            lines.append(t(key, task=task.task, at=task.at, awaits=task.awaits))
+            lines.append(t(key, task=task.task, at=task.at, function=task.function, awaits=task.awaits))
         if any(task.awaits == "Queue.get()" for task in self.tasks):
             lines.append(t("program.shutdown_hint"))
         return lines

@@ -365,3 +365,28 @@ def test_the_private_names_the_runner_overrides_exist():
     # ProgramLoop overrides these of VirtualTimeLoop / asyncio's selector loop.
     for name in ("_next_instant", "_add_reader", "_add_writer", "run_in_executor", "subprocess_exec", "subprocess_shell"):
         assert callable(getattr(VirtualTimeLoop, name)), name
+
+
+# -- what `bpsim explain your-code` claims -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_lessons_code_runs_as_its_comments_say(tmp_path, lang):
+    from bpsim.i18n import set_language, t
+
+    set_language(lang)
+    path = program(tmp_path, t("explain.your-code.code"))
+    result = bpsim("--lang", lang, "run", path)
+    assert result.stdout == "t = 0.5\n"  # "the virtual clock jumps 0.5 s"
+    assert result.stderr.startswith(f"{path}:10: time.sleep(0.5)")  # "stops here"
+    assert result.exit_code == 2
+
+
+def test_messages_speak_korean(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    await asyncio.Event().wait()\nasyncio.run(main())\n")
+    result = bpsim("--lang", "ko", "run", path)
+    lines = re.sub(r"Task-\d+", "Task-1", result.stderr).splitlines()
+    assert lines == [
+        f"{path}: 0.000초에 멈춤: 모든 task가 기다리고 대기 중인 타이머가 없어서 프로그램이 더는 진행할 수 없습니다",
+        f"  Task-1: {path}:3 (main)에서 기다림: await Event.wait()",
+    ]
