@@ -242,6 +242,32 @@ def test_real_io_stops_the_program_instead_of_hanging(tmp_path):
     assert result.exit_code == 2
 
 
+def test_a_host_name_lookup_stops_the_program_before_it_happens(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    await asyncio.open_connection('example.invalid', 80)\nasyncio.run(main())\n")
+    result = bpsim("run", path)
+    assert result.stderr.startswith(f"{path}:3: the program waits on real I/O (looking up 'example.invalid')")
+    assert result.exit_code == 2
+
+
+def test_the_old_get_event_loop_pattern_runs_on_the_virtual_clock_too(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio
+
+        async def main():
+            await asyncio.sleep(5)
+            print(asyncio.get_running_loop().time())
+
+        asyncio.get_event_loop().run_until_complete(main())
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(main())
+        loop.close()
+        """,
+    )
+    assert bpsim("run", path).stdout == "5.0\n5.0\n"
+
+
 def test_a_stall_says_what_each_task_waits_on(monkeypatch):
     monkeypatch.chdir(ROOT)
     result = bpsim("run", "examples/forgot-shutdown.py")
@@ -324,6 +350,33 @@ def test_ctrl_c_stops_the_program_cleanly(tmp_path):
     assert result.interrupted and result.exit_code == 130
     assert result.ended_at == 3.0
     assert [line.text for line in result.printed] == ["0", "1", "2", "3"]
+
+
+def test_sigterm_stops_the_program_with_143(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio, os, signal
+
+        async def main():
+            await asyncio.sleep(2)
+            print("killing")
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.sleep(1)
+            print("never")
+
+        asyncio.run(main())
+        """,
+    )
+    result = bpsim("run", path)
+    assert result.stdout == "killing\n"
+    assert result.stderr == "interrupted at 2.000 s (simulated)\n"
+    assert result.exit_code == 143
+
+
+def test_a_program_that_exits_before_any_loop_gets_no_note(tmp_path):
+    result = bpsim("run", program(tmp_path, "import sys\nprint('usage: prog.py N')\nsys.exit(0)\n"))
+    assert (result.stdout, result.stderr, result.exit_code) == ("usage: prog.py N\n", "", 0)
 
 
 # -- the hook for observers and pacing ------------------------------------------------------------------
