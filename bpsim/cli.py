@@ -163,7 +163,7 @@ _LANG_CHOICE = f"choose {' or '.join(LANGUAGES)}"
 class _Bpsim(typer.core.TyperGroup):
     """Lists the commands in the order a learner meets them, and reads --lang wherever it is."""
 
-    ORDER = ("scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate")
+    ORDER = ("scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate", "code")
 
     # Typer hands its own Context (a subclass); the methods' parent names the base, which Typer
     # 0.29 keeps in a private module: hence the ignores.
@@ -1126,6 +1126,49 @@ def new(
     if path != "-":
         for line in (t("new.wrote", path=path, kind=answers.kind), t("new.next", path=path)):
             _print_line(line)
+
+
+@app.command()
+def code(
+    scenario: ScenarioArg,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the script to FILE (- for stdout, the default)."),
+    ] = None,
+    overrides: SetOption = None,
+    seed: SeedOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it already exists.")] = False,
+) -> None:
+    """Write a scenario as a plain, commented asyncio program: producer, Queue, workers, Semaphore.
+
+    Run the script with `bpsim run FILE.py` (virtual time, at once) or `python3 FILE.py` (real
+    time). On the virtual clock it ends every item as `bpsim run SCENARIO` does with the same
+    seed, and prints the counts of its JSON's "items". --set and --seed apply as they do for run.
+
+    It writes: arrivals (poisson, constant, after-put, unlimited, bursts, start), every service
+    distribution but a file's, queue maxsize, policy, put_timeout and max_age, workers,
+    downstream concurrency (a number) and timeout, slo, shutdown. For anything else (retry,
+    breaker, throttle, the service model, adaptive limits, disciplines, data files) it names the
+    key it cannot write and exits with code 2.
+    """
+    from bpsim.codegen import program
+    from bpsim.loader import find_scenario
+    from bpsim.output import check_writable, write_text
+    from bpsim.paths import open_file_link
+
+    destination = output or "-"
+    try:
+        text = program(scenario, overrides or [], seed)
+        if destination != "-":
+            # A script is for editing: never replace one unasked (a device, /dev/stdout is written into).
+            if os.path.isfile(destination) and open_file_link(destination) is None and not force:
+                raise OutputError(t("code.exists", path=destination))
+            check_writable(destination, [find_scenario(scenario)])
+        write_text(destination, text)
+    except BpsimError as error:
+        _fail(error)
+    if destination != "-":
+        _print_line(t("code.wrote", path=destination))
 
 
 def _stdout_file() -> str | None:

@@ -120,7 +120,7 @@ def test_help_teaches_the_policies():
 def test_help_lists_the_commands_in_the_order_a_learner_meets_them():
     listing = bpsim("--help").output.split("Commands:")[1]
     names = [line.split()[0] for line in listing.splitlines() if line.startswith("  ") and not line.startswith("   ")]
-    assert names == ["scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate"]
+    assert names == ["scenarios", "run", "explain", "compare", "sweep", "theory", "new", "validate", "code"]
 
 
 def test_trace_stops_quietly_when_the_reader_goes_away():
