@@ -77,7 +77,9 @@ VARIANTS = [
     ("api-fanout", ["producer.start=2", 'shutdown.mode="immediate"', "shutdown.at=10"]),  # never sent
     ("webhooks", ["queue.policy=drop-oldest", "shutdown.at=30", "shutdown.await_producer=false"]),
     ("realtime-latest", ["producer.bursts=[{at=0.0, duration=5.0, rate=200.0}, {at=5.0, duration=1.0, rate=400.0}]"]),
-    ("textbook", ["duration=300"], ),
+    ("textbook", ["duration=300"]),
+    ("webhooks", ['queue.discipline="lifo"']),  # asyncio.LifoQueue: newest first
+    ("burst", ['queue.discipline="lifo"', "queue.max_age=0.3", 'shutdown.mode="immediate"', "shutdown.at=20"]),
 ]
 
 
