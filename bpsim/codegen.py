@@ -248,7 +248,7 @@ def _constants(plan: _Plan) -> str:
 def _item_and_tally(plan: _Plan) -> str:
     busy = None
     if plan.may_stop_now:
-        busy = 'busy: set[asyncio.Task[None]] = set()  # the workers holding an item: a stop at once cancels them'
+        busy = 'busy: set[str] = set()  # the workers holding an item: a stop at once cancels them'
     return _lines(
         "@dataclass",
         "class Item:",
@@ -466,14 +466,14 @@ def _worker(plan: _Plan) -> str:
     parameter = ", limiter: asyncio.Semaphore" if plan.concurrency is not None else ""
     if plan.may_stop_now:
         inner = [
-            "busy.add(me)",
+            "busy.add(name)",
             "try:",
             f"    await handle(name, item{limiter})",
             "except asyncio.CancelledError:",
             '    tally["abandoned in-worker"] += 1  # a stop at once cancelled its call',
             "    raise",
             "finally:",
-            "    busy.discard(me)",
+            "    busy.discard(name)",
             "    queue.task_done()  # for queue.join(): this item is done with",
         ]
     else:
@@ -486,7 +486,6 @@ def _worker(plan: _Plan) -> str:
     return _lines(
         f"async def worker(name: str, queue: {plan.queue}[Item]{parameter}) -> None:",
         '    """Take items from the queue and handle them, until the queue is shut down."""',
-        "    me = asyncio.current_task()" if plan.may_stop_now else None,
         "    try:",
         "        while True:",
         "            item = await queue.get()",
@@ -540,7 +539,7 @@ def _handle(plan: _Plan) -> str:
 def _stop_now(plan: _Plan) -> str:
     return _block(
         f'''
-        def stop_now(queue: {plan.queue}[Item], workers: list[asyncio.Task[None]]) -> None:
+        def stop_now(queue: {plan.queue}[Item], workers: dict[str, asyncio.Task[None]]) -> None:
             """Shut down at once: queued items are abandoned, calls in progress cancelled.
 
             queue.shutdown(immediate=True) empties the queue without a word, so take the items out
@@ -551,8 +550,8 @@ def _stop_now(plan: _Plan) -> str:
                 queue.task_done()
                 tally["abandoned queued"] += 1
             queue.shutdown(immediate=True)  # every get() and put() waiting now raises QueueShutDown
-            for task in workers:
-                if task in busy:
+            for name, task in workers.items():
+                if name in busy:
                     task.cancel()
         '''
     )
@@ -595,8 +594,18 @@ def _main(plan: _Plan) -> str:
             "else:",
             "    queue.shutdown()  # the idle workers' get() raises QueueShutDown: they return",
         ]
-    task = f'task_group.create_task(worker(f"worker-{{index}}", queue{limiter}))'
-
+    if plan.may_stop_now:
+        start_workers = [
+            "workers: dict[str, asyncio.Task[None]] = {}  # by name, for stop_now()",
+            "for index in range(WORKERS):",
+            '    name = f"worker-{index}"',
+            f"    workers[name] = task_group.create_task(worker(name, queue{limiter}))",
+        ]
+    else:
+        start_workers = [
+            "for index in range(WORKERS):",
+            f'    task_group.create_task(worker(f"worker-{{index}}", queue{limiter}))',
+        ]
     return _lines(
         "async def main() -> None:",
         "    start = asyncio.get_running_loop().time()  # t = 0 (bpsim's clock starts at 0, a real one anywhere)",
@@ -604,10 +613,7 @@ def _main(plan: _Plan) -> str:
         "    limiter = asyncio.Semaphore(CONCURRENCY)" if plan.concurrency is not None else None,
         "    async with asyncio.TaskGroup() as task_group:",
         "        producing = task_group.create_task(producer(queue, start))",
-        f"        workers = [{task} for index in range(WORKERS)]" if plan.may_stop_now else None,
-        None if plan.may_stop_now else "        for index in range(WORKERS):",
-        None if plan.may_stop_now else f"            {task}",
-        *(f"        {line}" for line in stop),
+        *(f"        {line}" for line in [*start_workers, *stop]),
         "    report()",
     )
 
