@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import io
 import json
 import subprocess
@@ -161,11 +160,9 @@ def test_the_variants_reach_every_end_the_script_can_count():
     }  # fmt: skip
 
 
-RUNS_PROGRAMS = importlib.util.find_spec("bpsim.program") is not None
 ROUND_TRIPS = [(name, []) for name in SUPPORTED] + VARIANTS
 
 
-@pytest.mark.skipif(not RUNS_PROGRAMS, reason="`bpsim run FILE.py` is not on this branch yet (#16, bpsim/program.py)")
 @pytest.mark.parametrize(("name", "overrides"), ROUND_TRIPS, ids=[" ".join([n, *o]) for n, o in ROUND_TRIPS])
 def test_bpsim_run_of_the_script_gives_the_scenarios_counts(name: str, overrides: list[str], tmp_path: Path) -> None:
     path = tmp_path / f"{name}.py"
