@@ -742,9 +742,9 @@ def _run_program(
         _report(result.stopped_by)
     elif result.interrupted:
         _print_line(t("program.interrupted", at=result.ended_at), err=True)
-    elif not result.ran_a_loop:
+    elif not result.ran_a_loop and not result.exited and result.exit_code == 0:
         _print_line(t("program.no_loop", path=path), err=True)
-    _exit(result.exit_code or None)
+    _exit(None if result.interrupted else result.exit_code or None)  # interrupted: 130, or 143 for SIGTERM
 
 
 @app.command()
