@@ -62,6 +62,9 @@ DEFAULT_MAX_DURATION = 3600.0
 """Simulated seconds a program may run unless told otherwise (`--max-duration`): one hour. A
 program that never ends (`while True: await asyncio.sleep(1)`) would otherwise run forever."""
 
+_CLEANUP_SECONDS = 60.0
+"""Simulated seconds a program may take to clean up after Ctrl-C (its tasks are cancelled)."""
+
 _T = TypeVar("_T")
 _Ts = TypeVarTuple("_Ts")
 _PACKAGE = os.path.join(os.path.dirname(os.path.realpath(__file__)), "")
@@ -166,8 +169,8 @@ class ProgramLoop(VirtualTimeLoop):
 
     def _next_instant(self) -> list[Any]:
         run = self._run
-        if run.interrupted:
-            raise _Abort()
+        if run.interrupted and self._now > run.interrupted_at + _CLEANUP_SECONDS:
+            raise _Abort()  # the program's clean-up after Ctrl-C goes on and on: stop it
         limit = run.max_duration
         if limit is not None and self._scheduled and self._scheduled[0][0] > limit:
             self._now = max(self._now, limit)
@@ -275,6 +278,8 @@ class ProgramRun:
         self.loops: list[ProgramLoop] = []
         self.stopped_by: BpsimError | None = None
         self.interrupted = False
+        self.interrupted_at = 0.0
+        """The simulated second Ctrl-C (or SIGTERM) came at."""
         self.result: ProgramResult | None = None
         self._current: ProgramLoop | None = None
         """The loop `asyncio.get_event_loop()` made current (None: it was not called)."""
@@ -300,13 +305,29 @@ class ProgramRun:
         self.stop(ProgramError(t(key, where=place, **fields)))
 
     def _interrupt(self) -> None:
-        # Called in a signal handler (bpsim.signals), between two bytecodes of whatever runs.
+        """Ctrl-C or SIGTERM: stop the program, as cleanly as `asyncio.run` would.
+
+        Called in a signal handler (bpsim.signals), between two bytecodes of whatever runs. While
+        a loop runs, the stop waits for the loop's next step, where no callback is half done (a
+        KeyboardInterrupt raised here could land between taking a task's wake-up off the ready
+        queue and running it, and the task would never finish); then asyncio's Runner cancels the
+        tasks and they clean up. Outside a loop it is Python's own KeyboardInterrupt.
+        """
         self.interrupted = True
-        raise KeyboardInterrupt
+        loop = self.loops[-1] if self.loops else None
+        if loop is None or not loop.is_running():
+            raise KeyboardInterrupt
+        self.interrupted_at = loop.time()
+        loop.call_soon_threadsafe(self._abort)
+
+    def _abort(self) -> NoReturn:
+        raise _Abort()
 
     # -- running -------------------------------------------------------------------------------
 
     def new_loop(self) -> ProgramLoop:
+        if self.interrupted:
+            raise _Abort()  # the program went on after Ctrl-C (it caught KeyboardInterrupt): not with a new loop
         loop = ProgramLoop(self)
         self.loops.append(loop)
         for observer in self.observers:
