@@ -180,6 +180,13 @@ class ProgramLoop(VirtualTimeLoop):
         except Stalled:
             run.stop(ProgramStalled(run.path, self._now, waiting(self)))
 
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        # After Ctrl-C, asyncio's complaints about the tasks it cut short ("Task exception was
+        # never retrieved: KeyboardInterrupt", "Task was destroyed but it is pending") are not
+        # the program's: bpsim says it was interrupted, in one line.
+        if not self._run.interrupted:
+            super().call_exception_handler(context)
+
     # -- what virtual time cannot run ------------------------------------------------------------
 
     def _add_reader(self, fd: Any, callback: Callable[..., object], *args: Any) -> None:
@@ -280,6 +287,7 @@ class ProgramRun:
         self.interrupted = False
         self.interrupted_at = 0.0
         """The simulated second Ctrl-C (or SIGTERM) came at."""
+        self._outer_sigint: Any = None
         self.result: ProgramResult | None = None
         self._current: ProgramLoop | None = None
         """The loop `asyncio.get_event_loop()` made current (None: it was not called)."""
@@ -318,7 +326,15 @@ class ProgramRun:
         if loop is None or not loop.is_running():
             raise KeyboardInterrupt
         self.interrupted_at = loop.time()
-        loop.call_soon_threadsafe(self._abort)
+        abort = loop.call_soon_threadsafe(self._abort)
+
+        def interrupt_again(signum: int, frame: object) -> None:
+            abort.cancel()  # the Runner's clean-up must not meet it
+            raise KeyboardInterrupt
+
+        # A coroutine that never awaits (`while True: pass`) never lets the loop take that step:
+        # as under asyncio.run, a second Ctrl-C raises KeyboardInterrupt wherever it lands.
+        self._outer_sigint = signal.signal(signal.SIGINT, interrupt_again)
 
     def _abort(self) -> NoReturn:
         raise _Abort()
@@ -369,6 +385,8 @@ class ProgramRun:
                 self.result = result
                 for observer in reversed(installed):
                     observer.finished(self)
+                if self._outer_sigint is not None:
+                    signal.signal(signal.SIGINT, self._outer_sigint)
                 if self._current is not None:
                     asyncio.set_event_loop(None)
                 for loop in self.loops:  # one a stop left open (its Runner's teardown was cut short)

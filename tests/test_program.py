@@ -395,6 +395,24 @@ def test_a_signal_stops_a_busy_program_in_a_real_process(tmp_path, sent, exit_co
     assert re.fullmatch(r"interrupted at [\d,]+\.\d{3} s \(simulated\)\n", err), err
 
 
+def test_a_second_ctrl_c_stops_a_coroutine_that_never_awaits(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    print('started', flush=True)\n    while True:\n        pass\nasyncio.run(main())\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bpsim", "run", path],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "started\n"
+        process.send_signal(signal.SIGINT)  # the loop never gets to take its next step...
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)  # ...so the second one interrupts the coroutine itself
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert (process.returncode, err) == (130, "interrupted at 0.000 s (simulated)\n")
+
+
 def test_sigterm_stops_the_program_with_143(tmp_path):
     path = program(
         tmp_path,
