@@ -742,9 +742,9 @@ def _run_program(
         _report(result.stopped_by)
     elif result.interrupted:
         _print_line(t("program.interrupted", at=result.ended_at), err=True)
-    elif not result.ran_a_loop:
+    elif not result.ran_a_loop and not result.exited and result.exit_code == 0:
         _print_line(t("program.no_loop", path=path), err=True)
-    _exit(result.exit_code or None)
+    _exit(None if result.interrupted else result.exit_code or None)  # interrupted: 130, or 143 for SIGTERM
 
 
 @app.command()
@@ -1224,10 +1224,10 @@ def code(
     seed, and prints the counts of its JSON's "items". --set and --seed apply as they do for run.
 
     It writes: arrivals (poisson, constant, after-put, unlimited, bursts, start), every service
-    distribution but a file's, queue maxsize, policy, put_timeout and max_age, workers,
-    downstream concurrency (a number) and timeout, slo, shutdown. For anything else (retry,
-    breaker, throttle, the service model, adaptive limits, disciplines, data files) it names the
-    key it cannot write and exits with code 2.
+    distribution but a file's, queue maxsize, policy, put_timeout, max_age and the fifo or lifo
+    discipline, workers, downstream concurrency (a number) and timeout, slo, shutdown. For
+    anything else (retry, breaker, throttle, the service model, adaptive limits, codel and
+    adaptive-lifo, data files) it names the key it cannot write and exits with code 2.
     """
     from bpsim.codegen import program
     from bpsim.loader import find_scenario
