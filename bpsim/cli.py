@@ -64,6 +64,11 @@ Start with:  bpsim run burst   (or: bpsim scenarios, bpsim explain backpressure)
 RUN_HELP = f"""\
 Run a scenario and summarise what happened to every item.
 
+\b
+bpsim run FILE.py [-- ARGS] runs your own asyncio program instead, unchanged, on the
+virtual clock: it prints what python3 FILE.py prints, at once (--trace stamps each line
+with its simulated second; --speed 1 paces it). See: bpsim explain your-code
+
 In a terminal it shows a live dashboard (keys: space pause, + / - speed, s step, q quit);
 piped, in CI, with --no-live, --trace or --json - it runs at full speed and prints the
 summary. Results are the same either way. Ctrl-C stops early (exit code 130, 143 for SIGTERM),
@@ -551,7 +556,18 @@ def _reader_gone() -> NoReturn:
 
 @app.command(help=RUN_HELP)
 def run(
-    scenario: ScenarioArg,
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            metavar="SCENARIO|FILE.py",
+            autocompletion=_complete_scenario,
+            help="A scenario file, the name of a bundled one (see `bpsim scenarios`), or your asyncio program FILE.py.",
+        ),
+    ],
+    program_args: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="ARGS", help="After --, the arguments of FILE.py (its sys.argv[1:]).", show_default=False),
+    ] = None,
     overrides: SetOption = None,
     seed: SeedOption = None,
     json_path: JsonOption = None,
@@ -589,6 +605,17 @@ def run(
         ),
     ] = False,
 ) -> None:
+    if scenario.endswith(".py"):
+        not_for_programs = {
+            "--set": bool(overrides), "--json": json_path is not None, "--svg": svg is not None, "--html": html is not None,
+            "--items": items_path is not None, "--cdf": cdf, "--pause-at": bool(pause_at), "--stops": stops,
+            "--max-items": max_items != DEFAULT_MAX_ITEMS, "--max-queued": max_queued != DEFAULT_MAX_QUEUED,
+        }  # fmt: skip
+        _run_program(scenario, program_args or [], [option for option, given in not_for_programs.items() if given],
+                     trace=trace, speed=speed, seed=seed, max_duration=max_duration)  # fmt: skip
+        return
+    if program_args:
+        _fail(BpsimError(t("program.args_for_scenario", scenario=scenario, args=" ".join(program_args)[:80])))
     look = _look(theme)
     console = _console(look=look)
     trace_writer = None
@@ -678,6 +705,43 @@ def run(
 
             _show(console, latency_cdf(result.latency))
     _exit(exit_code, view)
+
+
+def _run_program(
+    path: str, args: list[str], refused: list[str], *, trace: bool, speed: str | None, seed: int | None, max_duration: float | None
+) -> None:
+    """`bpsim run FILE.py`: the program's own output (stamped under --trace), then its exit code."""
+    from bpsim.clock import Pacing
+    from bpsim.program import DEFAULT_MAX_DURATION, ProgramObserver, print_uncaught, run_program
+
+    if refused:
+        _fail(BpsimError(t("program.option", option=refused[0], path=path)))
+    observers: list[ProgramObserver] = []
+    trace_writer = None
+    if trace:
+        from bpsim.render.trace import PrintedTrace, TraceWriter
+
+        trace_writer = TraceWriter(sys.stdout, on_reader_gone=_interrupt_run)
+        observers.append(PrintedTrace(trace_writer))
+    # Paced only when asked (--speed 1: the program's lines come at their real pace); else at once.
+    pacing = Pacing(float(speed)) if speed is not None and speed != "max" else None
+    limit = max_duration if max_duration is not None else DEFAULT_MAX_DURATION
+    try:
+        with _signals_handled():
+            result = run_program(path, args, observers=observers, pacing=pacing, max_duration=limit, echo=not trace, seed=seed)
+    except BpsimError as error:
+        _fail(error)
+    sys.stdout.flush()
+    if trace_writer is not None and trace_writer.reader_gone:
+        _reader_gone()
+    print_uncaught(result)
+    if result.stopped_by is not None:
+        _report(result.stopped_by)
+    elif result.interrupted:
+        _print_line(t("program.interrupted", at=result.ended_at), err=True)
+    elif not result.ran_a_loop:
+        _print_line(t("program.no_loop", path=path), err=True)
+    _exit(result.exit_code or None)
 
 
 @app.command()

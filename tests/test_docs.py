@@ -5,7 +5,7 @@ A command is a line of a fenced code block that starts with `bpsim ` (or `$ bpsi
 What follows `|` or `>` is the shell's business and is left out. A block that only illustrates
 (a file the reader has yet to write) is skipped when the line before its fence is
 `<!-- not run: the reason -->`. Commands run in-process through CliRunner, headless, in an empty
-folder where `scenarios/` is the repository's; sweeps are marked `slow`.
+folder where `scenarios/` and `examples/` are the repository's; sweeps are marked `slow`.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ def test_the_pages_have_commands():
 @pytest.mark.parametrize(("where", "command", "expected"), CASES)
 def test_documented_command_runs(where, command, expected, tmp_path, monkeypatch):
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    (tmp_path / "examples").symlink_to(ROOT / "examples")  # the programs docs/your-code.md runs
     monkeypatch.chdir(tmp_path)
     result = cli_runner().invoke(app, arguments(command), prog_name="bpsim")
     assert result.exit_code == expected, f"{where}: {command}\n{result.output}"

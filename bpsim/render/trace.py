@@ -39,8 +39,9 @@ from bpsim.events import (
     WorkWasted,
 )
 from bpsim.i18n import t
+from bpsim.program import Printed, ProgramObserver
 
-__all__ = ["TraceWriter", "describe", "describe_entry", "trace_line", "is_shutdown_event"]
+__all__ = ["TraceWriter", "PrintedTrace", "describe", "describe_entry", "stamped", "trace_line", "is_shutdown_event"]
 
 
 def describe(event: Event) -> str:
@@ -152,9 +153,14 @@ def describe_entry(entry: Entry) -> str:
     return describe(dataclasses.replace(cast(Any, first), **changes))
 
 
+def stamped(at: float, message: str) -> str:
+    """`<seconds> <message>`: one line of a trace."""
+    return f"{at:.3f} {message}"
+
+
 def trace_line(event: Event) -> str:
     """`<seconds> <message>`, as `--trace` prints it."""
-    return f"{event.at:.3f} {describe(event)}"
+    return stamped(event.at, describe(event))
 
 
 def is_shutdown_event(event: Event) -> bool:
@@ -175,11 +181,24 @@ class TraceWriter:
         self.reader_gone = False
 
     def __call__(self, event: Event) -> None:
+        self.write(trace_line(event))
+
+    def write(self, line: str) -> None:
         if self.reader_gone:
             return
         try:
-            self.file.write(trace_line(event) + "\n")
+            self.file.write(line + "\n")
         except BrokenPipeError:
             self.reader_gone = True
             if self.on_reader_gone is not None:
                 self.on_reader_gone()
+
+
+class PrintedTrace(ProgramObserver):
+    """`bpsim run FILE.py --trace`: each line the program prints, stamped with its simulated second."""
+
+    def __init__(self, writer: TraceWriter) -> None:
+        self.writer = writer
+
+    def printed(self, line: Printed) -> None:
+        self.writer.write(stamped(line.at, line.text))

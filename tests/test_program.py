@@ -1,0 +1,367 @@
+"""`bpsim run FILE.py`: a user's asyncio program, unchanged, on the virtual clock (bpsim/program.py).
+
+The handbook's example and its variants are compared with what the real CPython 3.13 printed
+for them (tests/data/programs/expected.json, made by tests/data/programs/capture.py):
+
+* stdout: identical, on every Python;
+* the exit code: identical, on every Python;
+* stderr (the seed example's uncaught ExceptionGroup): on 3.13 identical, character for
+  character, once the repository's path is written <root> and the standard library's <stdlib>.
+  On 3.11 and 3.12 the standard library's own frames differ (other line numbers, no
+  `asyncio.run` frame on 3.11, the backported QueueShutDown), so there the user's frames, the
+  group's line and the exception's name are compared. On every Python no frame of bpsim's shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from bpsim.cli import app
+from bpsim.clock import Pacing, VirtualTimeLoop
+from bpsim.program import Printed, ProgramLoop, ProgramObserver, ProgramRun, run_program
+from bpsim.signals import handle_signals
+from tests.helpers import cli_runner
+
+ROOT = Path(__file__).parent.parent
+PROGRAMS = Path(__file__).parent / "data" / "programs"
+EXPECTED = json.loads((PROGRAMS / "expected.json").read_text(encoding="utf-8"))
+CASES = [name for name in EXPECTED if not name.startswith("_")]
+STDLIB = str(Path(asyncio.__file__).parent.parent)
+
+
+def bpsim(*args: str):
+    return cli_runner().invoke(app, list(args), prog_name="bpsim")
+
+
+def normalised(text: str) -> str:
+    return text.replace(str(ROOT.resolve()), "<root>").replace(STDLIB, "<stdlib>")
+
+
+def program(tmp_path: Path, source: str, name: str = "prog.py") -> str:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return str(path)
+
+
+# -- the same output as CPython's --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_prints_what_cpython_prints(case, monkeypatch):
+    expected = EXPECTED[case]
+    monkeypatch.chdir(ROOT)
+    file, *args = expected["argv"]
+    result = bpsim("run", file, *(["--", *args] if args else []))
+    assert result.stdout == expected["stdout"]
+    assert result.exit_code == expected["exit_code"]
+    assert "/bpsim/" not in result.stderr  # no frame of bpsim's own
+    if sys.version_info[:2] == (3, 13):
+        assert normalised(result.stderr) == expected["stderr"]
+    else:
+        assert user_part(normalised(result.stderr)) == user_part(expected["stderr"])
+
+
+def user_part(stderr: str) -> list[str]:
+    """The lines of a traceback that do not depend on the Python version: the user's frames
+    (with their source lines), the group's line, and the exception's name without its module."""
+    lines = stderr.splitlines()
+    kept = []
+    for index, line in enumerate(lines):
+        if '"<root>/' in line and "site-packages" not in line:
+            kept += [line, lines[index + 1].strip()]
+        elif "ExceptionGroup:" in line or "QueueShutDown" in line.split(".")[-1]:
+            kept.append(line.rpartition(".")[2] if "QueueShutDown" in line else line)
+    return kept
+
+
+def test_the_seed_example_fails_as_the_handbook_prints_it(monkeypatch):
+    # The race: join() returns before the producer has put anything (nothing is unfinished
+    # yet), shutdown() follows, and the producer's first put raises QueueShutDown.
+    monkeypatch.chdir(ROOT)
+    result = bpsim("run", "examples/handbook-race.py")
+    assert result.stdout.splitlines() == ["produce 0 qsize before: 0", "worker-0 shutdown", "worker-1 shutdown", "worker-2 shutdown"]
+    assert "ExceptionGroup: unhandled errors in a TaskGroup (1 sub-exception)" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-2].strip().endswith("QueueShutDown")
+    assert result.exit_code == 1
+
+
+def test_the_fixed_example_takes_its_simulated_time_at_once():
+    # 6 items of 0.15 s through 2 permits: 3 rounds, 0.45 s; the producer is done by then.
+    result = run_program(str(ROOT / "examples" / "handbook.py"), echo=False)
+    assert result.exit_code == 0
+    assert result.ended_at == pytest.approx(0.45)
+    handled = [(line.at, line.text) for line in result.printed if "handled" in line.text]
+    assert [round(at, 3) for at, _ in handled] == [0.15, 0.15, 0.3, 0.3, 0.45, 0.45]
+
+
+def test_trace_stamps_each_printed_line_with_its_simulated_second(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = bpsim("run", "examples/handbook.py", "--trace")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "0.000 produce 0 qsize before: 0"
+    assert "0.150 worker-0 handled 0" in lines
+    assert lines[-1] == "0.450 worker-2 shutdown"
+    # The stamps are added, nothing else: without them it is the program's own output.
+    assert [line.partition(" ")[2] for line in lines] == EXPECTED["fixed"]["stdout"].splitlines()
+    assert result.exit_code == 0
+
+
+def test_the_program_runs_as_python_would_run_it(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio, os, sys
+        import helper  # beside the program: its folder is first on sys.path
+
+        async def main():
+            await asyncio.sleep(2.5)
+            print(__name__, sys.argv[1:], os.path.basename(sys.argv[0]), helper.VALUE)
+            print(asyncio.get_running_loop().time())
+
+        if __name__ == "__main__":
+            asyncio.run(main())
+        """,
+    )
+    (tmp_path / "helper.py").write_text("VALUE = 42\n")
+    result = bpsim("run", path, "--", "-x", "--flag")
+    assert result.stdout.splitlines() == ["__main__ ['-x', '--flag'] prog.py 42", "2.5"]
+    assert result.exit_code == 0
+
+
+def test_a_file_that_only_defines_main_has_it_run(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    await asyncio.sleep(1)\n    print('ran')\n")
+    assert bpsim("run", path).stdout == "ran\n"
+
+
+def test_a_file_without_an_event_loop_runs_with_a_note(tmp_path):
+    result = bpsim("run", program(tmp_path, "print('hello')\n"))
+    assert result.stdout == "hello\n"
+    assert "started no event loop" in result.stderr
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(("code", "exit_code", "stderr"), [("3", 3, ""), ("'bye'", 1, "bye\n"), ("None", 0, "")])
+def test_sys_exit_ends_the_program_as_in_python(tmp_path, code, exit_code, stderr):
+    path = program(tmp_path, f"import asyncio, sys\nasync def main():\n    await asyncio.sleep(1)\n    sys.exit({code})\nasyncio.run(main())\n")
+    result = bpsim("run", path)
+    assert (result.exit_code, result.stderr) == (exit_code, stderr)
+
+
+def test_queue_shutdown_is_there_on_every_python_and_only_for_the_run(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio
+        async def main():
+            queue = asyncio.Queue()
+            queue.shutdown()
+            try:
+                await queue.get()
+            except asyncio.QueueShutDown:
+                print("shut down")
+        asyncio.run(main())
+        """,
+    )
+    before = (asyncio.run, asyncio.Runner, asyncio.new_event_loop, asyncio.Queue, time.sleep, sys.argv, sys.stdout)
+    assert bpsim("run", path).stdout == "shut down\n"
+    assert run_program(path, echo=False).exit_code == 0
+    assert (asyncio.run, asyncio.Runner, asyncio.new_event_loop, asyncio.Queue, time.sleep, sys.argv, sys.stdout) == before
+    assert hasattr(asyncio, "QueueShutDown") == (sys.version_info >= (3, 13))
+
+
+# -- what virtual time cannot run ---------------------------------------------------------------------
+
+
+def test_time_sleep_in_the_loop_stops_the_program_at_its_line(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio, time
+
+        async def main():
+            print("before")
+            try:
+                time.sleep(0.5)
+            except Exception:
+                print("caught")  # bpsim's stop is no Exception: the program cannot swallow it
+            print("after")
+
+        asyncio.run(main())
+        """,
+    )
+    result = bpsim("run", path)
+    assert result.stdout == "before\n"
+    assert result.stderr.splitlines() == [
+        f"{path}:6: time.sleep(0.5) blocks the whole event loop, so nothing else can run, on a virtual "
+        "clock or a real one; write await asyncio.sleep(0.5)"
+    ]
+    assert result.exit_code == 2
+
+
+def test_time_sleep_outside_the_loop_just_sleeps(tmp_path):
+    path = program(tmp_path, "import asyncio, time\ntime.sleep(0.001)\nasync def main():\n    print('ok')\nasyncio.run(main())\n")
+    assert bpsim("run", path).stdout == "ok\n"
+
+
+def test_a_thread_stops_the_program_at_its_line(tmp_path):
+    path = program(tmp_path, "import asyncio\ndef work():\n    return 1\nasync def main():\n    await asyncio.to_thread(work)\nasyncio.run(main())\n")
+    result = bpsim("run", path)
+    assert result.stderr.startswith(f"{path}:5: work() would run in a thread, on the wall clock")
+    assert result.exit_code == 2
+
+
+def test_real_io_stops_the_program_instead_of_hanging(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio, socket
+
+        async def main():
+            mine, theirs = socket.socketpair()
+            mine.setblocking(False)
+            try:
+                await asyncio.get_running_loop().sock_recv(mine, 1)  # nobody ever writes
+            finally:
+                mine.close()
+                theirs.close()
+
+        asyncio.run(main())
+        """,
+    )
+    result = bpsim("run", path)
+    assert result.stderr.startswith(f"{path}:7: the program waits on real I/O (reading a socket or pipe")
+    assert result.exit_code == 2
+
+
+def test_a_stall_says_what_each_task_waits_on(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = bpsim("run", "examples/forgot-shutdown.py")
+    assert result.stdout.splitlines()[-1] == "all items handled"
+    # The main task's name counts the tasks this process has made ("Task-1" in a fresh one).
+    stderr = re.sub(r"Task-\d+", "Task-1", result.stderr)
+    assert stderr.splitlines() == [
+        "examples/forgot-shutdown.py: stalled at 0.300 s: every task waits and no timer is pending, so the program can never go on",
+        "  Task-1 waits at examples/forgot-shutdown.py:19 in main: await TaskGroup.__aexit__()",
+        "  worker-0 waits at examples/forgot-shutdown.py:11 in worker: await Queue.get()",
+        "  worker-1 waits at examples/forgot-shutdown.py:11 in worker: await Queue.get()",
+        "  (a task waiting in Queue.get() waits for an item or for queue.shutdown(): was it called?)",
+    ]
+    assert result.exit_code == 2
+
+
+def test_a_program_that_never_ends_stops_at_max_duration(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    while True:\n        await asyncio.sleep(1)\nasyncio.run(main())\n")
+    result = bpsim("run", path, "--max-duration", "10.5")
+    assert result.stderr.splitlines() == [
+        "stopped at 10.500 s, the longest simulated time allowed (--max-duration)",
+        "to go further, raise the limit, e.g. --max-duration 105",
+    ]
+    assert result.exit_code == 3
+    # Without the option, one simulated hour.
+    assert bpsim("run", path).stderr.startswith("stopped at 3,600.000 s")
+
+
+# -- the command line -------------------------------------------------------------------------------
+
+
+def test_run_help_mentions_programs():
+    result = bpsim("run", "--help")
+    assert "FILE.py" in result.stdout and "your-code" in result.stdout
+
+
+def test_a_missing_program_is_one_line(tmp_path):
+    result = bpsim("run", str(tmp_path / "nope.py"))
+    assert result.stderr == f"{tmp_path / 'nope.py'}: no such file; give the path of a Python program: bpsim run FILE.py\n"
+    assert result.exit_code == 2
+
+
+def test_a_syntax_error_is_pythons_own_line(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main(:\n    pass\n")
+    result = bpsim("run", path)
+    assert result.stderr == f"{path}:2:16: SyntaxError: invalid syntax\n"
+    assert result.exit_code == 2
+
+
+def test_options_for_scenarios_are_refused_for_a_program(tmp_path):
+    result = bpsim("run", program(tmp_path, "print(1)\n"), "--json", "out.json")
+    assert result.stderr.startswith("--json is for scenarios;")
+    assert result.exit_code == 2
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_arguments_are_refused_for_a_scenario():
+    result = bpsim("run", "handbook", "--", "--items", "3")
+    assert result.stderr.startswith("handbook is a scenario, which takes no arguments")
+    assert result.exit_code == 2
+
+
+def test_seed_makes_random_draw_the_same_numbers(tmp_path):
+    path = program(tmp_path, "import asyncio, random\nasync def main():\n    print(random.random())\nasyncio.run(main())\n")
+    first, second = bpsim("run", path, "--seed", "7").stdout, bpsim("run", path, "--seed", "7").stdout
+    assert first == second and first != bpsim("run", path, "--seed", "8").stdout
+
+
+def test_ctrl_c_stops_the_program_cleanly(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    for i in range(100):\n        print(i)\n        await asyncio.sleep(1)\nasyncio.run(main())\n")
+
+    class CtrlCAtThree(ProgramObserver):
+        def printed(self, line: Printed) -> None:
+            if line.text == "3":
+                signal.raise_signal(signal.SIGINT)
+
+    with handle_signals() as interruption:
+        result = run_program(path, observers=[CtrlCAtThree()], echo=False)
+    assert interruption.received == signal.SIGINT
+    assert result.interrupted and result.exit_code == 130
+    assert result.ended_at == 3.0
+    assert [line.text for line in result.printed] == ["0", "1", "2", "3"]
+
+
+# -- the hook for observers and pacing ------------------------------------------------------------------
+
+
+def test_observers_see_the_run_in_order(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    print('a', end='')\n    await asyncio.sleep(1)\n    print('b')\n    await asyncio.sleep(1)\n    print('c')\nasyncio.run(main())\n")
+    calls: list[object] = []
+
+    class Recorder(ProgramObserver):
+        def installed(self, run: ProgramRun) -> None:
+            calls.append(("installed", asyncio.run.__module__ == "bpsim.program", hasattr(asyncio, "QueueShutDown")))
+
+        def loop_created(self, loop: ProgramLoop) -> None:
+            calls.append(("loop", isinstance(loop, VirtualTimeLoop)))
+
+        def printed(self, line: Printed) -> None:
+            calls.append(line)
+
+        def finished(self, run: ProgramRun) -> None:
+            assert run.result is not None
+            calls.append(("finished", run.result.exit_code, run.now))
+
+    run_program(path, observers=[Recorder()], echo=False)
+    # A line is stamped with the second it began at ("a" at 0, its end at 1).
+    assert calls == [("installed", True, True), ("loop", True), Printed(0.0, "ab"), Printed(2.0, "c"), ("finished", 0, 2.0)]
+
+
+def test_a_paced_run_prints_what_a_headless_run_prints():
+    frames: list[float] = []
+    pacing = Pacing(1000.0, on_frame=frames.append)  # 0.45 simulated s in 0.45 ms of wall time
+    paced = run_program(str(ROOT / "examples" / "handbook.py"), pacing=pacing, echo=False)
+    headless = run_program(str(ROOT / "examples" / "handbook.py"), echo=False)
+    assert paced.printed == headless.printed
+    assert frames  # the pacing drew its frames
+
+
+def test_the_private_names_the_runner_overrides_exist():
+    # ProgramLoop overrides these of VirtualTimeLoop / asyncio's selector loop.
+    for name in ("_next_instant", "_add_reader", "_add_writer", "run_in_executor", "subprocess_exec", "subprocess_shell"):
+        assert callable(getattr(VirtualTimeLoop, name)), name
