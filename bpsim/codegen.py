@@ -237,6 +237,7 @@ def _constants(plan: _Plan) -> str:
         f"CALL_TIMEOUT = {plan.call_timeout!r}  # asyncio.timeout({plan.call_timeout!r}) around each downstream call" if plan.call_timeout is not None else None,
         f"SLO = {scenario.slo!r}  # a handled item slower than this is late" if scenario.slo is not None else None,
         shutdown_at,
+        'VERBOSE = "-v" in sys.argv[1:]  # print every step (see say())',
     )
 
 
@@ -254,6 +255,12 @@ def _item_and_tally(plan: _Plan) -> str:
         "",
         "tally: Counter[str] = Counter()  # where every item ended, by bpsim's names: handled, dropped...",
         busy,
+        "",
+        "",
+        "def say(*words: object) -> None:",
+        '    """Print a step, as the handbook\'s example does, when asked: python3 FILE.py -v (or bpsim run FILE.py -- -v)."""',
+        "    if VERBOSE:",
+        "        print(*words)",
     )
 
 
@@ -392,12 +399,14 @@ def _producer(plan: _Plan) -> str:
         "if delay > 0:",
         "    await asyncio.sleep(delay)  # not due yet",
         'tally["produced"] += 1',
+        'say("produce", item.number, "qsize before:", queue.qsize())',
     ]
     put, handlers = _offer(plan)
+    enqueued = 'say("enqueued", item.number, "qsize after:", queue.qsize())'
     if handlers:
-        body += ["try:", *(f"    {line}" for line in put), *handlers]
+        body += ["try:", *(f"    {line}" for line in put), *handlers, "else:", f"    {enqueued}"]
     else:
-        body += put
+        body += [*put, enqueued]
     docstring = {
         Policy.BLOCK: "Put every item in the queue when it is due; while the queue is full, wait (backpressure).",
         Policy.DROP_NEWEST: "Offer every item to the queue when it is due; a full queue drops it (drop-newest).",
@@ -455,7 +464,7 @@ def _worker(plan: _Plan) -> str:
         inner = [
             "busy.add(me)",
             "try:",
-            f"    await handle(item{limiter})",
+            f"    await handle(name, item{limiter})",
             "except asyncio.CancelledError:",
             '    tally["abandoned in-worker"] += 1  # a stop at once cancelled its call',
             "    raise",
@@ -466,20 +475,20 @@ def _worker(plan: _Plan) -> str:
     else:
         inner = [
             "try:",
-            f"    await handle(item{limiter})",
+            f"    await handle(name, item{limiter})",
             "finally:",
             "    queue.task_done()  # for queue.join(): this item is done with",
         ]
     return _lines(
-        f"async def worker(queue: Queue[Item]{parameter}) -> None:",
+        f"async def worker(name: str, queue: Queue[Item]{parameter}) -> None:",
         '    """Take items from the queue and handle them, until the queue is shut down."""',
         "    me = asyncio.current_task()" if plan.may_stop_now else None,
         "    try:",
         "        while True:",
         "            item = await queue.get()",
         *(f"            {line}" for line in inner),
-        "    except QueueShutDown:",
-        "        pass  # shut down and empty: nothing more will come",
+        "    except QueueShutDown:  # shut down and empty: nothing more will come",
+        '        say(name, "shutdown")',
     )
 
 
@@ -505,7 +514,7 @@ def _handle(plan: _Plan) -> str:
         body += ["async with limiter:  # wait for one of the CONCURRENCY slots", *(f"    {line}" for line in call)]
     else:
         body += call
-    body.append('tally["handled"] += 1')
+    body += ['tally["handled"] += 1', 'say(name, "handled", item.number)']
     if plan.scenario.slo is not None:
         body += ["if loop.time() - item.arrival <= SLO:", '    tally["handled_on_time"] += 1']
     needs_loop = plan.max_age is not None or plan.scenario.slo is not None
@@ -517,7 +526,7 @@ def _handle(plan: _Plan) -> str:
     ]
     parameter = ", limiter: asyncio.Semaphore" if plan.concurrency is not None else ""
     return _lines(
-        f"async def handle(item: Item{parameter}) -> None:",
+        f"async def handle(name: str, item: Item{parameter}) -> None:",
         f'    """One item: {"".join(parts)}."""',
         "    loop = asyncio.get_running_loop()" if needs_loop else None,
         *(f"    {line}" for line in body),
@@ -582,7 +591,7 @@ def _main(plan: _Plan) -> str:
             "else:",
             "    queue.shutdown()  # the idle workers' get() raises QueueShutDown: they return",
         ]
-    task = f'task_group.create_task(worker(queue{limiter}), name=f"worker-{{index}}")'
+    task = f'task_group.create_task(worker(f"worker-{{index}}", queue{limiter}))'
 
     return _lines(
         "async def main() -> None:",

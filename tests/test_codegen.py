@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import io
 import json
 import subprocess
@@ -88,10 +89,11 @@ def generated(name: str, overrides: list[str] = []) -> str:
     return program(name, overrides)
 
 
-def run_on_virtual_time(text: str) -> str:
+def run_on_virtual_time(text: str, verbose: bool = False) -> str:
     """What the script prints when its main() runs on bpsim's VirtualTimeLoop (not as __main__)."""
     module = types.ModuleType("generated")
     exec(compile(text, "generated.py", "exec", dont_inherit=True), module.__dict__)
+    module.VERBOSE = verbose  # as `-v` on its command line would set it
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
         runner.run(module.main())
@@ -157,11 +159,60 @@ def test_the_variants_reach_every_end_the_script_can_count():
     }  # fmt: skip
 
 
+RUNS_PROGRAMS = importlib.util.find_spec("bpsim.program") is not None
+ROUND_TRIPS = [(name, []) for name in SUPPORTED] + VARIANTS
+
+
+@pytest.mark.skipif(not RUNS_PROGRAMS, reason="`bpsim run FILE.py` is not on this branch yet (#16, bpsim/program.py)")
+@pytest.mark.parametrize(("name", "overrides"), ROUND_TRIPS, ids=[" ".join([n, *o]) for n, o in ROUND_TRIPS])
+def test_bpsim_run_of_the_script_gives_the_scenarios_counts(name: str, overrides: list[str], tmp_path: Path) -> None:
+    path = tmp_path / f"{name}.py"
+    path.write_text(generated(name, overrides), encoding="utf-8")
+    result = bpsim("run", str(path))
+    assert result.exit_code == 0, result.output
+    assert_same_counts(tally(result.stdout), bpsim_counts(name, overrides))
+
+
 def test_the_handbook_race_is_reproduced():
     # join() returns before the producer's first put: the queue shuts down, 1 rejected, 5 never sent.
     text = generated("handbook-race")
     assert "await queue.join()  # the handbook's race" in text and "await producing" not in text
     assert tally(run_on_virtual_time(text)) == {"produced": 1, "never_sent": 5, "handled": 0, "rejected_at_shutdown": 1}
+
+
+# What CPython 3.13 prints for the handbook's example with the shutdown fixed (the producer
+# awaited before queue.join()), captured from the real interpreter in real time.
+HANDBOOK_FIXED = """\
+produce 0 qsize before: 0
+enqueued 0 qsize after: 1
+produce 1 qsize before: 1
+enqueued 1 qsize after: 2
+produce 2 qsize before: 2
+enqueued 2 qsize after: 1
+produce 3 qsize before: 1
+enqueued 3 qsize after: 2
+produce 4 qsize before: 2
+enqueued 4 qsize after: 2
+produce 5 qsize before: 2
+worker-0 handled 0
+worker-1 handled 1
+enqueued 5 qsize after: 1
+worker-2 handled 2
+worker-0 handled 3
+worker-1 handled 4
+worker-2 handled 5
+worker-0 shutdown
+worker-1 shutdown
+worker-2 shutdown
+"""
+
+
+def test_the_handbook_script_with_v_prints_what_the_handbooks_example_prints():
+    printed = run_on_virtual_time(generated("handbook"), verbose=True)
+    steps, report = printed.split("Where the items ended:\n")
+    assert steps == HANDBOOK_FIXED
+    assert tally(report) == {"produced": 6, "handled": 6}
+    assert "produce 0" not in run_on_virtual_time(generated("handbook"))  # quiet without -v
 
 
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
