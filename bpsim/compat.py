@@ -13,9 +13,38 @@ else:  # pragma: no cover - exercised by the 3.11 CI run
     import heapq
     from asyncio import QueueEmpty, QueueFull
 
-    from backports.asyncio.queues import Queue, QueueShutDown
+    from backports.asyncio.queues import Queue as _BackportedQueue
+    from backports.asyncio.queues import QueueShutDown
 
     _T = TypeVar("_T")
+
+    class Queue(_BackportedQueue[_T]):
+        """The backport, with 3.13's own `put_nowait` and `get_nowait`.
+
+        The backport wraps asyncio's methods in its shutdown check, a `super()` call more for
+        every item put and taken (about 1% of a simulation step); these are 3.13's methods,
+        which do the same in one body: raise QueueShutDown, QueueFull or QueueEmpty, else put
+        or take the item and wake the next waiter.
+        """
+
+        def put_nowait(self, item: _T) -> None:
+            if self._is_shutdown:
+                raise QueueShutDown
+            if self.full():
+                raise QueueFull
+            self._put(item)
+            self._unfinished_tasks += 1
+            self._finished.clear()
+            self._wakeup_next(self._getters)
+
+        def get_nowait(self) -> _T:
+            if self.empty():
+                if self._is_shutdown:
+                    raise QueueShutDown
+                raise QueueEmpty
+            item = self._get()
+            self._wakeup_next(self._putters)
+            return item
 
     class LifoQueue(Queue[_T]):
         """asyncio's LifoQueue (3.13's code), over the backported Queue: newest first, same shutdown."""
