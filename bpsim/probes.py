@@ -360,12 +360,12 @@ class Probes:
             self.restore()
 
     def install(self) -> None:
-        queue = _queue_class(self)
+        queue = _queue_class(self, _queue_base("Queue"))
         semaphore = _semaphore_class(self)
         classes: dict[str, type] = {
             "Queue": queue,
-            "PriorityQueue": _like("PriorityQueue", compat.PriorityQueue, (queue,), {}),
-            "LifoQueue": _like("LifoQueue", compat.LifoQueue, (queue,), {}),
+            "PriorityQueue": _like("PriorityQueue", _queue_base("PriorityQueue"), (queue,), {}),
+            "LifoQueue": _like("LifoQueue", _queue_base("LifoQueue"), (queue,), {}),
             "Semaphore": semaphore,
             "BoundedSemaphore": _like("BoundedSemaphore", asyncio.locks.BoundedSemaphore, (semaphore,), {}),
         }
@@ -489,7 +489,14 @@ def _like(name: str, base: type, extra: tuple[type, ...], body: dict[str, Any]) 
     return type(name, (*extra, base), body)
 
 
-def _queue_class(probes: Probes) -> type:
+def _queue_base(name: str) -> type:
+    """The class the probed one subclasses: asyncio's as the program would find it (the runner's,
+    with `shutdown()` on 3.11 and 3.12), else bpsim.compat's."""
+    current: type = getattr(asyncio, name)
+    return current if hasattr(current, "shutdown") else getattr(compat, name)
+
+
+def _queue_class(probes: Probes, base: type) -> type:
     """The probed Queue. The probed PriorityQueue and LifoQueue subclass it and asyncio's own
     (`_like(name, base, (queue,), {})`), so these hooks call down to their storage."""
     queue: Any  # made below, from these hooks
@@ -519,7 +526,7 @@ def _queue_class(probes: Probes) -> type:
     # `asyncio.Queue[int]` as asyncio's Queue has it (on 3.11 the backport is a typing.Generic,
     # whose subscript a subclass made by type() would refuse)
     hooks = {"_init": _init, "_put": _put, "_get": _get, "__class_getitem__": classmethod(GenericAlias)}
-    queue = _like("Queue", compat.Queue, (), hooks)
+    queue = _like("Queue", base, (), hooks)
     return queue
 
 

@@ -59,7 +59,9 @@ def test_the_program_prints_and_fails_exactly_as_without_probes(name: str) -> No
 def test_the_seed_traceback_goes_through_queue_put_and_put_nowait_only() -> None:
     ran = run_program("seed.py")
     frames = [line.split(", in ")[-1] for line in ran.error.splitlines() if line.strip(" |").startswith("File ")]
-    assert frames[frames.index("producer") :] == ["producer", "put", "put_nowait"]
+    if sys.version_info >= (3, 13):  # on 3.11 and 3.12 the queue is the runner's backport (as unprobed)
+        assert frames[frames.index("producer") :] == ["producer", "put", "put_nowait"]
+        assert "asyncio/queues.py" in ran.error
     assert ran.error.splitlines()[-2].endswith("QueueShutDown")
 
 
