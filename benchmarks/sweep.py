@@ -1,39 +1,54 @@
-"""Wall time of a 50-point sweep (burst, queue.maxsize=1..50) in one process and on every core.
+"""Wall time of a 50-point sweep (burst, queue.maxsize=1..50) on one job and on every core.
 
     PYTHONPATH=. python benchmarks/sweep.py [SCENARIO] [--param KEY=FROM..TO] [--replications N]
+    python benchmarks/sweep.py --whole [--repeat 7]
 
-With --replications N it times `bpsim compare SCENARIO --policy block --policy drop-oldest
---replications N` instead (2 x N runs, as the command spreads them).
+In process (the default) it times `run_sweep` itself; with --replications N it times `bpsim
+compare SCENARIO --policy block --policy drop-oldest --replications N` instead (2 x N runs, as
+the command spreads them).
 
-Prints a table; asserts nothing about time (the machine decides that). It does check that every
-job count gives the same results, which is the promise `--jobs` makes.
+--whole starts the commands as a user types them (the `bpsim` program beside this Python, from
+/tmp, bytecode compiled first as an installation leaves it), interleaving --jobs 1 and --jobs
+CORES, --repeat times each:
+
+    bpsim sweep burst --param queue.maxsize=1..50 --jobs J --csv FILE
+    bpsim compare burst --policy block --policy drop-oldest --replications 20 --jobs J --json FILE
+
+and a 1-point sweep (`--param queue.maxsize=10..10 --jobs 1`), which is the serial part of a
+sweep (start-up, loading, output) plus one run. It prints medians and the load average, and the
+most that --jobs CORES could give with that serial part: (serial + work) / (serial + work / CORES).
+
+Prints tables; asserts nothing about time (the machine decides that). It does check that every
+job count gives the same results (the CSV and JSON files byte for byte), the promise `--jobs` makes.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-from bpsim.replications import replication_variants
-from bpsim.sweeps import run_sweep, sweep_variants
-from bpsim.variants import compare_variants
+PYTHON = sys.executable
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", nargs="?", default="burst")
-    parser.add_argument("--param", default="queue.maxsize=1..50")
-    parser.add_argument("--replications", type=int, default=None)
-    args = parser.parse_args()
-    cores = os.cpu_count() or 1
+def in_process(args: argparse.Namespace, cores: int) -> None:
+    from bpsim.replications import replication_variants
+    from bpsim.sweeps import run_sweep, sweep_variants
+    from bpsim.variants import compare_variants
+
     if args.replications:
         variants = replication_variants(compare_variants([args.scenario], ["block", "drop-oldest"]), args.replications)
         what = f"compare --policy block --policy drop-oldest --replications {args.replications}"
     else:
         _, variants = sweep_variants(args.scenario, [args.param])
         what = f"--param {args.param}"
-    print(f"{args.scenario}, {what}: {len(variants)} runs, {cores} cores")
+    print(f"{args.scenario}, {what}: {len(variants)} runs, {cores} cores, load {os.getloadavg()[0]:.2f}")
     print(f"{'jobs':>5}  {'wall s':>8}  {'runs/s':>7}  {'speed-up':>8}")
     reference = None
     baseline = None
@@ -46,6 +61,73 @@ def main() -> None:
         assert outcome == reference, f"--jobs {jobs} changed the results"
         baseline = baseline or wall
         print(f"{jobs:>5}  {wall:>8.2f}  {len(variants) / wall:>7.1f}  {baseline / wall:>7.2f}x")
+
+
+def bpsim_program() -> list[str]:
+    """The `bpsim` program installed beside this Python, as a user runs it; else `python -m bpsim`."""
+    program = Path(PYTHON).parent / "bpsim"
+    return [str(program)] if program.exists() else [PYTHON, "-m", "bpsim"]
+
+
+def timed(argv: list[str]) -> float:
+    """Wall seconds of `argv`, run from /tmp with its output thrown away (the chart is still drawn)."""
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/tmp", check=True)
+    return time.perf_counter() - start
+
+
+def whole(repeat: int, cores: int) -> None:
+    import bpsim
+
+    compileall.compile_dir(Path(bpsim.__file__).parent, quiet=1)
+    program = bpsim_program()
+    sweep = [*program, "sweep", "burst", "--param", "queue.maxsize=1..50"]
+    compare = [*program, "compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--replications", "20"]
+    cases = {"sweep, 50 points": (sweep, "--csv"), "compare --replications 20": (compare, "--json")}
+    job_counts = list(dict.fromkeys((1, cores)))
+    one_point = [*program, "sweep", "burst", "--param", "queue.maxsize=10..10", "--jobs", "1"]
+    walls: dict[tuple[str, int], list[float]] = {(name, jobs): [] for name in cases for jobs in job_counts}
+    serial: list[float] = []
+    loads = [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory() as folder:
+        outputs: dict[tuple[str, int], bytes] = {}
+        for _ in range(repeat):
+            serial.append(timed(one_point))
+            for name, (argv, option) in cases.items():
+                for jobs in job_counts:
+                    path = Path(folder) / f"out-{jobs}"
+                    walls[name, jobs].append(timed([*argv, "--jobs", str(jobs), option, str(path)]))
+                    outputs[name, jobs] = path.read_bytes()
+                    assert outputs[name, jobs] == outputs[name, job_counts[0]], f"{name}: --jobs {jobs} changed the results"
+            loads.append(os.getloadavg()[0])
+    print(
+        f"Whole processes, median of {repeat} (Python {sys.version.split()[0]}, {cores} cores, "
+        f"load average {min(loads):.2f} to {max(loads):.2f}); results identical for every --jobs\n"
+    )
+    one = statistics.median(serial)
+    print(f"1-point sweep (the serial part and one run): {one * 1000:.0f} ms\n")
+    print(f"| command | --jobs 1 | --jobs {cores} | speed-up | most with this serial part |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name in cases:
+        first, last = (statistics.median(walls[name, jobs]) for jobs in (job_counts[0], job_counts[-1]))
+        work = first - one
+        ceiling = (one + work) / (one + work / cores)
+        print(f"| {name} | {first:.2f} s | {last:.2f} s | **{first / last:.2f}x** | {ceiling:.2f}x |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="?", default="burst")
+    parser.add_argument("--param", default="queue.maxsize=1..50")
+    parser.add_argument("--replications", type=int, default=None)
+    parser.add_argument("--whole", action="store_true", help="time whole `bpsim` processes")
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each command with --whole")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    if args.whole:
+        whole(args.repeat, cores)
+    else:
+        in_process(args, cores)
 
 
 if __name__ == "__main__":

@@ -63,16 +63,18 @@ def run(
     *,
     set: Settings = None,
     seed: int | None = None,
+    warmup: float | None = None,
 ) -> RunResult:
     """Run one scenario to the end and return its result (raises `LimitReached` at a limit).
 
     `scenario` is a `Scenario` or, as for `load`, a file or bundled name (then `set` and `seed`
     apply). The first four parameters are those of `bpsim.engine.run`, which this calls.
+    `warmup=S` is `bpsim run --warmup S`: the result's `measured` is the run from S on.
     """
     from bpsim import engine
 
     loaded = _scenario(scenario, set, seed)
-    return _off_the_loop(lambda: engine.run(loaded, observers, pacing, limits))
+    return _off_the_loop(lambda: engine.run(loaded, observers, pacing, limits, warmup=warmup))
 
 
 @dataclass(frozen=True, slots=True)

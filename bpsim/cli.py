@@ -606,6 +606,7 @@ def run(
             "--cdf", help="After the summary, draw the latency CDF: the share of handled items done within each latency."
         ),
     ] = False,
+    warmup: WarmupOption = None,
 ) -> None:
     if scenario.endswith(".py"):
         not_for_programs = {
@@ -636,6 +637,7 @@ def run(
         from bpsim.loader import load_scenario
 
         loaded = load_scenario(scenario, overrides or [], seed)
+        _check_warmup(warmup, [loaded])
         _check_outputs([json_path, svg, html, items_path], [scenario])
         _one_file(**{"--json": json_path, "--svg": svg, "--html": html, "--items": items_path})
         view = None
@@ -646,7 +648,7 @@ def run(
                 console, speed=_pace(speed, loaded), keys_fd=_keys_fd(), hold=hold, stops=pause_at or (), pause_at_moments=stops
             )
         limits = Limits(max_items, max_queued, max_duration)
-        simulation = Simulation([loaded], pacing=view.pacing if view is not None else None, limits=limits)
+        simulation = Simulation([loaded], pacing=view.pacing if view is not None else None, limits=limits, warmup=warmup)
         recent = None
         if view is not None:
             view.watch(simulation)
@@ -702,11 +704,12 @@ def run(
     if "-" not in (json_path, svg, html, items_path):
         from bpsim.render.summary import summary
 
-        _show(console, summary(result))
+        measured = result.measured or result  # with --warmup, the run from S on
+        _show(console, _warmed(summary(measured), warmup))
         if cdf:
             from bpsim.render.cdf import latency_cdf
 
-            _show(console, latency_cdf(result.latency))
+            _show(console, latency_cdf(measured.latency))
     _exit(exit_code, view)
 
 

@@ -409,9 +409,13 @@ def run(
     observers: Sequence[Observer] = (),
     pacing: Pacing | None = None,
     limits: Limits = Limits(),
+    *,
+    warmup: float | None = None,
 ) -> RunResult:
-    """Run one scenario to the end and return its result (raises `LimitReached` at a limit)."""
-    simulation = Simulation([scenario], pacing=pacing, limits=limits)
+    """Run one scenario to the end and return its result (raises `LimitReached` at a limit).
+
+    `warmup` is `--warmup S`: the result's `measured` is then the run from S on (bpsim.warmup)."""
+    simulation = Simulation([scenario], pacing=pacing, limits=limits, warmup=warmup)
     for observer in observers:
         simulation.subscribe(observer)
     return simulation.run()[0]

@@ -114,11 +114,15 @@ class TooManyItems(BpsimError):
 
 
 def check_expected_items(scenarios: Sequence[Scenario], limits: Limits, labels: Sequence[str | None]) -> None:
-    """Raise TooManyItems, before a run, if a scenario means to produce more than `limits` allow."""
+    """Raise TooManyItems, before a run, if a scenario means to produce more than `limits` allow.
+
+    A closed loop whose puts wait (`Scenario.puts_delay_arrivals`) is not refused: its expected
+    count is only an upper bound, and it may well produce far fewer. `max_items` still stops its
+    run if it gets there."""
     if limits.max_items is None:
         return
     for scenario, label in zip(scenarios, labels):
-        if scenario.expected_items > limits.max_items:
+        if scenario.expected_items > limits.max_items and not scenario.puts_delay_arrivals:
             raise TooManyItems(scenario.expected_items, limits.max_items, label)
 
 

@@ -862,9 +862,19 @@ class Scenario(_Model):
         return self.queue.policy
 
     @property
+    def puts_delay_arrivals(self) -> bool:
+        """Whether a put that waits delays every later arrival: `arrivals = "after-put"` (a closed
+        loop) with block on a bounded queue. Other puts never wait, so after-put keeps its draws' times."""
+        return self.producer.after_put and self.queue.maxsize > 0 and self.queue.policy is Policy.BLOCK
+
+    @property
     def expected_items(self) -> float:
         """How many items the producer means to produce: `items`, or rate x duration plus the
-        bursts' extra, up to a `shutdown.at` that comes first (an average, for Poisson arrivals)."""
+        bursts' extra, up to a `shutdown.at` that comes first (an average, for Poisson arrivals).
+
+        With `puts_delay_arrivals` that is the open-loop count, and only an upper bound: each
+        wait in put pushes every later arrival back, so the closed loop produces fewer, as many
+        fewer as the workers hold it back (how many is what the run finds out)."""
         from_file, start = self.producer.from_file, self.producer.start
         if from_file is not None:  # the file's arrivals before the end, at most `items` of them
             end = min(self.duration or math.inf, self.shutdown.at or math.inf)

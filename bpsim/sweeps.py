@@ -101,6 +101,9 @@ def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, .
     return tuple(str(low + index * by) for index in range(count))
 
 
+_Payload = tuple[dict[str, Any], str, float | None]
+"""What a worker needs for one run: the scenario as a plain dict, its label and the warm-up."""
+
 # How often a sweep looks whether Ctrl-C or SIGTERM arrived while it waits for its workers.
 _POLL_SECONDS = 0.1
 
@@ -121,18 +124,18 @@ def run_sweep(
 ) -> list[RunResult]:
     """Run every variant headless; results in the variants' order whatever `jobs` is.
 
-    `jobs` processes (default: one per core; 1 runs here, in this process). Scenarios travel to
-    the workers as plain dicts. `on_done` is called once per finished run, for a progress bar;
-    `warmup` is `--warmup` (bpsim.warmup).
+    `jobs` processes (default: one per core): this one and `jobs` - 1 worker processes, so with
+    1 everything runs here. Scenarios travel to the workers as plain dicts. `on_done` is called
+    once per finished run, for a progress bar; `warmup` is `--warmup` (bpsim.warmup).
     On KeyboardInterrupt the worker processes are stopped at once and SweepInterrupted is
     raised with the runs that had finished.
     """
     # Refused here, at once, rather than by the first worker to start such a run.
     check_expected_items([v.scenario for v in variants], Limits(), [v.label for v in variants])
-    jobs = jobs or os.cpu_count() or 1
+    jobs = min(jobs or os.cpu_count() or 1, len(variants))
     payloads = [(variant.scenario.model_dump(mode="json"), variant.label, warmup) for variant in variants]
     done = on_done or (lambda: None)
-    if jobs == 1 or len(payloads) < 2:
+    if jobs <= 1:
         results: list[RunResult] = []
         try:
             for payload in payloads:
@@ -143,33 +146,71 @@ def run_sweep(
         except KeyboardInterrupt:
             raise SweepInterrupted(dict(enumerate(results))) from None
         return results
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(payloads)), initializer=_leave_interrupts_to_the_parent)
-    futures: list[Future[RunResult]] = []
+    return _run_shared(payloads, jobs - 1, done)
+
+
+def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], None]) -> list[RunResult]:
+    """Run `payloads` in `workers` worker processes and in this one, which takes its share.
+
+    This process would otherwise only wait: on a machine with as many cores as jobs, a worker
+    in its place would compete with it for a core. The workers take runs from the front of the
+    list, this process from the back, so the two meet wherever the runs' lengths put them. Each
+    worker has one run going and one waiting, so it never waits for this process to finish a
+    run of its own before it is given its next.
+    """
+    results: dict[int, RunResult] = {}
+    running: dict[Future[RunResult], int] = {}
+    front, back = 0, len(payloads)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
     try:
-        # Ctrl-C must not land inside the pool's own code (its locks would stay taken and the
-        # exit would hang): while the pool is in use, a signal is a flag polled here.
-        with signals_held(signal.SIGINT, signal.SIGTERM) as interrupted:
-            futures = [pool.submit(_run_one, payload) for payload in payloads]
-            waiting = set(futures)
-            while waiting and not interrupted():
-                finished, waiting = wait(waiting, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    future.result()  # the first failure stops the sweep
-                    done()
-            if interrupted():
-                _stop(pool)  # before the signal is raised again, on leaving the block
+        while front < back or running:
+            # Ctrl-C must not land inside the pool's own code (its locks would stay taken and the
+            # exit would hang): while the pool is in use, a signal is a flag polled here.
+            with signals_held(signal.SIGINT, signal.SIGTERM) as interrupted:
+                _collect(running, results, done, timeout=0 if front < back else _POLL_SECONDS)
+                while front < back and len(running) < 2 * workers and not interrupted():
+                    running[pool.submit(_run_one, payloads[front])] = front
+                    front += 1
+                if interrupted():
+                    _stop(pool)  # before the signal is raised again, on leaving the block
+            if interrupted() or signals.interrupted():  # a signal after a run here is only noted
+                raise KeyboardInterrupt
+            if front < back:
+                back -= 1
+                results[back] = _run_one(payloads[back])
+                done()
     except KeyboardInterrupt:
-        raise SweepInterrupted(_finished(futures)) from None
+        with signals_held(signal.SIGINT, signal.SIGTERM):
+            _stop(pool)
+        results |= _finished(running)
+        raise SweepInterrupted(results) from None
     except BaseException:
-        _stop(pool)
+        with signals_held(signal.SIGINT, signal.SIGTERM):
+            _stop(pool)
         raise
     pool.shutdown()
-    return [future.result() for future in futures]
+    return [results[index] for index in range(len(payloads))]
 
 
-def _finished(futures: Sequence[Future[RunResult]]) -> dict[int, RunResult]:
-    """The runs that ended with a result, by index."""
-    return {i: f.result() for i, f in enumerate(futures) if f.done() and not f.cancelled() and f.exception() is None}
+def _collect(
+    running: dict[Future[RunResult], int], results: dict[int, RunResult], done: Callable[[], None], timeout: float
+) -> None:
+    """Move the workers' finished runs into `results`, waiting up to `timeout` for the first."""
+    if not running:
+        return
+    finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+    for future in finished:
+        results[running.pop(future)] = future.result()  # the first failure stops the sweep
+        done()
+
+
+def _finished(running: dict[Future[RunResult], int]) -> dict[int, RunResult]:
+    """The workers' runs that ended with a result, by index."""
+    return {
+        index: future.result()
+        for future, index in running.items()
+        if future.done() and not future.cancelled() and future.exception() is None
+    }
 
 
 def _leave_interrupts_to_the_parent() -> None:
@@ -194,7 +235,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_one(payload: tuple[dict[str, Any], str, float | None]) -> RunResult:
+def _run_one(payload: _Payload) -> RunResult:
     data, label, warmup = payload
     return Simulation([Scenario.model_validate(data)], labels=[label], warmup=warmup).run()[0]
 

@@ -551,7 +551,7 @@ def _not_modelled(scenario: Scenario, service: _Service) -> str | None:
         ("producer_start", producer.start > 0),
         ("constant_arrivals", producer.arrivals == "constant" or (producer.after_put and producer.gaps == "constant")),
         # after-put: a put that waits delays every later arrival; puts that never wait keep Poisson.
-        ("after_put", producer.after_put and bounded and queue.policy is Policy.BLOCK),
+        ("after_put", scenario.puts_delay_arrivals),
         ("downstream_timeout", downstream.timeout is not None),
         ("max_age", queue.max_age is not None),
         ("errors", downstream.errors > 0),

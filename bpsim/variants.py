@@ -8,13 +8,15 @@ every variant goes through the loader, so a bad value is reported like a bad `--
 
 Variants keep the base scenario's seed, so item k arrives at the same time and needs the same
 service time in each (common random numbers) unless the traffic itself is what was varied;
-`shares_traffic` says which.
+`traffic_differences` says which keys, and `arrivals_follow_puts` when the arrivals wait for the
+producer's puts (then a variant whose put waits sends every later item later).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +24,15 @@ from pathlib import Path
 from bpsim.errors import BpsimError, Problem, ScenarioError
 from bpsim.i18n import t
 from bpsim.loader import load_scenario
-from bpsim.scenario import Policy, Scenario, parse_policy
+from bpsim.scenario import Policy, Producer, Scenario, parse_policy
 from bpsim.text import printable
 
 __all__ = [
     "Axis",
     "Variant",
     "MAX_COMPARED",
-    "compare_variants", "policy_axis", "parse_vary", "split_assignment", "split_values", "build_variants", "shares_traffic"]
+    "compare_variants", "policy_axis", "parse_vary", "split_assignment", "split_values", "build_variants", "shares_traffic",
+    "traffic_differences", "arrivals_follow_puts"]
 
 POLICY_KEY = "queue.policy"
 
@@ -190,13 +193,33 @@ def build_variants(
 
 
 def shares_traffic(scenarios: Sequence[Scenario]) -> bool:
-    """Whether item k arrives at the same time and needs the same service time in every scenario."""
-    first = scenarios[0]
-    return all(
-        (s.seed, s.producer, s.duration, s.items, s.workers.service)
-        == (first.seed, first.producer, first.duration, first.items, first.workers.service)
-        for s in scenarios
-    )
+    """Whether item k is due at the same time and needs the same service time in every scenario."""
+    return not traffic_differences(scenarios)
+
+
+def traffic_differences(scenarios: Sequence[Scenario]) -> list[str]:
+    """The keys of the traffic whose values are not the same in every scenario, in a fixed order:
+    `["producer.arrivals"]` for poisson against after-put, `[]` when the traffic is shared."""
+    keys = ["seed", "duration", "items", *(f"producer.{name}" for name in Producer.model_fields), "workers.service"]
+    return [key for key in keys if any(_at(key, s) != _at(key, scenarios[0]) for s in scenarios)]
+
+
+def _at(key: str, scenario: Scenario) -> object:
+    return operator.attrgetter(key)(scenario)
+
+
+def arrivals_follow_puts(scenarios: Sequence[Scenario]) -> str | None:
+    """How the producer's arrivals wait for its puts, if they do in any scenario: "after-put"
+    (`arrivals = "after-put"`: a gap after each put returns) or "unlimited" (`rate = "unlimited"`:
+    the next put as soon as one returns); else None.
+
+    Then item k's draws are shared but not its arrival: a variant whose put waits sends it later."""
+    for scenario in scenarios:
+        if scenario.producer.after_put:
+            return "after-put"
+        if scenario.producer.rate == "unlimited":
+            return "unlimited"
+    return None
 
 
 def _variant_scenario(

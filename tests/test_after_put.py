@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -139,3 +140,52 @@ def test_a_put_timeout_bounds_the_wait_then_the_next_gap_starts():
     rows = rows_of(s)
     assert [float(r["arrival"]) for r in rows] == pytest.approx([0.0, 0.5, 1.0, 1.7, 2.4, 2.9])
     assert [r["outcome"] == "handled" for r in rows] == [True, True, False, False, True, False]
+
+
+def test_expected_items_is_the_open_loop_count_and_only_an_upper_bound_when_puts_wait():
+    # slow-downstream with room for 5 (the numbers above): 491 produced open loop, 434 closed.
+    from bpsim.loader import load_scenario
+
+    room = ("queue.maxsize=5", "workers.count=3")
+    opened = load_scenario("slow-downstream", room)
+    closed = load_scenario("slow-downstream", (*room, "producer.arrivals=after-put"))
+    assert closed.expected_items == opened.expected_items  # rate x duration: what the draws schedule
+    assert closed.puts_delay_arrivals and not opened.puts_delay_arrivals
+    # docs/scenarios.md: 16/s for 30 s schedules 480 on average; this seed's open loop made 491, the closed one 434.
+    assert closed.expected_items == 480 and (run(opened).counts.produced, run(closed).counts.produced) == (491, 434)
+    dropping = load_scenario("slow-downstream", (*room, "producer.arrivals=after-put", "queue.policy=drop-newest"))
+    assert not dropping.puts_delay_arrivals  # no put waits: the open-loop schedule exactly
+
+
+# One worker at 1 item/s behind room for 5, offered 1000/s for 100 s: open loop that is 100,000
+# items; the closed loop produces about 100 (one per second, as room opens) + 5 + 1.
+FAST_CLOSED_LOOP = dict(
+    seed=1, duration=100.0, producer={"rate": 1000.0, "arrivals": "after-put"}, queue={"maxsize": 5, "policy": "block"},
+    workers={"count": 1, "service": {"distribution": "constant", "mean": 1.0}},
+)
+
+
+def test_max_items_does_not_refuse_a_closed_loop_for_its_open_loop_count(tmp_path):
+    from bpsim.cli import app
+    from tests.helpers import cli_runner
+
+    s = scenario(**FAST_CLOSED_LOOP)
+    assert s.expected_items == pytest.approx(100_000)
+    path = tmp_path / "fast.toml"
+    path.write_text(
+        'seed = 1\nduration = 100\n[producer]\nrate = 1000\narrivals = "after-put"\n'
+        '[queue]\nmaxsize = 5\n[workers]\ncount = 1\nservice = { distribution = "constant", mean = 1.0 }\n'
+    )
+    result = cli_runner().invoke(app, ["run", str(path), "--no-live", "--json", "-", "--max-items", "50000"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["items"]["produced"] == 106  # docs/scenarios.md
+    # Open loop (or a dropping closed loop) really would make 100,000: refused before running.
+    refused = cli_runner().invoke(app, ["run", str(path), "--no-live", "--max-items", "50000", "--set", "queue.policy=drop-newest"])
+    assert refused.exit_code != 0 and "would produce about 100,000 items" in refused.stderr
+
+
+def test_the_dashboards_length_estimate_caps_a_closed_loops_backlog_at_maxsize():
+    from bpsim.render.live import expected_duration
+
+    # 100 s of producing, then at most the 5 queued items at 1 item/s: 105 s, not 100,000 s.
+    assert expected_duration(scenario(**FAST_CLOSED_LOOP)) == pytest.approx(105.0)

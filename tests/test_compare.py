@@ -14,7 +14,10 @@ from bpsim.errors import BpsimError, ScenarioError
 from bpsim.events import ItemHandled, ItemProduced
 from bpsim.i18n import set_language
 from bpsim.metrics import METRICS, best
+from bpsim.loader import load_scenario
+from bpsim.render.compare_live import varied_line
 from bpsim.render.comparison import comparison, tradeoffs
+from bpsim.scenario import Scenario
 from bpsim.variants import compare_variants, parse_vary, split_values
 from tests.golden import assert_golden
 from tests.render import render
@@ -208,3 +211,86 @@ def test_each_variant_of_a_shared_clock_reports_what_a_run_of_it_alone_would(ove
     alone = [Simulation([v.scenario]).run()[0] for v in variants]
     assert [r.to_json() for r in together] == [r.to_json() for r in alone]
     assert together[1].duration < together[0].duration
+
+
+# -- when the variants do not share their traffic ---------------------------------------------------
+
+CLOSED_LOOP = """\
+name = "closed"
+seed = 7
+duration = 20
+[producer]
+rate = 8
+arrivals = "after-put"
+[queue]
+maxsize = 3
+[workers]
+count = 1
+service = { distribution = "exponential", mean = 0.2 }
+"""
+
+
+def _compare(*args: str) -> str:
+    result = bpsim("compare", *args, "--no-live")
+    assert result.exit_code == 0, result.output
+    return " ".join(result.stdout.split())  # the note as one line, wherever the table wrapped it
+
+
+def test_poisson_against_after_put_says_item_k_does_not_meet_the_same_arrival(tmp_path: Path):
+    path = tmp_path / "closed.toml"
+    path.write_text(CLOSED_LOOP)
+    text = _compare(str(path), "--vary", "producer.arrivals=poisson,after-put")
+    assert "The variants differ in their traffic (producer.arrivals): item k does not meet the same arrival" in text
+    assert "common random numbers" not in text and "every difference comes from what was varied" not in text
+
+
+def test_different_arrival_files_are_different_traffic(tmp_path: Path):
+    for name, times in (("a", "0\n0.5\n1\n"), ("b", "0\n0.2\n1.5\n")):
+        (tmp_path / f"{name}.csv").write_text(times)
+        (tmp_path / f"{name}.toml").write_text(f'items = 3\n[producer]\narrivals = {{ file = "{name}.csv" }}\n')
+    text = _compare(str(tmp_path / "a.toml"), str(tmp_path / "b.toml"))
+    assert "differ in their traffic (producer.arrivals): item k does not meet the same arrival" in text
+
+
+def test_after_put_arrivals_are_shared_only_while_no_put_waits(tmp_path: Path):
+    path = tmp_path / "closed.toml"
+    path.write_text(CLOSED_LOOP)
+    # block waits in put (maxsize 3, one worker at 5/s against 8/s): every later arrival moves.
+    text = _compare(str(path), "--policy", "block", "--policy", "drop-newest")
+    assert "its arrival follows the producer's puts (arrivals = \"after-put\": each gap starts when the last put returned)" in text
+    assert "item k does not meet the same arrival in each variant" in text and "common random numbers" not in text
+    # Neither drop policy ever waits, so item k arrives at the same instant in both: that is said.
+    text = _compare(str(path), "--policy", "drop-newest", "--policy", "drop-oldest")
+    assert "Every variant got the same arrivals and the same service time for item k (common random numbers, seed 7)" in text
+    loaded = [load_scenario(str(path), [f"queue.policy={policy}"]) for policy in ("block", "drop-newest", "drop-oldest")]
+    block, newest, oldest = (
+        [e.at for e in events if isinstance(e, ItemProduced)] for events in (_events(s) for s in loaded)
+    )
+    assert newest == oldest and block != newest
+
+
+def _events(scenario: Scenario) -> list[object]:
+    simulation = Simulation([scenario])
+    events: list[object] = []
+    simulation.subscribe(events.append)
+    simulation.run()
+    return events
+
+
+def test_replications_say_when_the_variants_do_not_share_their_traffic(tmp_path: Path):
+    path = tmp_path / "closed.toml"
+    path.write_text(CLOSED_LOOP)
+    text = _compare(str(path), "--policy", "block", "--policy", "drop-newest", "--replications", "2", "--jobs", "1")
+    assert "item k does not meet the same arrival in each variant" in text
+    text = _compare("burst", "--policy", "block", "--policy", "drop-oldest", "--replications", "2", "--jobs", "1")
+    assert "item k does not meet" not in text
+
+
+def test_the_live_line_names_the_traffic_keys_that_differ(tmp_path: Path):
+    path = tmp_path / "closed.toml"
+    path.write_text(CLOSED_LOOP)
+    poisson = load_scenario(str(path), ["producer.arrivals=poisson"])
+    closed = load_scenario(str(path))
+    assert varied_line([poisson, closed], ["producer.arrivals"]).endswith("the columns differ in their traffic too (producer.arrivals)")
+    assert "arrivals follow the puts" in varied_line([closed, closed], ["queue.policy"])
+    assert "same arrivals and service times in every column (seed 7)" in varied_line([poisson, poisson], ["queue.policy"])

@@ -181,7 +181,7 @@ def test_ctrl_c_while_the_runs_are_being_submitted_still_stops_the_workers(overl
 
     monkeypatch.setattr(ProcessPoolExecutor, "submit", ctrl_c_after_the_first)
     with pytest.raises(KeyboardInterrupt) as stopped:
-        run_sweep(variants, jobs=2)
+        run_sweep(variants, jobs=3)  # two worker processes beside this one
     assert isinstance(stopped.value, SweepInterrupted), "the CLI's summary line needs SweepInterrupted"
     assert len(workers) == 2 and not [worker for worker in workers if worker.is_alive()], "no worker left"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "Ctrl-C handled as before"

@@ -99,3 +99,33 @@ def test_a_warmup_as_long_as_the_run_is_refused(value: str, line: str):
     assert result.exit_code == 2 and line in result.stderr and "Traceback" not in result.output
     result = cli_runner().invoke(app, ["sweep", "burst", "--param", "queue.maxsize=1,2", "--warmup", value])
     assert result.exit_code == 2 and line in result.stderr
+    result = cli_runner().invoke(app, ["run", "burst", "--no-live", "--warmup", value])
+    assert result.exit_code == 2 and line in result.stderr
+
+
+def test_run_json_gains_warmup_and_keeps_every_other_key():
+    plain = json.loads(cli_runner().invoke(app, ["run", "burst", "--json", "-"]).stdout)
+    warmed = json.loads(cli_runner().invoke(app, ["run", "burst", "--json", "-", "--warmup", "10"]).stdout)
+    assert {key: value for key, value in warmed.items() if key != "warmup"} == plain  # latency_cdf too: the whole run
+    # The same window as compare's block variant (docs/commands.md): 644 handled after t = 10 s.
+    assert warmed["warmup"]["seconds"] == 10 and warmed["warmup"]["items"]["handled"] == 644
+    assert round(warmed["warmup"]["duration"], 2) == 20.19 and round(warmed["warmup"]["queue"]["mean_qsize"], 1) == 17.2
+
+
+def test_run_summary_is_the_window_and_says_so():
+    result = cli_runner().invoke(app, ["run", "burst", "--no-live", "--warmup", "10", "--cdf"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Measured from t = 10 s on (--warmup 10)")
+    plain = cli_runner().invoke(app, ["run", "burst", "--no-live", "--cdf"]).stdout
+    assert "20.19 s simulated" in result.stdout and "20.19 s simulated" not in plain
+    # The ledger and the CDF count the 644 items handled after 10 s, not the run's 833.
+    assert "✓ 644 = 644 produced" in result.stdout and "644 handled items" in result.stdout
+    assert "644 handled items" not in plain
+
+
+def test_the_api_run_takes_a_warmup():
+    import bpsim
+
+    result = bpsim.run("burst", warmup=10)
+    assert result.measured is not None and result.measured.counts.handled == 644
+    assert bpsim.run("burst").measured is None

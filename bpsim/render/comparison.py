@@ -12,7 +12,7 @@ from bpsim.engine import RunResult
 from bpsim.i18n import t
 from bpsim.metrics import METRICS, Metric, best
 from bpsim.render.format import WRAPS, number, scenario_name, seconds
-from bpsim.variants import Axis, Variant, shares_traffic
+from bpsim.variants import Axis, Variant, arrivals_follow_puts, traffic_differences
 
 __all__ = ["comparison", "tradeoffs", "sweep_table", "sweep_chart"]
 
@@ -120,12 +120,29 @@ def _notes(variants: Sequence[Variant], results: Sequence[RunResult]) -> list[st
     if removed:
         labels = ", ".join(v.label for v in removed)
         notes.append(t("compare.put_timeout_removed", timeout=seconds(removed[0].put_timeout_removed or 0), labels=labels))
-    scenarios = [result.scenario for result in results]
-    if shares_traffic(scenarios):
-        notes.append(t("compare.same_traffic", seed=scenarios[0].seed))
-    else:
-        notes.append(t("compare.different_traffic"))
+    notes.append(traffic_note(results))
     return notes
+
+
+def traffic_note(results: Sequence[RunResult]) -> str:
+    """Whether item k met the same traffic in every variant (common random numbers), plainly."""
+    return unshared_traffic(results) or t("compare.same_traffic", seed=results[0].scenario.seed)
+
+
+def unshared_traffic(results: Sequence[RunResult]) -> str | None:
+    """Why item k did not meet the same traffic in every variant; None when it did.
+
+    It did not when a traffic key differs, nor when the arrivals follow the puts and a put waited
+    in some variant: there every later item arrived later, and a difference is partly the
+    traffic's. (Puts that never waited leave every arrival where the draws put it.)"""
+    scenarios = [result.scenario for result in results]
+    differences = traffic_differences(scenarios)
+    if differences:
+        return t("compare.different_traffic", keys=", ".join(differences))
+    closed = arrivals_follow_puts(scenarios)
+    if closed is not None and any(result.blocked_seconds > 0 for result in results):
+        return t("compare.arrivals_follow_puts", seed=scenarios[0].seed, how=t(f"compare.follow.{closed}"))
+    return None
 
 
 def sweep_table(axes: Sequence[Axis], variants: Sequence[Variant], results: Sequence[RunResult], metrics: Sequence[Metric]) -> Table:

@@ -81,8 +81,8 @@ def expected_duration(scenario: Scenario) -> float:
                 (burst.rate - producer.rate) * max(0.0, min(burst.duration, length - burst.at)) for burst in producer.bursts
             )
             backlog = max(0.0, arrivals - capacity * length)
-            if scenario.policy is not Policy.BLOCK and scenario.queue.maxsize > 0:
-                backlog = min(backlog, scenario.queue.maxsize)  # the rest was dropped
+            if scenario.queue.maxsize > 0 and (scenario.policy is not Policy.BLOCK or scenario.puts_delay_arrivals):
+                backlog = min(backlog, scenario.queue.maxsize)  # the rest was dropped, or (after-put) never produced
             length += backlog / capacity
     else:
         assert scenario.items is not None

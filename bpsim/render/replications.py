@@ -12,7 +12,7 @@ from rich.text import Text
 from bpsim.engine import RunResult
 from bpsim.i18n import t
 from bpsim.metrics import METRICS, Metric
-from bpsim.render.comparison import sweep_chart
+from bpsim.render.comparison import sweep_chart, unshared_traffic
 from bpsim.render.format import number, seconds
 from bpsim.replications import Interval, Replicated
 from bpsim.variants import Axis
@@ -84,6 +84,10 @@ def replicated_comparison(summaries: Sequence[Replicated]) -> RenderableType:
     bullets = Table.grid(padding=(0, 1))
     bullets.add_column()
     bullets.add_column(overflow="fold")  # a wide (Korean) line is wrapped, never cut with …
+    # Pairing by seed still holds, but common random numbers may not: then say why (replication 0's runs).
+    unshared = unshared_traffic([summary.results[0] for summary in summaries])
+    if unshared is not None:
+        lines.append(Text(unshared))
     for line in lines:
         bullets.add_row("•", line)
     return Group(
