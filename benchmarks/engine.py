@@ -57,7 +57,7 @@ import simpy
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bpsim.clock import VirtualTimeLoop  # noqa: E402
-from bpsim.compat import Queue, QueueFull, QueueShutDown  # noqa: E402
+from bpsim.compat import QueueFull, QueueShutDown, SimulationQueue  # noqa: E402
 from bpsim.engine import run  # noqa: E402
 from bpsim.scenario import Scenario  # noqa: E402
 from bpsim.service import models_a_service  # noqa: E402
@@ -121,7 +121,7 @@ def run_bpsim(scenario: Scenario) -> Outcome:
 def run_bare(scenario: Scenario) -> Outcome:
     """The handbook pipeline with nothing but three counters, on bpsim's VirtualTimeLoop."""
     counters = {"handled": 0, "dropped": 0, "timed_out": 0}
-    queue: Queue = Queue(scenario.queue.maxsize)
+    queue: SimulationQueue = SimulationQueue(scenario.queue.maxsize)  # bpsim's own queue class
     concurrency = scenario.downstream.concurrency
     put_timeout, call_timeout = scenario.queue.put_timeout, scenario.downstream.timeout
     drop = scenario.queue.policy == "drop-newest"

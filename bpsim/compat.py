@@ -2,6 +2,9 @@
 
 `Queue.shutdown()` arrived in 3.13; on 3.11 and 3.12 the `backports.asyncio.queues` package gives
 the same behaviour (same code, verified trace-identical). Import them from here, nowhere else.
+`SimulationQueue` is the engine's: `Queue`, with 3.13's own `put_nowait` and `get_nowait` on
+3.11 and 3.12 too (see there). A user's program gets `Queue`, so its tracebacks show the frames
+of the backport, as they show asyncio's on 3.13, and none of bpsim's.
 """
 
 import sys
@@ -9,22 +12,23 @@ from typing import TypeVar
 
 if sys.version_info >= (3, 13):
     from asyncio import LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown
+
+    SimulationQueue = Queue
 else:  # pragma: no cover - exercised by the 3.11 CI run
     import heapq
     from asyncio import QueueEmpty, QueueFull
 
-    from backports.asyncio.queues import Queue as _BackportedQueue
-    from backports.asyncio.queues import QueueShutDown
+    from backports.asyncio.queues import Queue, QueueShutDown
 
     _T = TypeVar("_T")
 
-    class Queue(_BackportedQueue[_T]):
-        """The backport, with 3.13's own `put_nowait` and `get_nowait`.
+    class SimulationQueue(Queue[_T]):
+        """The backport, with 3.13's own `put_nowait` and `get_nowait`: the engine's FIFO queue.
 
         The backport wraps asyncio's methods in its shutdown check, a `super()` call more for
-        every item put and taken (about 1% of a simulation step); these are 3.13's methods,
-        which do the same in one body: raise QueueShutDown, QueueFull or QueueEmpty, else put
-        or take the item and wake the next waiter.
+        every item put and taken (about 2% of a simulation step on 3.12); these are 3.13's
+        methods, which do the same in one body: raise QueueShutDown, QueueFull or QueueEmpty,
+        else put or take the item and wake the next waiter (tests/test_compat.py compares them).
         """
 
         def put_nowait(self, item: _T) -> None:
@@ -70,4 +74,4 @@ else:  # pragma: no cover - exercised by the 3.11 CI run
         def _get(self) -> _T:
             return heapq.heappop(self._queue)  # type: ignore[type-var]
 
-__all__ = ["LifoQueue", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "QueueShutDown"]
+__all__ = ["LifoQueue", "PriorityQueue", "Queue", "QueueEmpty", "QueueFull", "QueueShutDown", "SimulationQueue"]

@@ -20,7 +20,7 @@ import math
 from collections import deque
 from typing import Generic, TypeVar
 
-from bpsim.compat import LifoQueue, Queue
+from bpsim.compat import LifoQueue, Queue, SimulationQueue
 from bpsim.scenario import CoDelSettings, QueueSettings
 
 __all__ = ["CoDel", "Standing", "TimedQueue", "make_queue"]
@@ -51,7 +51,7 @@ class Standing:
         return now >= self.first_above
 
 
-class TimedQueue(Queue[T], Generic[T]):
+class TimedQueue(SimulationQueue[T], Generic[T]):
     """An `asyncio.Queue` that keeps when each item entered it; with `standing`, newest first
     while the queue is standing (adaptive LIFO). Shutdown, join and maxsize are Queue's own."""
 
@@ -153,4 +153,4 @@ def make_queue(settings: QueueSettings) -> Queue[T]:
         return TimedQueue(settings.maxsize, Standing(settings.codel_settings))
     if settings.discipline == "codel":
         return TimedQueue(settings.maxsize)
-    return Queue(settings.maxsize)
+    return SimulationQueue(settings.maxsize)

@@ -1,5 +1,6 @@
-"""bpsim.compat's Queue behaves as the Queue it stands for, step by step (3.13's; on 3.11 and 3.12
-the backport's, whose `put_nowait` and `get_nowait` it replaces with 3.13's own)."""
+"""bpsim.compat's SimulationQueue, the engine's, behaves as the Queue it stands for, step by step
+(3.13's; on 3.11 and 3.12 the backport's, whose `put_nowait` and `get_nowait` it replaces with
+3.13's own)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ if sys.version_info >= (3, 13):
     from asyncio import Queue as Reference
 else:
     from backports.asyncio.queues import Queue as Reference
+
+assert compat.Queue is Reference  # what a user's program gets, and the reference here
 
 
 def queue_program(queue_type: type, log: list[tuple[float, str]]):
@@ -93,16 +96,16 @@ def traced(queue_type: type) -> list[tuple[float, str]]:
     return log
 
 
-def test_bpsims_queue_takes_the_same_steps_as_the_queue_it_stands_for():
+def test_the_engines_queue_takes_the_same_steps_as_the_queue_it_stands_for():
     reference = traced(Reference)
     assert len(reference) > 30
     for expected in ("empty", "full at", "gave up", "after waiting", "shut down", "nowait refused"):
         assert any(expected in what for _, what in reference), expected
-    assert traced(compat.Queue) == reference
+    assert traced(compat.SimulationQueue) == reference
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.13's Queue is asyncio's own")
 def test_on_311_and_312_only_the_two_nowait_methods_are_bpsims():
-    own = {name for name in vars(compat.Queue) if not name.startswith("__")}
+    own = {name for name in vars(compat.SimulationQueue) if not name.startswith("__")}
     assert own == {"put_nowait", "get_nowait"}
-    assert issubclass(compat.Queue, Reference)
+    assert issubclass(compat.SimulationQueue, Reference)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bpsim.compat import LifoQueue, Queue, QueueShutDown
+from bpsim.compat import LifoQueue, Queue, QueueShutDown, SimulationQueue
 from bpsim.engine import Simulation, run
 from bpsim.events import ItemDequeued, ItemDropped
 from bpsim.loader import load_scenario
@@ -77,7 +77,9 @@ def test_lifo_serves_newest_first_and_fifo_oldest_first():
 
 
 def test_the_queue_classes_are_asyncios_own_and_fifo_is_todays():
-    assert type(Simulation([backlog("fifo")]).pipelines[0].queue) is Queue
+    # asyncio's Queue (on 3.11 and 3.12 the backport's, with 3.13's put_nowait and get_nowait)
+    assert type(Simulation([backlog("fifo")]).pipelines[0].queue) is SimulationQueue
+    assert issubclass(SimulationQueue, Queue)
     assert type(Simulation([backlog("lifo")]).pipelines[0].queue) is LifoQueue
     assert issubclass(LifoQueue, Queue)  # so shutdown(), join() and maxsize are Queue's
     lifo: LifoQueue[int] = LifoQueue()
