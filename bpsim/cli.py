@@ -775,7 +775,7 @@ def _run_program(
         _report(result.stopped_by)
     elif result.interrupted:
         _print_line(t("program.interrupted", at=result.ended_at), err=True)
-    elif not result.ran_a_loop:
+    elif not result.ran_a_loop and not result.exited and result.exit_code == 0:
         _print_line(t("program.no_loop", path=path), err=True)
     if probes is not None and probes.final is not None:
         if on_terminal:
@@ -791,7 +791,7 @@ def _run_program(
                 write_text(json_path, strict_json(program_json(result, probes.final)))
             except BpsimError as error:
                 _fail(error)
-    _exit(result.exit_code or None)
+    _exit(None if result.interrupted else result.exit_code or None)  # interrupted: 130, or 143 for SIGTERM
 
 
 @app.command()

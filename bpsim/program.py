@@ -82,7 +82,7 @@ class ProgramStalled(Stalled):
         lines = [t("program.stalled", path=where(self.path, None), at=self.at)]
         for task in self.tasks:
             key = "program.waits" if task.at is not None else "program.waits_nowhere"
-            lines.append(t(key, task=task.task, at=task.at, awaits=task.awaits))
+            lines.append(t(key, task=task.task, at=task.at, function=task.function, awaits=task.awaits))
         if any(task.awaits == "Queue.get()" for task in self.tasks):
             lines.append(t("program.shutdown_hint"))
         return lines
@@ -144,6 +144,8 @@ class ProgramResult:
     """Ctrl-C (or SIGTERM) stopped it."""
     ran_a_loop: bool = True
     """False: the program made no event loop at all (nothing ran on the virtual clock)."""
+    exited: bool = False
+    """The program ended with `sys.exit()` (or argparse's exit, say)."""
     printed: list[Printed] = field(default_factory=list)
 
 
@@ -198,6 +200,9 @@ class ProgramLoop(VirtualTimeLoop):
         if module not in (None, "__main__", "builtins"):
             name = f"{module}.{name}"
         self._run.refuse("program.thread", call=f"{name}()")
+
+    async def getaddrinfo(self, host: Any, port: Any, **kwargs: Any) -> Any:
+        self._run.refuse("program.real_io", call=f"looking up {host!r}")
 
     async def subprocess_exec(self, *args: Any, **kwargs: Any) -> Any:
         self._run.refuse("program.real_io", call="a subprocess")
@@ -271,6 +276,8 @@ class ProgramRun:
         self.stopped_by: BpsimError | None = None
         self.interrupted = False
         self.result: ProgramResult | None = None
+        self._current: ProgramLoop | None = None
+        """The loop `asyncio.get_event_loop()` made current (None: it was not called)."""
         self._printed: list[Printed] = []
 
     @property
@@ -306,6 +313,18 @@ class ProgramRun:
             observer.loop_created(loop)
         return loop
 
+    def _get_event_loop(self) -> asyncio.AbstractEventLoop:
+        """`asyncio.get_event_loop()` outside a running loop (an old pattern, deprecated in 3.12 and an
+        error in 3.14): a virtual loop, made current, and the same one again until it is closed."""
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        if self._current is None or self._current.is_closed():
+            self._current = self.new_loop()
+            asyncio.set_event_loop(self._current)
+        return self._current
+
     def _printed_line(self, at: float, text: str) -> None:
         line = Printed(at, text)
         self._printed.append(line)
@@ -329,6 +348,8 @@ class ProgramRun:
                 self.result = result
                 for observer in reversed(installed):
                     observer.finished(self)
+                if self._current is not None:
+                    asyncio.set_event_loop(None)
                 for loop in self.loops:  # one a stop left open (its Runner's teardown was cut short)
                     if not loop.is_closed() and not loop.is_running():
                         loop.close()
@@ -351,6 +372,7 @@ class ProgramRun:
         except _Abort:
             pass
         except SystemExit as done:
+            result.exited = True
             if done.code is None or isinstance(done.code, int):
                 result.exit_code = done.code or 0
             else:
@@ -375,6 +397,7 @@ class ProgramRun:
                 (asyncio, "run", self._asyncio_run(asyncio.run)),
                 (asyncio, "Runner", self._runner_class(asyncio.Runner)),
                 (asyncio, "new_event_loop", self.new_loop),
+                (asyncio, "get_event_loop", self._get_event_loop),
                 (time, "sleep", self._time_sleep(time.sleep)),
                 (sys, "argv", self.argv),
                 (sys, "path", [os.path.dirname(os.path.abspath(self.path)), *sys.path]),
