@@ -1260,10 +1260,10 @@ def code(
     seed, and prints the counts of its JSON's "items". --set and --seed apply as they do for run.
 
     It writes: arrivals (poisson, constant, after-put, unlimited, bursts, start), every service
-    distribution but a file's, queue maxsize, policy, put_timeout and max_age, workers,
-    downstream concurrency (a number) and timeout, slo, shutdown. For anything else (retry,
-    breaker, throttle, the service model, adaptive limits, disciplines, data files) it names the
-    key it cannot write and exits with code 2.
+    distribution but a file's, queue maxsize, policy, put_timeout, max_age and the fifo or lifo
+    discipline, workers, downstream concurrency (a number) and timeout, slo, shutdown. For
+    anything else (retry, breaker, throttle, the service model, adaptive limits, codel and
+    adaptive-lifo, data files) it names the key it cannot write and exits with code 2.
     """
     from bpsim.codegen import program
     from bpsim.loader import find_scenario

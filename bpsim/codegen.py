@@ -45,7 +45,7 @@ def unsupported(scenario: Scenario) -> list[str]:
     checks = (
         ("producer.arrivals", scenario.producer.from_file is not None),
         ("workers.service", isinstance(scenario.workers.service, EmpiricalService)),
-        ("queue.discipline", scenario.queue.discipline != "fifo"),
+        ("queue.discipline", scenario.queue.discipline not in ("fifo", "lifo")),
         ("downstream.concurrency", isinstance(downstream.concurrency, AdaptiveConcurrency)),
         ("downstream.capacity", downstream.capacity is not None),
         ("downstream.contention", downstream.contention > 0),
@@ -77,7 +77,7 @@ def script(scenario: Scenario, arguments: str) -> str:
         _producer(plan),
         _worker(plan),
         _handle(plan),
-        _stop_now() if plan.may_stop_now else None,
+        _stop_now(plan) if plan.may_stop_now else None,
         _main(plan),
         _report(plan),
         'if __name__ == "__main__":\n    asyncio.run(main())\n',
@@ -114,6 +114,8 @@ class _Plan:
         self.scenario = scenario
         queue, downstream, shutdown = scenario.queue, scenario.downstream, scenario.shutdown
         self.policy = queue.policy
+        self.queue = "LifoQueue" if queue.discipline == "lifo" else "Queue"
+        """The queue's class: asyncio.Queue, or with `discipline = "lifo"` LifoQueue (newest first)."""
         self.put_timeout = queue.put_timeout
         self.max_age = queue.max_age
         self.concurrency = downstream.concurrency if isinstance(downstream.concurrency, int) else None
@@ -203,10 +205,10 @@ def _imports(plan: _Plan) -> str:
         "from statistics import NormalDist" if isinstance(service, LognormalService) else None,
         "",
         "try:",
-        "    from asyncio import Queue, QueueShutDown  # Python 3.13 and newer: Queue.shutdown()",
+        f"    from asyncio import {plan.queue}, QueueShutDown  # Python 3.13 and newer: Queue.shutdown()",
         "except ImportError:  # 3.11 and 3.12: the same Queue, backported on PyPI (bpsim installs it)",
         "    try:",
-        "        from backports.asyncio.queues import Queue, QueueShutDown",
+        f"        from backports.asyncio.queues import {plan.queue}, QueueShutDown",
         "    except ImportError:",
         '        sys.exit("This script needs Python 3.13+ (Queue.shutdown), or: pip install backports.asyncio.queues")',
     )
@@ -221,6 +223,8 @@ def _constants(plan: _Plan) -> str:
         limit = "no limit" if maxsize == 0 else f"an item arriving when it holds {maxsize} is dropped"
     elif plan.policy is Policy.DROP_OLDEST:
         limit = "no limit" if maxsize == 0 else f"at {maxsize} items the oldest makes room for the newest"
+    if plan.queue == "LifoQueue":
+        limit += "; a worker gets the newest item first"
     shutdown_at = None
     if plan.deadline is not None:
         what = "stop at once, abandoning" if scenario.shutdown.mode == "immediate" else "the graceful shutdown's deadline: then stop at once, abandoning"
@@ -229,7 +233,7 @@ def _constants(plan: _Plan) -> str:
         f"SEED = {scenario.seed}  # the same seed draws the same random numbers: the same run" if plan.draws else None,
         f"DURATION = {scenario.duration!r}  # seconds during which the producer produces" if scenario.duration is not None else None,
         f"ITEMS = {scenario.items}  # the producer produces this many items" if scenario.items is not None else None,
-        f"MAXSIZE = {maxsize}  # asyncio.Queue(maxsize={maxsize}): {limit}",
+        f"MAXSIZE = {maxsize}  # asyncio.{plan.queue}(maxsize={maxsize}): {limit}",
         f"PUT_TIMEOUT = {plan.put_timeout!r}  # asyncio.timeout({plan.put_timeout!r}) on a put that waits for room" if plan.put_timeout is not None else None,
         f"MAX_AGE = {plan.max_age!r}  # a worker drops an item that has waited longer than this, unhandled" if plan.max_age is not None else None,
         f"WORKERS = {workers}  # worker tasks taking items from the queue",
@@ -244,7 +248,7 @@ def _constants(plan: _Plan) -> str:
 def _item_and_tally(plan: _Plan) -> str:
     busy = None
     if plan.may_stop_now:
-        busy = 'busy: set[asyncio.Task[None]] = set()  # the workers holding an item: a stop at once cancels them'
+        busy = 'busy: set[str] = set()  # the workers holding an item: a stop at once cancels them'
     return _lines(
         "@dataclass",
         "class Item:",
@@ -413,7 +417,7 @@ def _producer(plan: _Plan) -> str:
         Policy.DROP_OLDEST: "Put every item in the queue when it is due; a full queue evicts its oldest (drop-oldest).",
     }[plan.policy]
     return _lines(
-        "async def producer(queue: Queue[Item], start: float) -> None:",
+        f"async def producer(queue: {plan.queue}[Item], start: float) -> None:",
         f'    """{docstring}"""',
         "    loop = asyncio.get_running_loop()",
         "    due = items(start)",
@@ -462,14 +466,14 @@ def _worker(plan: _Plan) -> str:
     parameter = ", limiter: asyncio.Semaphore" if plan.concurrency is not None else ""
     if plan.may_stop_now:
         inner = [
-            "busy.add(me)",
+            "busy.add(name)",
             "try:",
             f"    await handle(name, item{limiter})",
             "except asyncio.CancelledError:",
             '    tally["abandoned in-worker"] += 1  # a stop at once cancelled its call',
             "    raise",
             "finally:",
-            "    busy.discard(me)",
+            "    busy.discard(name)",
             "    queue.task_done()  # for queue.join(): this item is done with",
         ]
     else:
@@ -480,9 +484,8 @@ def _worker(plan: _Plan) -> str:
             "    queue.task_done()  # for queue.join(): this item is done with",
         ]
     return _lines(
-        f"async def worker(name: str, queue: Queue[Item]{parameter}) -> None:",
+        f"async def worker(name: str, queue: {plan.queue}[Item]{parameter}) -> None:",
         '    """Take items from the queue and handle them, until the queue is shut down."""',
-        "    me = asyncio.current_task()" if plan.may_stop_now else None,
         "    try:",
         "        while True:",
         "            item = await queue.get()",
@@ -533,10 +536,10 @@ def _handle(plan: _Plan) -> str:
     )
 
 
-def _stop_now() -> str:
+def _stop_now(plan: _Plan) -> str:
     return _block(
-        '''
-        def stop_now(queue: Queue[Item], workers: list[asyncio.Task[None]]) -> None:
+        f'''
+        def stop_now(queue: {plan.queue}[Item], workers: dict[str, asyncio.Task[None]]) -> None:
             """Shut down at once: queued items are abandoned, calls in progress cancelled.
 
             queue.shutdown(immediate=True) empties the queue without a word, so take the items out
@@ -547,8 +550,8 @@ def _stop_now() -> str:
                 queue.task_done()
                 tally["abandoned queued"] += 1
             queue.shutdown(immediate=True)  # every get() and put() waiting now raises QueueShutDown
-            for task in workers:
-                if task in busy:
+            for name, task in workers.items():
+                if name in busy:
                     task.cancel()
         '''
     )
@@ -591,19 +594,26 @@ def _main(plan: _Plan) -> str:
             "else:",
             "    queue.shutdown()  # the idle workers' get() raises QueueShutDown: they return",
         ]
-    task = f'task_group.create_task(worker(f"worker-{{index}}", queue{limiter}))'
-
+    if plan.may_stop_now:
+        start_workers = [
+            "workers: dict[str, asyncio.Task[None]] = {}  # by name, for stop_now()",
+            "for index in range(WORKERS):",
+            '    name = f"worker-{index}"',
+            f"    workers[name] = task_group.create_task(worker(name, queue{limiter}))",
+        ]
+    else:
+        start_workers = [
+            "for index in range(WORKERS):",
+            f'    task_group.create_task(worker(f"worker-{{index}}", queue{limiter}))',
+        ]
     return _lines(
         "async def main() -> None:",
         "    start = asyncio.get_running_loop().time()  # t = 0 (bpsim's clock starts at 0, a real one anywhere)",
-        "    queue: Queue[Item] = Queue(maxsize=MAXSIZE)",
+        f"    queue: {plan.queue}[Item] = {plan.queue}(maxsize=MAXSIZE)",
         "    limiter = asyncio.Semaphore(CONCURRENCY)" if plan.concurrency is not None else None,
         "    async with asyncio.TaskGroup() as task_group:",
         "        producing = task_group.create_task(producer(queue, start))",
-        f"        workers = [{task} for index in range(WORKERS)]" if plan.may_stop_now else None,
-        None if plan.may_stop_now else "        for index in range(WORKERS):",
-        None if plan.may_stop_now else f"            {task}",
-        *(f"        {line}" for line in stop),
+        *(f"        {line}" for line in [*start_workers, *stop]),
         "    report()",
     )
 

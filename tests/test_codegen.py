@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import io
 import json
 import subprocess
@@ -77,7 +76,9 @@ VARIANTS = [
     ("api-fanout", ["producer.start=2", 'shutdown.mode="immediate"', "shutdown.at=10"]),  # never sent
     ("webhooks", ["queue.policy=drop-oldest", "shutdown.at=30", "shutdown.await_producer=false"]),
     ("realtime-latest", ["producer.bursts=[{at=0.0, duration=5.0, rate=200.0}, {at=5.0, duration=1.0, rate=400.0}]"]),
-    ("textbook", ["duration=300"], ),
+    ("textbook", ["duration=300"]),
+    ("webhooks", ['queue.discipline="lifo"']),  # asyncio.LifoQueue: newest first
+    ("burst", ['queue.discipline="lifo"', "queue.max_age=0.3", 'shutdown.mode="immediate"', "shutdown.at=20"]),
 ]
 
 
@@ -159,11 +160,9 @@ def test_the_variants_reach_every_end_the_script_can_count():
     }  # fmt: skip
 
 
-RUNS_PROGRAMS = importlib.util.find_spec("bpsim.program") is not None
 ROUND_TRIPS = [(name, []) for name in SUPPORTED] + VARIANTS
 
 
-@pytest.mark.skipif(not RUNS_PROGRAMS, reason="`bpsim run FILE.py` is not on this branch yet (#16, bpsim/program.py)")
 @pytest.mark.parametrize(("name", "overrides"), ROUND_TRIPS, ids=[" ".join([n, *o]) for n, o in ROUND_TRIPS])
 def test_bpsim_run_of_the_script_gives_the_scenarios_counts(name: str, overrides: list[str], tmp_path: Path) -> None:
     path = tmp_path / f"{name}.py"

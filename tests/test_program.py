@@ -137,6 +137,27 @@ def test_the_program_runs_as_python_would_run_it(tmp_path):
     assert result.exit_code == 0
 
 
+def test_asyncio_runner_and_a_loop_factory_get_the_virtual_clock_too(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio
+
+        async def main():
+            await asyncio.sleep(60)
+            return asyncio.get_running_loop().time()
+
+        with asyncio.Runner() as runner:
+            print(runner.run(main()))
+        if hasattr(asyncio, "EventLoop"):  # 3.13: asyncio.run(..., loop_factory=) is 3.12+
+            print(asyncio.run(main(), loop_factory=asyncio.EventLoop))
+        else:
+            print(asyncio.run(main()))
+        """,
+    )
+    assert bpsim("run", path).stdout == "60.0\n60.0\n"
+
+
 def test_a_file_that_only_defines_main_has_it_run(tmp_path):
     path = program(tmp_path, "import asyncio\nasync def main():\n    await asyncio.sleep(1)\n    print('ran')\n")
     assert bpsim("run", path).stdout == "ran\n"
