@@ -341,10 +341,10 @@ def test_a_syntax_error_is_pythons_own_line(tmp_path):
 
 
 def test_options_for_scenarios_are_refused_for_a_program(tmp_path):
-    result = bpsim("run", program(tmp_path, "print(1)\n"), "--json", "out.json")
-    assert result.stderr.startswith("--json is for scenarios;")
+    result = bpsim("run", program(tmp_path, "print(1)\n"), "--svg", "out.svg")
+    assert result.stderr.startswith("--svg is for scenarios;")
     assert result.exit_code == 2
-    assert not (tmp_path / "out.json").exists()
+    assert not (tmp_path / "out.svg").exists()
 
 
 def test_arguments_are_refused_for_a_scenario():
