@@ -910,6 +910,9 @@ def compare(
     jobs: JobsOption = None,
     warmup: WarmupOption = None,
     theme: ThemeOption = None,
+    cdf: Annotated[
+        bool, typer.Option("--cdf", help="After the table, draw each variant's latency CDF (as bpsim run --cdf does).")
+    ] = False,
 ) -> None:
     look = _look(theme)
     console = _console(look=look)
@@ -928,6 +931,8 @@ def compare(
         if replications is not None:
             if Limits(max_items, max_queued, max_duration) != _DEFAULT:
                 raise BpsimError(t("errors.replications.limits"))
+            if cdf:
+                raise BpsimError(t("errors.replications.cdf"))
             _compare_replications(console, variants, replications, jobs, json_path, svg_path, warmup)
             return
         view = None
@@ -957,6 +962,12 @@ def compare(
         _fail(error)
     if "-" not in (json_path, svg_path):
         _show(console, table)
+        if cdf:
+            from bpsim.render.cdf import latency_cdf
+
+            for variant, result in zip(variants, results):
+                console.print()
+                _show(console, latency_cdf((result.measured or result).latency, label=variant.label))
     _exit(exit_code, view)
 
 

@@ -8,6 +8,7 @@ items, shutdown deadlines, the closed-loop producer, every distribution).
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import io
@@ -293,6 +294,29 @@ def test_a_scenario_with_a_mistake_gets_the_loaders_line():
     result = bpsim("code", "burst", "--set", "queue.maxsize=x")
     assert result.exit_code == 2
     assert result.stderr == "--set queue.maxsize=x: queue.maxsize: must be a whole number, not 'x'\n"
+
+
+def code_of(script: str) -> str:
+    """The script's syntax tree without its words: every string constant (docstrings, messages) blank."""
+    tree = ast.parse(script)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node.value = ""
+    return ast.dump(tree)
+
+
+def test_with_lang_ko_the_script_speaks_korean_and_counts_the_same():
+    overrides = ["shutdown.at=12", "queue.max_age=2", "slo=1"]
+    result = bpsim("--lang", "ko", "code", "graceful-vs-immediate", *(part for o in overrides for part in ("--set", o)))
+    assert result.exit_code == 0
+    text = result.stdout
+    assert text.startswith("# Graceful shutdown과 즉시 shutdown\n")  # the scenario's [ko] name
+    assert "MAX_AGE = 2.0  # 이보다 오래 기다린 item은 worker가 처리하지 않고 버립니다\n" in text
+    assert '    print("item이 끝난 곳:")\n' in text
+    english = bpsim("code", "graceful-vs-immediate", *(part for o in overrides for part in ("--set", o))).stdout
+    assert english.startswith("# Graceful vs immediate shutdown\n")
+    assert code_of(text) == code_of(english)  # only the words differ
+    assert_same_counts(tally(run_on_virtual_time(text)), bpsim_counts("graceful-vs-immediate", overrides))
 
 
 def test_the_refusal_speaks_korean_too():
