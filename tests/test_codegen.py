@@ -125,7 +125,7 @@ def bpsim_json(name: str, overrides: list[str] = []) -> dict[str, Any]:
     sets = [part for override in overrides for part in ("--set", override)]
     result = bpsim("run", name, *sets, "--json", "-")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return json.loads(result.stdout)
 
 
 def bpsim_counts(name: str, overrides: list[str] = []) -> dict[str, int]:
