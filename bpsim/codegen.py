@@ -7,8 +7,10 @@ drawn per item) and awaits in the same order as `pipeline.py` and `policies.py`,
 virtual clock it ends every item where `bpsim run` does. Each piece below writes one part of it
 and leaves out what the scenario does not use: a script with no timeout has no `asyncio.timeout`.
 
-What the pipeline does beyond the handbook's code (retries, breakers, the service model, adaptive
-limits, other disciplines, data files) is not written: `unsupported` names the key instead.
+The script's words (comments, docstrings, its messages) are `code.script.*` in the current
+language's code.toml, so `--lang ko` writes the same code with Korean comments. What the pipeline
+does beyond the handbook's code (retries, breakers, the throttle, the service model, adaptive
+limits, CoDel and adaptive LIFO, data files) is not written: `unsupported` names the keys instead.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from bpsim.scenario import (
     Z_99,
 )
 from bpsim.text import printable
-from bpsim.workload import _segments, _work_at
+from bpsim.workload import _segments, _work_at  # the engine's own rate table: the script's numbers are its floats
 
 __all__ = ["program", "script", "unsupported"]
 
