@@ -15,8 +15,10 @@ CORES, --repeat times each:
     bpsim compare burst --policy block --policy drop-oldest --replications 20 --jobs J --json FILE
 
 and a 1-point sweep (`--param queue.maxsize=10..10 --jobs 1`), which is the serial part of a
-sweep (start-up, loading, output) plus one run. It prints medians and the load average, and the
-most that --jobs CORES could give with that serial part: (serial + work) / (serial + work / CORES).
+sweep (start-up, loading, output) plus one run. It prints medians of wall and CPU time (user +
+system, the workers' included) and the load average, and the most that --jobs CORES could give
+with that serial part, by CPU time: (serial + work) / (serial + work / CORES), work being the
+--jobs 1 run's CPU time less the 1-point sweep's.
 
 Prints tables; asserts nothing about time (the machine decides that). It does check that every
 job count gives the same results (the CSV and JSON files byte for byte), the promise `--jobs` makes.
@@ -69,11 +71,15 @@ def bpsim_program() -> list[str]:
     return [str(program)] if program.exists() else [PYTHON, "-m", "bpsim"]
 
 
-def timed(argv: list[str]) -> float:
-    """Wall seconds of `argv`, run from /tmp with its output thrown away (the chart is still drawn)."""
+def timed(argv: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, the workers' included) of `argv`, run from /tmp with
+    its output thrown away (the chart is still drawn)."""
     start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/tmp", check=True)
-    return time.perf_counter() - start
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/tmp")
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def whole(repeat: int, cores: int) -> None:
@@ -87,7 +93,8 @@ def whole(repeat: int, cores: int) -> None:
     job_counts = list(dict.fromkeys((1, cores)))
     one_point = [*program, "sweep", "burst", "--param", "queue.maxsize=10..10", "--jobs", "1"]
     walls: dict[tuple[str, int], list[float]] = {(name, jobs): [] for name in cases for jobs in job_counts}
-    serial: list[float] = []
+    cpus: dict[tuple[str, int], list[float]] = {(name, jobs): [] for name in cases for jobs in job_counts}
+    serial: list[tuple[float, float]] = []
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as folder:
         outputs: dict[tuple[str, int], bytes] = {}
@@ -96,7 +103,9 @@ def whole(repeat: int, cores: int) -> None:
             for name, (argv, option) in cases.items():
                 for jobs in job_counts:
                     path = Path(folder) / f"out-{jobs}"
-                    walls[name, jobs].append(timed([*argv, "--jobs", str(jobs), option, str(path)]))
+                    wall, cpu = timed([*argv, "--jobs", str(jobs), option, str(path)])
+                    walls[name, jobs].append(wall)
+                    cpus[name, jobs].append(cpu)
                     outputs[name, jobs] = path.read_bytes()
                     assert outputs[name, jobs] == outputs[name, job_counts[0]], f"{name}: --jobs {jobs} changed the results"
             loads.append(os.getloadavg()[0])
@@ -104,15 +113,19 @@ def whole(repeat: int, cores: int) -> None:
         f"Whole processes, median of {repeat} (Python {sys.version.split()[0]}, {cores} cores, "
         f"load average {min(loads):.2f} to {max(loads):.2f}); results identical for every --jobs\n"
     )
-    one = statistics.median(serial)
-    print(f"1-point sweep (the serial part and one run): {one * 1000:.0f} ms\n")
-    print(f"| command | --jobs 1 | --jobs {cores} | speed-up | most with this serial part |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    one, one_cpu = (statistics.median(column) for column in zip(*serial))
+    print(f"1-point sweep (the serial part and one run): {one * 1000:.0f} ms wall, {one_cpu * 1000:.0f} ms CPU\n")
+    print(f"| command | --jobs 1 | --jobs {cores} | speed-up | CPU, --jobs 1 | CPU, --jobs {cores} | most {cores} cores give with this serial part |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in cases:
         first, last = (statistics.median(walls[name, jobs]) for jobs in (job_counts[0], job_counts[-1]))
-        work = first - one
-        ceiling = (one + work) / (one + work / cores)
-        print(f"| {name} | {first:.2f} s | {last:.2f} s | **{first / last:.2f}x** | {ceiling:.2f}x |")
+        first_cpu, last_cpu = (statistics.median(cpus[name, jobs]) for jobs in (job_counts[0], job_counts[-1]))
+        # By CPU time, which other work on the machine moves much less than wall time.
+        work = first_cpu - one_cpu
+        ceiling = (one_cpu + work) / (one_cpu + work / cores)
+        print(
+            f"| {name} | {first:.2f} s | {last:.2f} s | **{first / last:.2f}x** | {first_cpu:.2f} s | {last_cpu:.2f} s | {ceiling:.2f}x |"
+        )
 
 
 def main() -> None:

@@ -67,7 +67,9 @@ Run a scenario and summarise what happened to every item.
 \b
 bpsim run FILE.py [-- ARGS] runs your own asyncio program instead, unchanged, on the
 virtual clock: it prints what python3 FILE.py prints, at once (--trace stamps each line
-with its simulated second; --speed 1 paces it). See: bpsim explain your-code
+with its simulated second; --speed 1 paces it). In a terminal a live dashboard shows its
+queues, semaphores, tasks and timeouts, then a summary; --json PATH writes what it saw.
+See: bpsim explain your-code
 
 In a terminal it shows a live dashboard (keys: space pause, + / - speed, s step, q quit);
 piped, in CI, with --no-live, --trace or --json - it runs at full speed and prints the
@@ -608,12 +610,13 @@ def run(
 ) -> None:
     if scenario.endswith(".py"):
         not_for_programs = {
-            "--set": bool(overrides), "--json": json_path is not None, "--svg": svg is not None, "--html": html is not None,
+            "--set": bool(overrides), "--svg": svg is not None, "--html": html is not None,
             "--items": items_path is not None, "--cdf": cdf, "--pause-at": bool(pause_at), "--stops": stops,
             "--max-items": max_items != DEFAULT_MAX_ITEMS, "--max-queued": max_queued != DEFAULT_MAX_QUEUED,
         }  # fmt: skip
         _run_program(scenario, program_args or [], [option for option, given in not_for_programs.items() if given],
-                     trace=trace, speed=speed, seed=seed, max_duration=max_duration)  # fmt: skip
+                     trace=trace, speed=speed, seed=seed, max_duration=max_duration,
+                     live=live, json_path=json_path, look=theme)  # fmt: skip
         return
     if program_args:
         _fail(BpsimError(t("program.args_for_scenario", scenario=scenario, args=" ".join(program_args)[:80])))
@@ -711,15 +714,36 @@ def run(
 
 
 def _run_program(
-    path: str, args: list[str], refused: list[str], *, trace: bool, speed: str | None, seed: int | None, max_duration: float | None
+    path: str, args: list[str], refused: list[str], *, trace: bool, speed: str | None, seed: int | None, max_duration: float | None,
+    live: bool = True, json_path: str | None = None, look: str | None = None,
 ) -> None:
-    """`bpsim run FILE.py`: the program's own output (stamped under --trace), then its exit code."""
+    """`bpsim run FILE.py`: the program's own output (stamped under --trace), then its exit code.
+
+    In a terminal the probes' live dashboard is drawn under the program's lines, and what they saw
+    is summarised after the program's output; piped, stdout is the program's alone. `--json PATH`
+    writes what they saw (with the printed lines: under `--json -` they are not echoed)."""
     from bpsim.clock import Pacing
     from bpsim.program import DEFAULT_MAX_DURATION, ProgramObserver, print_uncaught, run_program
 
     if refused:
         _fail(BpsimError(t("program.option", option=refused[0], path=path)))
+    try:
+        _one_stdout(**{"--trace": trace, "--json -": json_path == "-"})
+        if json_path is not None:
+            from bpsim.output import check_writable
+
+            check_writable(json_path, [path])
+    except BpsimError as error:
+        _fail(error)
+    console = _console(look=look)
+    on_terminal = _interactive(console) and json_path != "-"
     observers: list[ProgramObserver] = []
+    probes = None
+    if on_terminal or json_path is not None:
+        from bpsim.probes import ProbesObserver
+
+        probes = ProbesObserver()
+        observers.append(probes)
     trace_writer = None
     if trace:
         from bpsim.render.trace import PrintedTrace, TraceWriter
@@ -728,10 +752,19 @@ def _run_program(
         observers.append(PrintedTrace(trace_writer))
     # Paced only when asked (--speed 1: the program's lines come at their real pace); else at once.
     pacing = Pacing(float(speed)) if speed is not None and speed != "max" else None
+    view = None
+    if probes is not None and on_terminal and live and not trace:
+        from bpsim.render.program_live import ProgramView
+
+        # Live, the program's time passes at its own pace unless --speed says otherwise.
+        view = ProgramView(probes, path, None if speed == "max" else float(speed or 1.0), _look(look))
+        observers.append(view)
+        pacing = view.pacing
     limit = max_duration if max_duration is not None else DEFAULT_MAX_DURATION
+    echo = not trace and view is None and json_path != "-"
     try:
         with _signals_handled():
-            result = run_program(path, args, observers=observers, pacing=pacing, max_duration=limit, echo=not trace, seed=seed)
+            result = run_program(path, args, observers=observers, pacing=pacing, max_duration=limit, echo=echo, seed=seed)
     except BpsimError as error:
         _fail(error)
     sys.stdout.flush()
@@ -742,9 +775,23 @@ def _run_program(
         _report(result.stopped_by)
     elif result.interrupted:
         _print_line(t("program.interrupted", at=result.ended_at), err=True)
-    elif not result.ran_a_loop:
+    elif not result.ran_a_loop and not result.exited and result.exit_code == 0:
         _print_line(t("program.no_loop", path=path), err=True)
-    _exit(result.exit_code or None)
+    if probes is not None and probes.final is not None:
+        if on_terminal:
+            from bpsim.render.program import program_summary
+
+            console.print()
+            console.print(program_summary(probes.final, os.path.basename(path)))
+        if json_path is not None:
+            from bpsim.output import strict_json, write_text
+            from bpsim.probes import program_json
+
+            try:
+                write_text(json_path, strict_json(program_json(result, probes.final)))
+            except BpsimError as error:
+                _fail(error)
+    _exit(None if result.interrupted else result.exit_code or None)  # interrupted: 130, or 143 for SIGTERM
 
 
 @app.command()
@@ -863,6 +910,9 @@ def compare(
     jobs: JobsOption = None,
     warmup: WarmupOption = None,
     theme: ThemeOption = None,
+    cdf: Annotated[
+        bool, typer.Option("--cdf", help="After the table, draw each variant's latency CDF (as bpsim run --cdf does).")
+    ] = False,
 ) -> None:
     look = _look(theme)
     console = _console(look=look)
@@ -881,6 +931,8 @@ def compare(
         if replications is not None:
             if Limits(max_items, max_queued, max_duration) != _DEFAULT:
                 raise BpsimError(t("errors.replications.limits"))
+            if cdf:
+                raise BpsimError(t("errors.replications.cdf"))
             _compare_replications(console, variants, replications, jobs, json_path, svg_path, warmup)
             return
         view = None
@@ -910,6 +962,12 @@ def compare(
         _fail(error)
     if "-" not in (json_path, svg_path):
         _show(console, table)
+        if cdf:
+            from bpsim.render.cdf import latency_cdf
+
+            for variant, result in zip(variants, results):
+                console.print()
+                _show(console, latency_cdf((result.measured or result).latency, label=variant.label))
     _exit(exit_code, view)
 
 
@@ -1213,10 +1271,10 @@ def code(
     seed, and prints the counts of its JSON's "items". --set and --seed apply as they do for run.
 
     It writes: arrivals (poisson, constant, after-put, unlimited, bursts, start), every service
-    distribution but a file's, queue maxsize, policy, put_timeout and max_age, workers,
-    downstream concurrency (a number) and timeout, slo, shutdown. For anything else (retry,
-    breaker, throttle, the service model, adaptive limits, disciplines, data files) it names the
-    key it cannot write and exits with code 2.
+    distribution but a file's, queue maxsize, policy, put_timeout, max_age and the fifo or lifo
+    discipline, workers, downstream concurrency (a number) and timeout, slo, shutdown. For
+    anything else (retry, breaker, throttle, the service model, adaptive limits, codel and
+    adaptive-lifo, data files) it names the key it cannot write and exits with code 2.
     """
     from bpsim.codegen import program
     from bpsim.loader import find_scenario

@@ -50,6 +50,7 @@ TOPICS: tuple[str, ...] = (
     "throttle",
     "shutdown",
     "little",
+    "your-code",
 )
 """Every topic of `bpsim explain`, in the order a learner should read them."""
 

@@ -36,15 +36,18 @@ from types import GenericAlias, ModuleType
 from typing import Any
 
 from bpsim import compat, sourcenames
+from bpsim.program import ProgramLoop, ProgramObserver, ProgramResult, ProgramRun
 
 __all__ = [
     "Probes",
+    "ProbesObserver",
     "ProgramSnapshot",
     "QueueStats",
     "SemaphoreStats",
     "TaskCounts",
     "TimeoutStats",
     "WaitLine",
+    "program_json",
     "to_dict",
 ]
 
@@ -285,6 +288,18 @@ def to_dict(snapshot: ProgramSnapshot) -> dict[str, Any]:
     }
 
 
+def program_json(result: ProgramResult, snapshot: ProgramSnapshot) -> dict[str, Any]:
+    """`bpsim run FILE.py --json`: how the program ended, what the probes saw at its end
+    (`to_dict`), and every line it printed with the simulated second it began at."""
+    return {
+        "program": result.path,
+        "exit_code": result.exit_code,
+        "ended_at": result.ended_at,
+        **to_dict(snapshot),
+        "printed": [{"at": line.at, "text": line.text} for line in result.printed],
+    }
+
+
 # -- the session ---------------------------------------------------------------------------------
 
 _ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
@@ -317,6 +332,10 @@ class Probes:
         self._ended = collections.Counter[str]()
         self._patched: list[tuple[ModuleType, str, object]] = []
         self._task_factory: Any = None
+        self._main: asyncio.Task[Any] | None = None
+        self.final: ProgramSnapshot | None = None
+        """The snapshot taken when the loop's first task (asyncio.run's main()) ended: the
+        program's end, before asyncio.run cancels what is left; None until then."""
 
     # -- time and names
 
@@ -341,12 +360,12 @@ class Probes:
             self.restore()
 
     def install(self) -> None:
-        queue = _queue_class(self)
+        queue = _queue_class(self, _queue_base("Queue"))
         semaphore = _semaphore_class(self)
         classes: dict[str, type] = {
             "Queue": queue,
-            "PriorityQueue": _like("PriorityQueue", compat.PriorityQueue, (queue,), {}),
-            "LifoQueue": _like("LifoQueue", compat.LifoQueue, (queue,), {}),
+            "PriorityQueue": _like("PriorityQueue", _queue_base("PriorityQueue"), (queue,), {}),
+            "LifoQueue": _like("LifoQueue", _queue_base("LifoQueue"), (queue,), {}),
             "Semaphore": semaphore,
             "BoundedSemaphore": _like("BoundedSemaphore", asyncio.locks.BoundedSemaphore, (semaphore,), {}),
         }
@@ -371,6 +390,7 @@ class Probes:
         """Time everything by `loop`'s clock and count the tasks created on it; returns `loop`."""
         self._loop = loop
         self._start = loop.time()
+        self._main = None
         self._task_factory = loop.get_task_factory()
         loop.set_task_factory(self._new_task)
         return loop
@@ -379,12 +399,22 @@ class Probes:
 
     def _new_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
         task = asyncio.tasks.Task(coro, loop=loop, **kwargs)
+        code = getattr(coro, "cr_code", None)
+        if code is not None and code.co_filename.startswith(_ASYNCIO_DIR):
+            return task  # asyncio.run's own clean-up (shutdown_asyncgens ...): not the program's
+        if self._main is None:
+            self._main = task  # asyncio.run's main(): the program's end is when it ends
         # Registered first, so it runs before the program's own callbacks on this task (a task
         # group's, an awaiter's) and keeps the task alive no longer than they do.
         task.add_done_callback(self._task_ended)
         return task
 
     def _task_ended(self, task: asyncio.Task[Any]) -> None:
+        self._count_ended(task)
+        if task is self._main:
+            self.final = self.snapshot()
+
+    def _count_ended(self, task: asyncio.Task[Any]) -> None:
         if task.cancelled():
             self._ended["cancelled"] += 1
         # `_exception`, not `exception()`: asking marks the exception as seen, and asyncio would no
@@ -408,15 +438,17 @@ class Probes:
 
     # -- the objects' hooks
 
-    def queue_created(self, kind: str, maxsize: int) -> _QueueProbe:
-        site = sourcenames.creation_site(_library)
+    def queue_created(self, queue: object, maxsize: int) -> _QueueProbe:
+        site = sourcenames.creation_site(_library, queue)
+        kind = type(queue).__name__
         probe = _QueueProbe(site, kind, maxsize, self.now)
         probe.name = self._named(site, kind)
         self._queues.append(probe)
         return probe
 
-    def semaphore_created(self, kind: str, size: int) -> _SemaphoreProbe:
-        site = sourcenames.creation_site(_library)
+    def semaphore_created(self, semaphore: object, size: int) -> _SemaphoreProbe:
+        site = sourcenames.creation_site(_library, semaphore)
+        kind = type(semaphore).__name__
         probe = _SemaphoreProbe(site, kind, size, self.now)
         probe.name = self._named(site, kind)
         self._semaphores.append(probe)
@@ -459,25 +491,35 @@ def _like(name: str, base: type, extra: tuple[type, ...], body: dict[str, Any]) 
     return type(name, (*extra, base), body)
 
 
-def _queue_class(probes: Probes) -> type:
+def _queue_base(name: str) -> type:
+    """The class the probed one subclasses: asyncio's as the program would find it (the runner's,
+    with `shutdown()` on 3.11 and 3.12), else bpsim.compat's."""
+    current: type = getattr(asyncio, name)
+    return current if hasattr(current, "shutdown") else getattr(compat, name)
+
+
+def _queue_class(probes: Probes, base: type) -> type:
     """The probed Queue. The probed PriorityQueue and LifoQueue subclass it and asyncio's own
     (`_like(name, base, (queue,), {})`), so these hooks call down to their storage."""
     queue: Any  # made below, from these hooks
 
     def _init(self: Any, maxsize: int) -> None:
         super(queue, self)._init(maxsize)
-        probe = probes.queue_created(type(self).__name__, maxsize)
+        probe = probes.queue_created(self, maxsize)
         self._bpsim_probe, self._putters, self._getters = probe, probe.putters, probe.getters
 
     def _put(self: Any, item: Any) -> None:
         super(queue, self)._put(item)
-        probe = self._bpsim_probe
-        probe.put += 1
-        probe.resized(self.qsize())
+        probe = self.__dict__.get("_bpsim_probe")
+        if probe is not None:  # None: a subclass's own `_init` did not call this one (not seen)
+            probe.put += 1
+            probe.resized(self.qsize())
 
     def _get(self: Any) -> Any:
         item = super(queue, self)._get()
-        probe = self._bpsim_probe
+        probe = self.__dict__.get("_bpsim_probe")
+        if probe is None:
+            return item
         # `shutdown(immediate=True)` empties the queue through `_get`: those items were not got
         if self._is_shutdown and _called_from("shutdown"):
             probe.discarded += 1
@@ -489,7 +531,7 @@ def _queue_class(probes: Probes) -> type:
     # `asyncio.Queue[int]` as asyncio's Queue has it (on 3.11 the backport is a typing.Generic,
     # whose subscript a subclass made by type() would refuse)
     hooks = {"_init": _init, "_put": _put, "_get": _get, "__class_getitem__": classmethod(GenericAlias)}
-    queue = _like("Queue", compat.Queue, (), hooks)
+    queue = _like("Queue", base, (), hooks)
     return queue
 
 
@@ -511,7 +553,7 @@ def _semaphore_class(probes: Probes) -> type:
         if probe is None:
             # `Semaphore.__init__` sets `_waiters = None` and then `_value`: the size is known now,
             # and acquire() will use the timed deque instead of making its own.
-            probe = self.__dict__["_bpsim_probe"] = probes.semaphore_created(type(self).__name__, value)
+            probe = self.__dict__["_bpsim_probe"] = probes.semaphore_created(self, value)
             self.__dict__["_waiters"] = probe.waiters
         probe.changed(value)
 
@@ -540,3 +582,31 @@ def _timeout_class(probes: Probes) -> type:
             probe.active -= 1
 
     return _like("Timeout", asyncio.timeouts.Timeout, (), {"_state": property(get_state, set_state)})
+
+
+# -- watching a program run (`bpsim run FILE.py`) ------------------------------------------------
+
+
+class ProbesObserver(ProgramObserver):
+    """Probes for the length of a `bpsim.program` run: installed after the runner's own patches,
+    attached to each loop the program makes, restored before the runner restores asyncio.
+
+    `snapshot()` reads them during the run (the dashboard); `final` is the program's end.
+    """
+
+    def __init__(self) -> None:
+        self.probes = Probes()
+        self.final: ProgramSnapshot | None = None
+
+    def installed(self, run: ProgramRun) -> None:
+        self.probes.install()
+
+    def loop_created(self, loop: ProgramLoop) -> None:
+        self.probes.attach(loop)
+
+    def snapshot(self) -> ProgramSnapshot:
+        return self.probes.snapshot()
+
+    def finished(self, run: ProgramRun) -> None:
+        self.final = self.probes.final or self.probes.snapshot()
+        self.probes.restore()

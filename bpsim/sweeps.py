@@ -188,7 +188,9 @@ def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], N
         with signals_held(signal.SIGINT, signal.SIGTERM):
             _stop(pool)
         raise
-    pool.shutdown()
+    # Every run is in: the workers exit (up to 10 ms each) while this process goes on to show the
+    # results; the interpreter's exit waits for them (concurrent.futures joins its pools).
+    pool.shutdown(wait=False)
     return [results[index] for index in range(len(payloads))]
 
 

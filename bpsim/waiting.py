@@ -59,13 +59,11 @@ class Waiting:
     task: str
     """The task's name (`asyncio.Task.get_name()`)."""
     at: str | None
-    """`pipeline.py:18 in worker`: the user's line the task is suspended at (None: not in user code)."""
+    """`pipeline.py:18`: the user's line the task is suspended at (None: not in user code)."""
+    function: str | None
+    """The user's function that line is in (`worker`)."""
     awaits: str
     """What that line awaits: `Queue.get()`, `Semaphore.acquire()`, `a Future`, `task worker-1`."""
-
-    def __str__(self) -> str:
-        place = f" at {self.at}" if self.at is not None else ""
-        return f"{self.task} waits{place}: await {self.awaits}"
 
 
 def waiting(loop: asyncio.AbstractEventLoop) -> list[Waiting]:
@@ -84,6 +82,7 @@ def _creation_order(task: asyncio.Task[object]) -> tuple[int, str]:
 
 def _waiting(task: asyncio.Task[object]) -> Waiting:
     at: str | None = None
+    function: str | None = None
     awaits: str | None = None
     awaited: object = task.get_coro()
     while True:
@@ -91,7 +90,7 @@ def _waiting(task: asyncio.Task[object]) -> Waiting:
         if frame is None:
             break
         if is_user_file(frame.f_code.co_filename):
-            at, awaits = f"{where(frame.f_code.co_filename, frame.f_lineno)} in {frame.f_code.co_name}", None
+            at, function, awaits = where(frame.f_code.co_filename, frame.f_lineno), frame.f_code.co_name, None
         elif awaits is None:
             awaits = f"{_method_name(frame)}()"
         awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None) or getattr(awaited, "ag_await", None)
@@ -99,7 +98,7 @@ def _waiting(task: asyncio.Task[object]) -> Waiting:
         # A coroutine awaiting a Future holds the Future's iterator (C: `FutureIter`), not the
         # Future; the task keeps the Future it waits for, under a private name (3.11-3.14).
         awaits = _future_words(getattr(task, "_fut_waiter", None))
-    return Waiting(task.get_name(), at, awaits)
+    return Waiting(task.get_name(), at, function, awaits)
 
 
 def _method_name(frame: FrameType) -> str:

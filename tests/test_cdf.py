@@ -100,3 +100,21 @@ def test_run_cdf_draws_after_the_summary_only_when_asked() -> None:
 def test_chart_golden_in_the_light_theme() -> None:
     # The bars are the theme's named styles (bpsim.chart.good filled, bpsim.muted empty).
     assert_golden("cdf_queueing_light_80", render(latency_cdf(run(_queueing()).latency), width=80, look="light"))
+
+
+def test_compare_cdf_draws_one_cdf_per_variant_after_the_table() -> None:
+    args = ["compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--no-live"]
+    drawn = cli_runner().invoke(app, [*args, "--cdf"])
+    assert drawn.exit_code == 0, drawn.output
+    text = drawn.stdout
+    # burst: block handles 833 items, drop-oldest 686 (147 evicted); each CDF counts its own.
+    block = text.index("Latency CDF of block · share of its 833 handled items")
+    oldest = text.index("Latency CDF of drop-oldest · share of its 686 handled items")
+    assert text.index("common random numbers") < block < oldest
+    assert text.count("100.0% 833") == 1 and text.count("100.0% 686") == 1  # each ends at its own max
+    assert "Latency CDF" not in cli_runner().invoke(app, args).stdout
+
+
+def test_compare_cdf_with_replications_is_refused_in_one_line() -> None:
+    result = cli_runner().invoke(app, ["compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--replications", "2", "--cdf"])
+    assert result.exit_code == 2 and result.stderr.strip().endswith("--replications makes N of them: leave out one of the two")

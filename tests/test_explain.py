@@ -84,12 +84,12 @@ def fields(table: dict, prefix: str = "") -> dict[str, set[str]]:
     return out
 
 
-@pytest.mark.parametrize("area", ["explain", "policies", "errors", "output", "new", "limits", "trace", "code"])
+@pytest.mark.parametrize("area", ["explain", "policies", "errors", "output", "new", "limits", "trace", "code", "program"])
 def test_english_and_korean_catalogues_have_the_same_keys(area: str) -> None:
     assert keys(catalogue("en", area)) == keys(catalogue("ko", area))
 
 
-@pytest.mark.parametrize("area", ["explain", "policies", "errors", "output", "new", "limits", "trace", "code"])
+@pytest.mark.parametrize("area", ["explain", "policies", "errors", "output", "new", "limits", "trace", "code", "program"])
 def test_every_korean_message_fills_in_the_same_fields_as_the_english_one(area: str) -> None:
     assert fields(catalogue("ko", area)) == fields(catalogue("en", area))
 

@@ -1,15 +1,13 @@
 """The probes: a user program's queues, semaphores, timeouts and tasks, seen without changing it.
 
-The programs are in tests/data/probes/: the handbook's example verbatim (`seed.py`), the same with
-`queue.join()` after the producer (`fixed.py`), and `kinds.py` (every kind, every way of naming).
+The programs: the handbook's example verbatim (examples/handbook-race.py, "seed.py" here), the
+same with `queue.join()` after the producer (examples/handbook.py, "fixed.py"), and
+tests/data/probes/kinds.py (every kind, every way of naming). They run as `bpsim run` runs them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
-import runpy
 import sys
 import traceback
 from dataclasses import dataclass
@@ -21,7 +19,12 @@ from bpsim import compat
 from bpsim.clock import VirtualTimeLoop
 from bpsim.probes import ProgramSnapshot, Probes, to_dict
 
-PROGRAMS = Path(__file__).parent / "data" / "probes"
+ROOT = Path(__file__).parent.parent
+PROGRAMS = {
+    "seed.py": ROOT / "examples" / "handbook-race.py",  # the handbook's example, verbatim
+    "fixed.py": ROOT / "examples" / "handbook.py",  # the same with `await producing` before join()
+    "kinds.py": Path(__file__).parent / "data" / "probes" / "kinds.py",
+}
 
 
 @dataclass
@@ -32,63 +35,47 @@ class Ran:
     snapshot: ProgramSnapshot | None
 
 
-def run_program(name: str, monkeypatch: pytest.MonkeyPatch, *, probed: bool = True) -> Ran:
-    """Run tests/data/probes/NAME on a VirtualTimeLoop as `bpsim run` does: asyncio.run's loop is
-    virtual, and on 3.11 asyncio has the backport's queues and QueueShutDown. The snapshot is taken when the
-    program's main coroutine ends (before asyncio.run's own clean-up tasks)."""
-    probes = Probes() if probed else None
-    snapshots: list[ProgramSnapshot] = []
+def run_program(name: str, *, probed: bool = True) -> Ran:
+    """Run a program as `bpsim run` does (bpsim.program), with the probes watching (or not)."""
+    from bpsim.probes import ProbesObserver
+    from bpsim.program import run_program as run
 
-    def run(main: object) -> object:
-        factory = (lambda: probes.attach(VirtualTimeLoop())) if probes is not None else VirtualTimeLoop
-        with asyncio.Runner(loop_factory=factory) as runner:
-            try:
-                return runner.run(main)  # type: ignore[arg-type]
-            finally:
-                if probes is not None:
-                    snapshots.append(probes.snapshot())
-
-    monkeypatch.setattr(asyncio, "run", run)
-    if not hasattr(asyncio, "QueueShutDown"):  # 3.11, 3.12: the backport, as the runner gives it
-        monkeypatch.setattr(asyncio, "QueueShutDown", compat.QueueShutDown, raising=False)
-        for kind in ("Queue", "PriorityQueue", "LifoQueue"):
-            monkeypatch.setattr(asyncio, kind, getattr(compat, kind))
-    stdout, error = io.StringIO(), ""
-    with contextlib.redirect_stdout(stdout), probes.installed() if probes is not None else contextlib.nullcontext():
-        try:
-            runpy.run_path(str(PROGRAMS / name), run_name="__main__")
-        except BaseException as exc:  # noqa: BLE001 - the program's own exception is what we compare
-            error = "".join(traceback.format_exception(exc))
-    return Ran(stdout.getvalue(), error, snapshots[-1] if snapshots else None)
+    observer = ProbesObserver() if probed else None
+    result = run(str(PROGRAMS[name]), observers=[observer] if observer is not None else [], echo=False)
+    error = "".join(traceback.format_exception(result.exception)) if result.exception is not None else ""
+    stdout = "".join(f"{line.text}\n" for line in result.printed)
+    return Ran(stdout, error, observer.final if observer is not None else None)
 
 
 @pytest.mark.parametrize("name", ["seed.py", "fixed.py", "kinds.py"])
-def test_the_program_prints_and_fails_exactly_as_without_probes(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    plain = run_program(name, monkeypatch, probed=False)
-    probed = run_program(name, monkeypatch)
+def test_the_program_prints_and_fails_exactly_as_without_probes(name: str) -> None:
+    plain = run_program(name, probed=False)
+    probed = run_program(name)
     assert probed.stdout == plain.stdout
     assert probed.error == plain.error
     assert "bpsim/probes.py" not in probed.error
 
 
-def test_the_seed_traceback_goes_through_queue_put_and_put_nowait_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    ran = run_program("seed.py", monkeypatch)
+def test_the_seed_traceback_goes_through_queue_put_and_put_nowait_only() -> None:
+    ran = run_program("seed.py")
     frames = [line.split(", in ")[-1] for line in ran.error.splitlines() if line.strip(" |").startswith("File ")]
-    assert frames[frames.index("producer") :] == ["producer", "put", "put_nowait"]
+    if sys.version_info >= (3, 13):  # on 3.11 and 3.12 the queue is the runner's backport (as unprobed)
+        assert frames[frames.index("producer") :] == ["producer", "put", "put_nowait"]
+        assert "asyncio/queues.py" in ran.error
     assert ran.error.splitlines()[-2].endswith("QueueShutDown")
 
 
-def test_the_seed_example_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_seed_example_numbers() -> None:
     # The handbook's example verbatim: main() reaches `await queue.join()` before the producer has
     # run at all, so the queue has no unfinished task, join() returns at once and main shuts the
     # queue down at t=0. The producer's first put raises QueueShutDown; the workers, waiting in
     # get(), end with "shutdown". Nothing was ever put: put 0, got 0, max qsize 0, never full.
     # Tasks: main and the producer failed (the producer's QueueShutDown, main's ExceptionGroup),
     # the 3 workers ended normally.
-    snapshot = run_program("seed.py", monkeypatch).snapshot
+    snapshot = run_program("seed.py").snapshot
     assert snapshot is not None
     (queue,) = snapshot.queues
-    assert (queue.name, queue.kind, queue.created_at, queue.maxsize) == ("queue", "Queue", "seed.py:30", 2)
+    assert (queue.name, queue.kind, queue.created_at, queue.maxsize) == ("queue", "Queue", "handbook-race.py:30", 2)
     assert (queue.put, queue.got, queue.max_qsize, queue.full_seconds, queue.putters_blocked_seconds) == (0, 0, 0, 0.0, 0.0)
     (limiter,) = snapshot.semaphores
     assert (limiter.name, limiter.size, limiter.max_held, limiter.max_waiters) == ("limiter", 2, 0, 0)
@@ -96,7 +83,7 @@ def test_the_seed_example_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (snapshot.tasks.done, snapshot.tasks.failed, snapshot.tasks.created) == (3, 2, 5)
 
 
-def test_the_fixed_example_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_fixed_example_numbers() -> None:
     # `await producing` before `queue.join()`. Worked by hand (maxsize 2, Semaphore(2), 3 workers,
     # each item 0.15 s inside the semaphore):
     #   t=0     the producer puts 0, 1 (qsize 2) and waits to put 2. worker-0 gets 0, worker-1
@@ -113,7 +100,7 @@ def test_the_fixed_example_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     # (its two earlier waits at t=0 lasted 0 s); mean qsize (2 * 0.15 + 1 * 0.15) / 0.45 = 1.
     # The semaphore: held at most 2; one task waits at a time (most waiters 1); waits 0.15 + 0.15
     # = 0.3 s. Tasks: main, the producer and 3 workers, all done.
-    snapshot = run_program("fixed.py", monkeypatch).snapshot
+    snapshot = run_program("fixed.py").snapshot
     assert snapshot is not None
     (queue,) = snapshot.queues
     assert (queue.put, queue.got, queue.discarded, queue.max_qsize, queue.qsize) == (6, 6, 0, 2, 0)
@@ -129,8 +116,8 @@ def test_the_fixed_example_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (snapshot.tasks.done, snapshot.tasks.created) == (5, 5)
 
 
-def test_names_kinds_timeouts_and_task_states(monkeypatch: pytest.MonkeyPatch) -> None:
-    ran = run_program("kinds.py", monkeypatch)
+def test_names_kinds_timeouts_and_task_states() -> None:
+    ran = run_program("kinds.py")
     snapshot = ran.snapshot
     assert snapshot is not None
     assert [(q.name, q.kind) for q in snapshot.queues] == [
@@ -149,38 +136,38 @@ def test_names_kinds_timeouts_and_task_states(monkeypatch: pytest.MonkeyPatch) -
     assert [(t.name, t.entered, t.fired, t.active) for t in snapshot.timeouts] == [("deadline", 3, 3, 0), ("kinds.py:37", 1, 0, 0)]
     assert snapshot.timeouts_fired == 3
     assert ran.stdout.splitlines()[-1] == "done at 8.0"
-    # main is still running when asyncio.run returns? No: it has returned, so it is done.
+    # main() has returned (done); the sleeper was cancelled, `fails` raised.
     tasks = snapshot.tasks
     assert (tasks.done, tasks.cancelled, tasks.failed, tasks.running, tasks.waiting) == (1, 1, 1, 0, 0)
 
 
-def test_asyncio_is_restored_after_the_run_also_after_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_asyncio_is_restored_after_the_run_also_after_a_failure() -> None:
     import asyncio.locks
     import asyncio.queues
     import asyncio.timeouts
 
     names = ["Queue", "PriorityQueue", "LifoQueue", "Semaphore", "BoundedSemaphore", "Timeout"]
     before = {(module.__name__, name): getattr(module, name, None) for module in (asyncio, asyncio.queues, asyncio.locks, asyncio.timeouts) for name in names}
-    run_program("seed.py", monkeypatch)  # fails with an ExceptionGroup
-    monkeypatch.undo()  # the 3.11 backport the runner puts in
+    run_program("seed.py")  # fails with an ExceptionGroup
     after = {(module.__name__, name): getattr(module, name, None) for module in (asyncio, asyncio.queues, asyncio.locks, asyncio.timeouts) for name in names}
     assert after == before
     assert asyncio.Queue.__module__ == "asyncio.queues"
 
 
-def test_the_probed_classes_read_like_asyncio_s_own(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_probed_classes_read_like_asyncio_s_own() -> None:
     probes = Probes()
     with probes.installed():
         queue: asyncio.Queue[int] = asyncio.Queue(maxsize=2)
         semaphore = asyncio.BoundedSemaphore(3)
         assert type(queue) is not compat.Queue
+        line = sys._getframe().f_lineno + 1
         assert isinstance(queue, compat.Queue) and isinstance(asyncio.LifoQueue(), asyncio.Queue)
         assert isinstance(semaphore, asyncio.Semaphore)
         assert type(queue).__name__ == "Queue" and repr(queue).startswith("<Queue at ")
         assert repr(semaphore).endswith("[unlocked, value:3]>")
         with pytest.raises(ValueError, match="released too many times"):
             semaphore.release()
-    assert [q.name for q in probes.snapshot().queues] == ["queue", "test_probes.py:177"]  # the second is not assigned
+    assert [q.name for q in probes.snapshot().queues] == ["queue", f"test_probes.py:{line}"]  # the second is not assigned
 
 
 def test_a_queue_that_is_shut_down_immediately_discards_its_items() -> None:
@@ -199,10 +186,10 @@ def test_a_queue_that_is_shut_down_immediately_discards_its_items() -> None:
     assert (backlog.name, backlog.put, backlog.got, backlog.discarded, backlog.qsize) == ("backlog", 4, 1, 3, 0)
 
 
-def test_json_is_plain_numbers_and_names(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_is_plain_numbers_and_names() -> None:
     import json
 
-    snapshot = run_program("fixed.py", monkeypatch).snapshot
+    snapshot = run_program("fixed.py").snapshot
     assert snapshot is not None
     data = json.loads(json.dumps(to_dict(snapshot)))
     assert data["queues"][0]["name"] == "queue" and data["queues"][0]["put"] == 6
@@ -252,7 +239,7 @@ def test_live_snapshots_see_blocked_putters_and_waiters() -> None:
 
 
 def _busy_moment() -> ProgramSnapshot:
-    """A moment of a busy program, by hand: every state a row can show."""
+    """A moment of a busy program, made by hand: every state a row can show."""
     from bpsim.probes import QueueStats, SemaphoreStats, TaskCounts, TimeoutStats
 
     def queue(name: str, maxsize: int, qsize: int, putters: int = 0, getters: int = 0, max_qsize: int = 0) -> QueueStats:
@@ -308,13 +295,13 @@ def test_dashboard_keeps_to_its_height_with_many_queues() -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_summary_golden_of_the_fixed_example(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_summary_golden_of_the_fixed_example(lang: str) -> None:
     from bpsim.i18n import set_language
     from bpsim.render.program import program_summary
     from tests.golden import assert_golden
     from tests.render import render
 
-    snapshot = run_program("fixed.py", monkeypatch).snapshot
+    snapshot = run_program("fixed.py").snapshot
     assert snapshot is not None
     set_language(lang)
     text = render(program_summary(snapshot, "fixed.py"), width=80)
@@ -322,3 +309,118 @@ def test_summary_golden_of_the_fixed_example(lang: str, monkeypatch: pytest.Monk
     if lang == "en":
         row = [line for line in text.splitlines() if line.startswith("queue ")][-1]  # under the header
         assert row.split() == ["queue", "2", "6", "6", "2", "150", "ms", "150", "ms"]
+
+
+# -- bpsim run FILE.py: the summary, --json, the live dashboard ------------------------------------
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def _bpsim(*args: str) -> object:
+    from bpsim.cli import app
+    from tests.helpers import cli_runner
+
+    return cli_runner().invoke(app, list(args))
+
+
+def test_piped_the_program_s_stdout_is_its_own_and_nothing_else() -> None:
+    plain = _bpsim("run", str(EXAMPLES / "handbook.py"))
+    assert plain.exit_code == 0  # type: ignore[attr-defined]
+    assert "What bpsim saw" not in plain.output  # type: ignore[attr-defined]
+    assert plain.stdout.splitlines()[-1] == "worker-2 shutdown"  # type: ignore[attr-defined]
+
+
+def test_json_gives_what_the_probes_saw_and_the_printed_lines(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "run.json"
+    to_file = _bpsim("run", str(EXAMPLES / "handbook.py"), "--json", str(out))
+    to_stdout = _bpsim("run", str(EXAMPLES / "handbook.py"), "--json", "-")
+    plain = _bpsim("run", str(EXAMPLES / "handbook.py"))
+    assert to_file.stdout == plain.stdout  # type: ignore[attr-defined]  # --json FILE: stdout unchanged
+    data = json.loads(to_stdout.stdout)  # type: ignore[attr-defined]  # --json -: the JSON alone
+    assert data == json.loads(out.read_text())
+    assert [line["text"] for line in data["printed"]] == plain.stdout.splitlines()  # type: ignore[attr-defined]
+    (queue,) = data["queues"]
+    assert (queue["name"], queue["maxsize"], queue["put"], queue["got"], queue["max_qsize"]) == ("queue", 2, 6, 6, 2)
+    assert queue["full_seconds"] == pytest.approx(0.15) and queue["putters_blocked_seconds"] == pytest.approx(0.15)
+    assert (data["exit_code"], data["tasks"]["done"]) == (0, 5)
+
+
+def test_json_of_the_race_keeps_the_exit_code_and_the_traceback_on_stderr() -> None:
+    import json
+
+    ran = _bpsim("run", str(EXAMPLES / "handbook-race.py"), "--json", "-")
+    assert ran.exit_code == 1  # type: ignore[attr-defined]
+    data = json.loads(ran.stdout)  # type: ignore[attr-defined]
+    assert (data["exit_code"], data["queues"][0]["put"], data["tasks"]["failed"]) == (1, 0, 2)
+    assert "QueueShutDown" in ran.stderr  # type: ignore[attr-defined]
+
+
+def test_json_may_not_overwrite_the_program_nor_share_stdout(tmp_path: Path) -> None:
+    program = tmp_path / "mine.py"
+    program.write_text((EXAMPLES / "handbook.py").read_text())
+    before = program.read_text()
+    refused = _bpsim("run", str(program), "--json", str(program))
+    assert refused.exit_code == 2 and program.read_text() == before  # type: ignore[attr-defined]
+    assert _bpsim("run", str(program), "--json", "-", "--trace").exit_code == 2  # type: ignore[attr-defined]
+
+
+def test_on_a_terminal_the_summary_follows_the_program_s_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bpsim import cli
+
+    plain = _bpsim("run", str(EXAMPLES / "handbook.py"))
+    monkeypatch.setattr(cli, "_interactive", lambda console: True)
+    shown = _bpsim("run", str(EXAMPLES / "handbook.py"), "--no-live")
+    assert shown.stdout.startswith(plain.stdout)  # type: ignore[attr-defined]
+    summary = shown.stdout[len(plain.stdout) :].splitlines()  # type: ignore[attr-defined]
+    assert summary[1] == "What bpsim saw in handbook.py (t = 450 ms)"
+    assert [line.split() for line in summary if line.startswith("queue ")][-1] == ["queue", "2", "6", "6", "2", "150", "ms", "150", "ms"]
+
+
+def test_a_scenario_run_is_unchanged_by_the_probes() -> None:
+    import asyncio
+
+    before = asyncio.Queue
+    ran = _bpsim("run", "burst", "--no-live", "--json", "-")
+    assert ran.exit_code == 0 and '"queues"' not in ran.stdout  # type: ignore[attr-defined]
+    assert asyncio.Queue is before
+
+
+def test_live_dashboard_in_a_terminal() -> None:
+    from tests.terminal import exit_code_and_sane_terminal, spawn_bpsim
+
+    child = spawn_bpsim("run examples/handbook.py --speed 10")
+    child.expect("worker-0 handled 0")  # the program's lines, above the dashboard
+    child.expect("■ finished")
+    child.expect(r"What bpsim saw in handbook\.py \(t = 450 ms\)")
+    code, sane = exit_code_and_sane_terminal(child)
+    assert code == "0" and sane
+
+
+def test_a_program_s_own_queue_subclass_runs_as_it_would_without_probes() -> None:
+    # A subclass that keeps its own storage and never calls Queue._init: not seen, but unharmed.
+    probes = Probes()
+
+    class Stack(asyncio.Queue):  # type: ignore[type-arg]
+        def _init(self, maxsize: int) -> None:
+            self._queue = []
+
+    async def main() -> list[int]:
+        mine = asyncio.Queue()
+
+        class Mailbox(asyncio.Queue):  # type: ignore[type-arg]  # made during the run: subclasses the probed one
+            def __init__(self) -> None:
+                super().__init__(maxsize=1)
+
+        box = Mailbox()
+        await box.put(1)
+        await mine.put(2)
+        return [box.qsize(), mine.qsize(), (await box.get()) + (await mine.get())]
+
+    with probes.installed(), asyncio.Runner(loop_factory=lambda: probes.attach(VirtualTimeLoop())) as runner:
+        assert runner.run(main()) == [1, 1, 3]
+        Stack().put_nowait(1)  # a subclass made before the run: asyncio's own Queue, untouched
+    names = [(queue.name, queue.kind, queue.put, queue.got) for queue in probes.snapshot().queues]
+    # Mailbox's own __init__ is skipped: it is named where it was made, `box = Mailbox()`
+    assert names == [("mine", "Queue", 1, 1), ("box", "Mailbox", 1, 1)]

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -137,6 +139,27 @@ def test_the_program_runs_as_python_would_run_it(tmp_path):
     assert result.exit_code == 0
 
 
+def test_asyncio_runner_and_a_loop_factory_get_the_virtual_clock_too(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio
+
+        async def main():
+            await asyncio.sleep(60)
+            return asyncio.get_running_loop().time()
+
+        with asyncio.Runner() as runner:
+            print(runner.run(main()))
+        if hasattr(asyncio, "EventLoop"):  # 3.13: asyncio.run(..., loop_factory=) is 3.12+
+            print(asyncio.run(main(), loop_factory=asyncio.EventLoop))
+        else:
+            print(asyncio.run(main()))
+        """,
+    )
+    assert bpsim("run", path).stdout == "60.0\n60.0\n"
+
+
 def test_a_file_that_only_defines_main_has_it_run(tmp_path):
     path = program(tmp_path, "import asyncio\nasync def main():\n    await asyncio.sleep(1)\n    print('ran')\n")
     assert bpsim("run", path).stdout == "ran\n"
@@ -242,6 +265,32 @@ def test_real_io_stops_the_program_instead_of_hanging(tmp_path):
     assert result.exit_code == 2
 
 
+def test_a_host_name_lookup_stops_the_program_before_it_happens(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    await asyncio.open_connection('example.invalid', 80)\nasyncio.run(main())\n")
+    result = bpsim("run", path)
+    assert result.stderr.startswith(f"{path}:3: the program waits on real I/O (looking up 'example.invalid')")
+    assert result.exit_code == 2
+
+
+def test_the_old_get_event_loop_pattern_runs_on_the_virtual_clock_too(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio
+
+        async def main():
+            await asyncio.sleep(5)
+            print(asyncio.get_running_loop().time())
+
+        asyncio.get_event_loop().run_until_complete(main())
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(main())
+        loop.close()
+        """,
+    )
+    assert bpsim("run", path).stdout == "5.0\n5.0\n"
+
+
 def test_a_stall_says_what_each_task_waits_on(monkeypatch):
     monkeypatch.chdir(ROOT)
     result = bpsim("run", "examples/forgot-shutdown.py")
@@ -292,10 +341,10 @@ def test_a_syntax_error_is_pythons_own_line(tmp_path):
 
 
 def test_options_for_scenarios_are_refused_for_a_program(tmp_path):
-    result = bpsim("run", program(tmp_path, "print(1)\n"), "--json", "out.json")
-    assert result.stderr.startswith("--json is for scenarios;")
+    result = bpsim("run", program(tmp_path, "print(1)\n"), "--svg", "out.svg")
+    assert result.stderr.startswith("--svg is for scenarios;")
     assert result.exit_code == 2
-    assert not (tmp_path / "out.json").exists()
+    assert not (tmp_path / "out.svg").exists()
 
 
 def test_arguments_are_refused_for_a_scenario():
@@ -324,6 +373,71 @@ def test_ctrl_c_stops_the_program_cleanly(tmp_path):
     assert result.interrupted and result.exit_code == 130
     assert result.ended_at == 3.0
     assert [line.text for line in result.printed] == ["0", "1", "2", "3"]
+
+
+@pytest.mark.parametrize(("sent", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_busy_program_in_a_real_process(tmp_path, sent, exit_code):
+    # A program that never waits on a timer long enough to end (a million simulated hours of
+    # 1 ms sleeps) runs flat out: Ctrl-C must still stop it, in one line, without a traceback.
+    path = program(tmp_path, "import asyncio\nasync def main():\n    print('started', flush=True)\n    while True:\n        await asyncio.sleep(0.001)\nasyncio.run(main())\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bpsim", "run", path, "--max-duration", "1e9"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "started\n"
+        process.send_signal(sent)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == exit_code, err
+    assert re.fullmatch(r"interrupted at [\d,]+\.\d{3} s \(simulated\)\n", err), err
+
+
+def test_a_second_ctrl_c_stops_a_coroutine_that_never_awaits(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    print('started', flush=True)\n    while True:\n        pass\nasyncio.run(main())\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bpsim", "run", path],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "started\n"
+        process.send_signal(signal.SIGINT)  # the loop never gets to take its next step...
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)  # ...so the second one interrupts the coroutine itself
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert (process.returncode, err) == (130, "interrupted at 0.000 s (simulated)\n")
+
+
+def test_sigterm_stops_the_program_with_143(tmp_path):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio, os, signal
+
+        async def main():
+            await asyncio.sleep(2)
+            print("killing")
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.sleep(1)
+            print("never")
+
+        asyncio.run(main())
+        """,
+    )
+    result = bpsim("run", path)
+    assert result.stdout == "killing\n"
+    assert result.stderr == "interrupted at 2.000 s (simulated)\n"
+    assert result.exit_code == 143
+
+
+def test_a_program_that_exits_before_any_loop_gets_no_note(tmp_path):
+    result = bpsim("run", program(tmp_path, "import sys\nprint('usage: prog.py N')\nsys.exit(0)\n"))
+    assert (result.stdout, result.stderr, result.exit_code) == ("usage: prog.py N\n", "", 0)
 
 
 # -- the hook for observers and pacing ------------------------------------------------------------------
@@ -365,3 +479,28 @@ def test_the_private_names_the_runner_overrides_exist():
     # ProgramLoop overrides these of VirtualTimeLoop / asyncio's selector loop.
     for name in ("_next_instant", "_add_reader", "_add_writer", "run_in_executor", "subprocess_exec", "subprocess_shell"):
         assert callable(getattr(VirtualTimeLoop, name)), name
+
+
+# -- what `bpsim explain your-code` claims -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_lessons_code_runs_as_its_comments_say(tmp_path, lang):
+    from bpsim.i18n import set_language, t
+
+    set_language(lang)
+    path = program(tmp_path, t("explain.your-code.code"))
+    result = bpsim("--lang", lang, "run", path)
+    assert result.stdout == "t = 0.5\n"  # "the virtual clock jumps 0.5 s"
+    assert result.stderr.startswith(f"{path}:10: time.sleep(0.5)")  # "stops here"
+    assert result.exit_code == 2
+
+
+def test_messages_speak_korean(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    await asyncio.Event().wait()\nasyncio.run(main())\n")
+    result = bpsim("--lang", "ko", "run", path)
+    lines = re.sub(r"Task-\d+", "Task-1", result.stderr).splitlines()
+    assert lines == [
+        f"{path}: 0.000초에 멈춤: 모든 task가 기다리고 대기 중인 타이머가 없어서 프로그램이 더는 진행할 수 없습니다",
+        f"  Task-1: {path}:3 (main)에서 기다림: await Event.wait()",
+    ]

@@ -91,6 +91,17 @@ def test_results_are_identical_with_one_process_and_with_two(overload: str):
     assert len(finished) == len(variants)
 
 
+@pytest.mark.parametrize("jobs", [3, 20])
+def test_results_are_identical_with_several_workers_beside_this_process(overload: str, jobs: int):
+    # --jobs 3: this process and two workers, taking runs from both ends of the list; 20 is more
+    # jobs than runs (12): one per run at most.
+    _, variants = sweep_variants(overload, ["queue.maxsize=1..6"], ["block", "drop-oldest"])
+    one = run_sweep(variants, jobs=1)
+    many = run_sweep(variants, jobs=jobs)
+    assert [r.to_json() for r in many] == [r.to_json() for r in one]
+    assert [r.variant for r in many] == [v.label for v in variants]
+
+
 def test_csv_and_json_have_one_row_per_run_with_the_varied_values(overload: str):
     _, variants = sweep_variants(overload, ["queue.maxsize=1..3"], ["drop-newest"])
     results = run_sweep(variants, jobs=1)
