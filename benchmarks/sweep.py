@@ -18,7 +18,9 @@ and a 1-point sweep (`--param queue.maxsize=10..10 --jobs 1`), which is the seri
 sweep (start-up, loading, output) plus one run. It prints medians of wall and CPU time (user +
 system, the workers' included) and the load average, and the most that --jobs CORES could give
 with that serial part, by CPU time: (serial + work) / (serial + work / CORES), work being the
---jobs 1 run's CPU time less the 1-point sweep's. --before TREE (an older checkout, e.g. `git
+--jobs 1 run's CPU time less the 1-point sweep's; and the same with the --jobs CORES run's own CPU
+time as the work, an estimate of the speed-up on idle cores that a loaded machine moves less than
+it moves wall times (a loaded machine gives a second process no second core). --before TREE (an older checkout, e.g. `git
 worktree add /tmp/old COMMIT`) times bpsim from there too, interleaved with this one, so both see
 the same load.
 
@@ -123,20 +125,23 @@ def whole(repeat: int, cores: int, before: str | None) -> None:
     )
     print(
         f"| tree | command | --jobs 1 | --jobs {cores} | speed-up | CPU, --jobs 1 | CPU, --jobs {cores} "
-        f"| 1-point sweep (serial part + 1 run), CPU | most {cores} cores give with it |"
+        f"| 1-point sweep (serial part + 1 run), CPU | most {cores} cores give with it | idle {cores} cores, from CPU times |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for tree in trees:
         one_cpu = statistics.median(cpu for _, cpu in serial[tree])
         for name in cases:
             first, last = (statistics.median(walls[tree, name, jobs]) for jobs in (job_counts[0], job_counts[-1]))
             first_cpu, last_cpu = (statistics.median(cpus[tree, name, jobs]) for jobs in (job_counts[0], job_counts[-1]))
             # By CPU time, which other work on the machine moves much less than wall time.
-            work = first_cpu - one_cpu
-            ceiling = (one_cpu + work) / (one_cpu + work / cores)
+            # The ceiling: the --jobs 1 work spread perfectly, nothing paid for the processes. The
+            # estimate for idle cores: --jobs CORES' own CPU time (workers' start-up, the results'
+            # transfer included) spread perfectly past the serial part.
+            ceiling = first_cpu / (one_cpu + (first_cpu - one_cpu) / cores)
+            idle = first_cpu / (one_cpu + (last_cpu - one_cpu) / cores)
             print(
                 f"| {tree} | {name} | {first:.2f} s | {last:.2f} s | **{first / last:.2f}x** | {first_cpu:.2f} s "
-                f"| {last_cpu:.2f} s | {one_cpu * 1000:.0f} ms | {ceiling:.2f}x |"
+                f"| {last_cpu:.2f} s | {one_cpu * 1000:.0f} ms | {ceiling:.2f}x | {idle:.2f}x |"
             )
 
 
