@@ -154,9 +154,10 @@ def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], N
 
     This process would otherwise only wait: on a machine with as many cores as jobs, a worker
     in its place would compete with it for a core. The workers take runs from the front of the
-    list, this process from the back, so the two meet wherever the runs' lengths put them. Each
-    worker has one run going and one waiting, so it never waits for this process to finish a
-    run of its own before it is given its next.
+    list, this process from the back, so the two meet wherever the runs' lengths put them (this
+    process takes its next run before the workers are given theirs: two runs go side by side).
+    Each worker has one run going and one waiting, so it never waits for this process to finish
+    a run of its own before it is given its next.
     """
     results: dict[int, RunResult] = {}
     running: dict[Future[RunResult], int] = {}
@@ -164,10 +165,14 @@ def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], N
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
     try:
         while front < back or running:
+            mine = None
+            if front < back:  # this process's next run, taken before the workers are given theirs
+                back -= 1
+                mine = back
             # Ctrl-C must not land inside the pool's own code (its locks would stay taken and the
             # exit would hang): while the pool is in use, a signal is a flag polled here.
             with signals_held(signal.SIGINT, signal.SIGTERM) as interrupted:
-                _collect(running, results, done, timeout=0 if front < back else _POLL_SECONDS)
+                _collect(running, results, done, timeout=0 if mine is not None else _POLL_SECONDS)
                 while front < back and len(running) < 2 * workers and not interrupted():
                     running[pool.submit(_run_one, payloads[front])] = front
                     front += 1
@@ -175,9 +180,8 @@ def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], N
                     _stop(pool)  # before the signal is raised again, on leaving the block
             if interrupted() or signals.interrupted():  # a signal after a run here is only noted
                 raise KeyboardInterrupt
-            if front < back:
-                back -= 1
-                results[back] = _run_one(payloads[back])
+            if mine is not None:
+                results[mine] = _run_one(payloads[mine])
                 done()
     except KeyboardInterrupt:
         with signals_held(signal.SIGINT, signal.SIGTERM):
