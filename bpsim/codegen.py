@@ -7,19 +7,22 @@ drawn per item) and awaits in the same order as `pipeline.py` and `policies.py`,
 virtual clock it ends every item where `bpsim run` does. Each piece below writes one part of it
 and leaves out what the scenario does not use: a script with no timeout has no `asyncio.timeout`.
 
-What the pipeline does beyond the handbook's code (retries, breakers, the service model, adaptive
-limits, other disciplines, data files) is not written: `unsupported` names the key instead.
+The script's words (comments, docstrings, its messages) are `code.script.*` in the current
+language's code.toml, so `--lang ko` writes the same code with Korean comments. What the pipeline
+does beyond the handbook's code (retries, breakers, the throttle, the service model, adaptive
+limits, CoDel and adaptive LIFO, data files) is not written: `unsupported` names the keys instead.
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bpsim.errors import BpsimError
-from bpsim.i18n import t
+from bpsim.i18n import language, t
 from bpsim.loader import find_scenario, load_scenario
 from bpsim.scenario import (
     AdaptiveConcurrency,
@@ -35,7 +38,7 @@ from bpsim.scenario import (
     Z_99,
 )
 from bpsim.text import printable
-from bpsim.workload import _segments, _work_at
+from bpsim.workload import _segments, _work_at  # the engine's own rate table: the script's numbers are its floats
 
 __all__ = ["program", "script", "unsupported"]
 
@@ -71,7 +74,7 @@ def script(scenario: Scenario, arguments: str) -> str:
         _imports(plan),
         _constants(plan),
         _item_and_tally(plan),
-        (_DRAWS if plan.draws else "") + _arrival_times(scenario),
+        (_lines(*_comment(_w("draws"))) if plan.draws else "") + _arrival_times(scenario),
         _service_times(scenario),
         _items(scenario),
         _producer(plan),
@@ -156,6 +159,16 @@ class _Plan:
         return keys
 
 
+def _w(key: str, **fields: object) -> str:
+    """One of the script's sentences in the current language: `code.script.<key>` (code.toml)."""
+    return t(f"code.script.{key}", **fields)
+
+
+def _quoted(text: str) -> str:
+    """`text` as a Python string literal in double quotes (JSON's escapes are Python's too)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _block(text: str) -> str:
     return textwrap.dedent(text).strip("\n") + "\n"
 
@@ -166,24 +179,34 @@ def _lines(*lines: str | None) -> str:
 
 
 def _comment(text: str) -> Iterator[str]:
-    """A user's text (a scenario's name or description) as comment lines: never as code."""
+    """Text as comment lines (a user's too, a scenario's name or description: never as code)."""
     for line in text.splitlines() or [""]:
         yield f"# {line}".rstrip()
 
 
+def _docstring(text: str) -> list[str]:
+    """A docstring's lines, unindented: one line, or a summary, a blank line and the rest."""
+    lines = text.splitlines()
+    if len(lines) == 1:
+        return [f'"""{text}"""']
+    return [f'"""{lines[0]}', *lines[1:], '"""']
+
+
 def _header(scenario: Scenario, arguments: str) -> str:
-    end = f"for {scenario.duration:g} s" if scenario.duration is not None else "until its items are done"
+    end = _w("end_duration", seconds=f"{scenario.duration:g}") if scenario.duration is not None else _w("end_items")
+    words = scenario.words(language())  # the [ko] table's name and description, with --lang ko
+    assert words.name is not None and words.description is not None
     return _lines(
-        *_comment(scenario.name),
-        *(_comment(scenario.description) if scenario.description else ()),
+        *_comment(words.name),
+        *(_comment(words.description) if words.description else ()),
         "#",
-        f"# Written by `bpsim code {arguments}`: the scenario as a plain asyncio program,",
-        "# the handbook's producer, bounded queue, workers and semaphore with the scenario's numbers.",
-        f"#   python3 FILE.py      runs it in real time (the producer produces {end})",
-        "#   bpsim run FILE.py    runs it on bpsim's virtual clock, at once",
-        "# On the virtual clock every item ends as it does in",
+        f"# {_w('written', arguments=arguments)}",
+        f"# {_w('shape')}",
+        f"#   {_w('python', end=end)}",
+        f"#   {_w('bpsim')}",
+        f"# {_w('same')}",
         f"#   bpsim run {arguments} --json -",
-        '# and the counts printed at the end are that JSON\'s "items". Change anything and rerun.',
+        f"# {_w('counts')}",
     )
 
 
@@ -205,12 +228,12 @@ def _imports(plan: _Plan) -> str:
         "from statistics import NormalDist" if isinstance(service, LognormalService) else None,
         "",
         "try:",
-        f"    from asyncio import {plan.queue}, QueueShutDown  # Python 3.13 and newer: Queue.shutdown()",
-        "except ImportError:  # 3.11 and 3.12: the same Queue, backported on PyPI (bpsim installs it)",
+        f"    from asyncio import {plan.queue}, QueueShutDown  # {_w('import_new')}",
+        f"except ImportError:  # {_w('import_backport')}",
         "    try:",
         f"        from backports.asyncio.queues import {plan.queue}, QueueShutDown",
         "    except ImportError:",
-        '        sys.exit("This script needs Python 3.13+ (Queue.shutdown), or: pip install backports.asyncio.queues")',
+        f"        sys.exit({_quoted(_w('import_missing'))})",
     )
 
 
@@ -218,51 +241,48 @@ def _constants(plan: _Plan) -> str:
     scenario = plan.scenario
     maxsize = scenario.queue.maxsize
     workers = scenario.workers.count
-    limit = "no limit" if maxsize == 0 else f"a put waits while it holds {maxsize} items"
-    if plan.policy is Policy.DROP_NEWEST:
-        limit = "no limit" if maxsize == 0 else f"an item arriving when it holds {maxsize} is dropped"
-    elif plan.policy is Policy.DROP_OLDEST:
-        limit = "no limit" if maxsize == 0 else f"at {maxsize} items the oldest makes room for the newest"
+    policy = plan.policy.value.replace("-", "_")
+    limit = _w("maxsize_unbounded") if maxsize == 0 else _w(f"maxsize_{policy}", maxsize=maxsize)
     if plan.queue == "LifoQueue":
-        limit += "; a worker gets the newest item first"
+        limit += _w("lifo")
     shutdown_at = None
     if plan.deadline is not None:
-        what = "stop at once, abandoning" if scenario.shutdown.mode == "immediate" else "the graceful shutdown's deadline: then stop at once, abandoning"
-        shutdown_at = f"SHUTDOWN_AT = {plan.deadline!r}  # seconds: {what} what is left"
+        what = _w("shutdown_immediate" if scenario.shutdown.mode == "immediate" else "shutdown_deadline")
+        shutdown_at = f"SHUTDOWN_AT = {plan.deadline!r}  # {what}"
     return _lines(
-        f"SEED = {scenario.seed}  # the same seed draws the same random numbers: the same run" if plan.draws else None,
-        f"DURATION = {scenario.duration!r}  # seconds during which the producer produces" if scenario.duration is not None else None,
-        f"ITEMS = {scenario.items}  # the producer produces this many items" if scenario.items is not None else None,
+        f"SEED = {scenario.seed}  # {_w('seed')}" if plan.draws else None,
+        f"DURATION = {scenario.duration!r}  # {_w('duration')}" if scenario.duration is not None else None,
+        f"ITEMS = {scenario.items}  # {_w('items')}" if scenario.items is not None else None,
         f"MAXSIZE = {maxsize}  # asyncio.{plan.queue}(maxsize={maxsize}): {limit}",
-        f"PUT_TIMEOUT = {plan.put_timeout!r}  # asyncio.timeout({plan.put_timeout!r}) on a put that waits for room" if plan.put_timeout is not None else None,
-        f"MAX_AGE = {plan.max_age!r}  # a worker drops an item that has waited longer than this, unhandled" if plan.max_age is not None else None,
-        f"WORKERS = {workers}  # worker tasks taking items from the queue",
-        f"CONCURRENCY = {plan.concurrency}  # asyncio.Semaphore({plan.concurrency}): at most {plan.concurrency} downstream calls at once" if plan.concurrency is not None else None,
-        f"CALL_TIMEOUT = {plan.call_timeout!r}  # asyncio.timeout({plan.call_timeout!r}) around each downstream call" if plan.call_timeout is not None else None,
-        f"SLO = {scenario.slo!r}  # a handled item slower than this is late" if scenario.slo is not None else None,
+        f"PUT_TIMEOUT = {plan.put_timeout!r}  # {_w('put_timeout', seconds=repr(plan.put_timeout))}" if plan.put_timeout is not None else None,
+        f"MAX_AGE = {plan.max_age!r}  # {_w('max_age')}" if plan.max_age is not None else None,
+        f"WORKERS = {workers}  # {_w('workers')}",
+        f"CONCURRENCY = {plan.concurrency}  # {_w('concurrency', n=plan.concurrency)}" if plan.concurrency is not None else None,
+        f"CALL_TIMEOUT = {plan.call_timeout!r}  # {_w('call_timeout', seconds=repr(plan.call_timeout))}" if plan.call_timeout is not None else None,
+        f"SLO = {scenario.slo!r}  # {_w('slo')}" if scenario.slo is not None else None,
         shutdown_at,
-        'VERBOSE = "-v" in sys.argv[1:]  # print every step (see say())',
+        f'VERBOSE = "-v" in sys.argv[1:]  # {_w("verbose")}',
     )
 
 
 def _item_and_tally(plan: _Plan) -> str:
     busy = None
     if plan.may_stop_now:
-        busy = 'busy: set[str] = set()  # the workers holding an item: a stop at once cancels them'
+        busy = f"busy: set[str] = set()  # {_w('busy')}"
     return _lines(
         "@dataclass",
         "class Item:",
         "    number: int",
-        "    arrival: float  # when it is due, on the loop's clock (its latency counts from here)",
-        "    work: float  # seconds its downstream call takes",
+        f"    arrival: float  # {_w('item_arrival')}",
+        f"    work: float  # {_w('item_work')}",
         "",
         "",
-        "tally: Counter[str] = Counter()  # where every item ended, by bpsim's names: handled, dropped...",
+        f"tally: Counter[str] = Counter()  # {_w('tally')}",
         busy,
         "",
         "",
         "def say(*words: object) -> None:",
-        '    """Print a step, as the handbook\'s example does, when asked: python3 FILE.py -v (or bpsim run FILE.py -- -v)."""',
+        f'    """{_w("say")}"""',
         "    if VERBOSE:",
         "        print(*words)",
     )
@@ -274,13 +294,6 @@ def _poisson(scenario: Scenario) -> bool:
     return producer.arrivals == "poisson" or (producer.after_put and producer.gaps == "exponential")
 
 
-_DRAWS = """\
-# The traffic, drawn as bpsim draws it: one random stream per purpose (arrivals, service), each
-# seeded by a string and drawn once per item in order. Item k gets the same arrival and the same
-# work whatever else you change (the queue, the policy, the workers): comparisons are fair.
-"""
-
-
 def _arrival_times(scenario: Scenario) -> str:
     producer = scenario.producer
     start = producer.start
@@ -288,7 +301,7 @@ def _arrival_times(scenario: Scenario) -> str:
     if producer.rate == "unlimited":
         return _lines(
             header,
-            '    """Every item is ready at once (rate = "unlimited"): the producer puts them back to back."""',
+            f'    """{_w("arrivals_unlimited")}"""',
             "    while True:",
             f"        yield {start!r}",
         )
@@ -296,24 +309,23 @@ def _arrival_times(scenario: Scenario) -> str:
     origin = _work_at(segments, start) if start else 0.0
     rate = segments[0].rate
     if _poisson(scenario):
-        what = [f"A Poisson process of {rate:g} items/s: random, with exponential gaps. It is drawn as"]
-        what.append("one of rate 1 (gaps of mean 1) and scaled to the rate" + (": a burst packs the same draws closer." if len(segments) > 1 else "."))
-        opening = ['stream = random.Random(f"{SEED}/arrivals")', f"expected = {origin!r}  # items expected by now"]
+        what = _w("arrivals_poisson_bursts" if len(segments) > 1 else "arrivals_poisson", rate=f"{rate:g}").splitlines()
+        opening = ['stream = random.Random(f"{SEED}/arrivals")', f"expected = {origin!r}  # {_w('expected_now')}"]
         loop, step = "while True:", ["expected += stream.expovariate(1.0)"]
     else:
-        what = [f"Evenly spaced, {rate:g} items/s: item k is due when k items are expected."]
+        what = [_w("arrivals_constant", rate=f"{rate:g}")]
         opening = []
-        loop, step = "for count in itertools.count():", [f"expected = {origin!r} + count  # items expected by then"]
+        loop, step = "for count in itertools.count():", [f"expected = {origin!r} + count  # {_w('expected_then')}"]
     if producer.after_put:
-        what.append("The producer sleeps the gap between two of these after each put (closed loop).")
+        what.append(_w("arrivals_after_put"))
     if start:
-        what.append(f"Nothing is due before {start:g} s.")
+        what.append(_w("arrivals_start", start=f"{start:g}"))
     if len(segments) == 1:
         mapping = [f"yield expected / {rate!r}"]
     else:
         rows = ", ".join(f"({s.start!r}, {s.rate!r}, {s.work!r})" for s in segments)
         opening.insert(0, f"rates = [{rows}]")
-        opening.insert(0, "# (from second, items per second, items expected by then), burst by burst")
+        opening.insert(0, f"# {_w('rates')}")
         mapping = [
             "since, rate, before = [row for row in rates if row[2] <= expected][-1]",
             "yield since + (expected - before) / rate",
@@ -321,10 +333,7 @@ def _arrival_times(scenario: Scenario) -> str:
     body = [*opening, loop, *(f"    {line}" for line in [*step, *mapping])]
     return _lines(
         header,
-        '    """When each item is due, in seconds from the start.',
-        "",
-        *(f"    {line}" for line in what),
-        '    """',
+        *(f"    {line}".rstrip() for line in _docstring("\n".join([_w("arrivals"), "", *what]))),
         *(f"    {line}" for line in body),
     )
 
@@ -336,33 +345,33 @@ def _service_times(scenario: Scenario) -> str:
         case ConstantService(mean=mean):
             return _lines(
                 "def service_times() -> Iterator[float]:",
-                f'    """Every call takes {mean:g} s: nothing to draw."""',
+                f'    """{_w("service_constant", mean=f"{mean:g}")}"""',
                 "    while True:",
                 f"        yield {mean!r}",
             )
         case ExponentialService(mean=mean):
-            what, draw = f"exponential, mean {mean:g} s (most short, a few long)", f"stream.expovariate(1.0 / {mean!r})"
+            what, draw = _w("service_exponential", mean=f"{mean:g}"), f"stream.expovariate(1.0 / {mean!r})"
         case UniformService(low=low, high=high):
-            what, draw = f"uniform from {low:g} to {high:g} s", f"stream.uniform({low!r}, {high!r})"
+            what, draw = _w("service_uniform", low=f"{low:g}", high=f"{high:g}"), f"stream.uniform({low!r}, {high!r})"
         case LognormalService(median=median, p99=p99):
-            what = f"lognormal, median {median:g} s, 99% under {p99:g} s (a long tail)"
+            what = _w("service_lognormal", median=f"{median:g}", p99=f"{p99:g}")
             setup = [
-                f"mu = math.log({median!r})  # ln(time) is normal: half the calls take less than the median",
-                f"sigma = math.log({p99!r} / {median!r}) / {Z_99!r}  # and 99% less than p99 (z = 2.326)",
-                "normal = NormalDist()  # a uniform number per item, through the normal's quantile:",
+                f"mu = math.log({median!r})  # {_w('lognormal_mu')}",
+                f"sigma = math.log({p99!r} / {median!r}) / {Z_99!r}  # {_w('lognormal_sigma')}",
+                f"normal = NormalDist()  # {_w('lognormal_normal')}",
             ]
             draw = "math.exp(mu + sigma * normal.inv_cdf(stream.random() or 5e-324))"
         case ParetoService(scale=scale, shape=shape):
-            what = f"Pareto, at least {scale:g} s, tail index {shape:g} (a heavy tail; a uniform number per item, through the quantile)"
+            what = _w("service_pareto", scale=f"{scale:g}", shape=f"{shape:g}")
             draw = f"{scale!r} * (1.0 - stream.random()) ** (-1.0 / {shape!r})"
         case WeibullService(scale=scale, shape=shape):
-            what = f"Weibull, scale {scale:g} s, shape {shape:g} (a uniform number per item, through the quantile)"
+            what = _w("service_weibull", scale=f"{scale:g}", shape=f"{shape:g}")
             draw = f"{scale!r} * (-math.log1p(-stream.random())) ** (1.0 / {shape!r})"
         case _:
             raise AssertionError(service)  # EmpiricalService: refused by `unsupported`
     return _lines(
         "def service_times() -> Iterator[float]:",
-        f'    """How long each item\'s call takes: {what}."""',
+        f'    """{_w("service", what=what)}"""',
         '    stream = random.Random(f"{SEED}/service")',
         *(f"    {line}" for line in setup),
         "    while True:",
@@ -372,13 +381,13 @@ def _service_times(scenario: Scenario) -> str:
 
 def _items(scenario: Scenario) -> str:
     if scenario.items is not None:
-        until, stop = f"the first {scenario.items}", "if number == ITEMS:"
+        docstring, stop = _w("items_count", items=scenario.items), "if number == ITEMS:"
     else:
-        until, stop = "all those due before DURATION", "if arrival >= DURATION:"
+        docstring, stop = _w("items_duration"), "if arrival >= DURATION:"
     return _block(
         f'''
         def items(start: float) -> Iterator[Item]:
-            """The items the producer will produce, in order: {until}."""
+            """{docstring}"""
             for number, (arrival, work) in enumerate(zip(arrival_times(), service_times())):
                 {stop}
                     return
@@ -391,8 +400,7 @@ def _producer(plan: _Plan) -> str:
     body: list[str] = []
     if plan.after_put:
         body += [
-            "# Closed loop: the gap before this item starts when the last put returned, so a put",
-            "# that waited delays every later item.",
+            *_comment(_w("closed_loop")),
             "gap, previous = item.arrival - previous, item.arrival",
             "item.arrival = loop.time() + gap",
         ]
@@ -401,7 +409,7 @@ def _producer(plan: _Plan) -> str:
     body += [
         "delay = item.arrival - loop.time()",
         "if delay > 0:",
-        "    await asyncio.sleep(delay)  # not due yet",
+        f"    await asyncio.sleep(delay)  # {_w('not_due')}",
         'tally["produced"] += 1',
         'say("produce", item.number, "qsize before:", queue.qsize())',
     ]
@@ -411,11 +419,7 @@ def _producer(plan: _Plan) -> str:
         body += ["try:", *(f"    {line}" for line in put), *handlers, "else:", f"    {enqueued}"]
     else:
         body += [*put, enqueued]
-    docstring = {
-        Policy.BLOCK: "Put every item in the queue when it is due; while the queue is full, wait (backpressure).",
-        Policy.DROP_NEWEST: "Offer every item to the queue when it is due; a full queue drops it (drop-newest).",
-        Policy.DROP_OLDEST: "Put every item in the queue when it is due; a full queue evicts its oldest (drop-oldest).",
-    }[plan.policy]
+    docstring = _w(f"producer_{plan.policy.value.replace('-', '_')}")
     return _lines(
         f"async def producer(queue: {plan.queue}[Item], start: float) -> None:",
         f'    """{docstring}"""',
@@ -432,29 +436,29 @@ def _offer(plan: _Plan) -> tuple[list[str], list[str]]:
     handlers: list[str] = []
     if plan.policy is Policy.BLOCK:
         if plan.put_timeout is not None:
-            put = ["async with asyncio.timeout(PUT_TIMEOUT):", "    await queue.put(item)  # waits while the queue is full"]
-            handlers += ["except TimeoutError:", '    tally["timed_out put"] += 1  # no room in time: it never entered the queue']
+            put = ["async with asyncio.timeout(PUT_TIMEOUT):", f"    await queue.put(item)  # {_w('put_waits')}"]
+            handlers += ["except TimeoutError:", f'    tally["timed_out put"] += 1  # {_w("put_timed_out")}']
         else:
-            put = ["await queue.put(item)  # waits while the queue is full: backpressure"]
+            put = [f"await queue.put(item)  # {_w('put_waits')}"]
     elif plan.policy is Policy.DROP_NEWEST:
-        put = ["queue.put_nowait(item)  # never waits"]
-        handlers += ["except asyncio.QueueFull:", '    tally["dropped queue-full"] += 1  # the arriving item is dropped']
+        put = [f"queue.put_nowait(item)  # {_w('put_nowait')}"]
+        handlers += ["except asyncio.QueueFull:", f'    tally["dropped queue-full"] += 1  # {_w("dropped_newest")}']
     else:
         put = [
-            "if queue.full():  # make room: evict the oldest queued item, it is stale now",
+            f"if queue.full():  # {_w('evict')}",
             "    queue.get_nowait()",
-            "    queue.task_done()  # done with, as far as queue.join() is concerned",
+            f"    queue.task_done()  # {_w('evicted_done')}",
             '    tally["dropped evicted"] += 1',
             "queue.put_nowait(item)",
         ]
     if plan.early_shutdown:
         handlers += [
-            "except QueueShutDown:  # the queue shut down before the producer was done",
+            f"except QueueShutDown:  # {_w('rejected')}",
             '    tally["rejected_at_shutdown"] += 1',
         ]
         if not plan.after_put:
             handlers += [
-                "    # and the items that came due while it waited in put() were never offered",
+                f"    # {_w('never_sent')}",
                 '    tally["never_sent"] = sum(1 for _ in itertools.takewhile(lambda later: later.arrival <= loop.time(), due))',
             ]
         handlers.append("    return")
@@ -470,27 +474,27 @@ def _worker(plan: _Plan) -> str:
             "try:",
             f"    await handle(name, item{limiter})",
             "except asyncio.CancelledError:",
-            '    tally["abandoned in-worker"] += 1  # a stop at once cancelled its call',
+            f'    tally["abandoned in-worker"] += 1  # {_w("abandoned_in_worker")}',
             "    raise",
             "finally:",
             "    busy.discard(name)",
-            "    queue.task_done()  # for queue.join(): this item is done with",
+            f"    queue.task_done()  # {_w('task_done')}",
         ]
     else:
         inner = [
             "try:",
             f"    await handle(name, item{limiter})",
             "finally:",
-            "    queue.task_done()  # for queue.join(): this item is done with",
+            f"    queue.task_done()  # {_w('task_done')}",
         ]
     return _lines(
         f"async def worker(name: str, queue: {plan.queue}[Item]{parameter}) -> None:",
-        '    """Take items from the queue and handle them, until the queue is shut down."""',
+        f'    """{_w("worker")}"""',
         "    try:",
         "        while True:",
         "            item = await queue.get()",
         *(f"            {line}" for line in inner),
-        "    except QueueShutDown:  # shut down and empty: nothing more will come",
+        f"    except QueueShutDown:  # {_w('shut_down')}",
         '        say(name, "shutdown")',
     )
 
@@ -500,60 +504,56 @@ def _handle(plan: _Plan) -> str:
     if plan.max_age is not None:
         body += [
             "if loop.time() - item.arrival > MAX_AGE:",
-            '    tally["dropped stale"] += 1  # it waited too long: nobody wants the answer now',
+            f'    tally["dropped stale"] += 1  # {_w("stale")}',
             "    return",
         ]
-    call = ["await asyncio.sleep(item.work)  # the downstream call: an API, a database"]
+    call = [f"await asyncio.sleep(item.work)  # {_w('call')}"]
     if plan.call_timeout is not None:
         call = [
             "try:",
             "    async with asyncio.timeout(CALL_TIMEOUT):",
             f"        {call[0]}",
             "except TimeoutError:",
-            '    tally["timed_out downstream"] += 1  # given up: its answer came too late',
+            f'    tally["timed_out downstream"] += 1  # {_w("call_timed_out")}',
             "    return",
         ]
     if plan.concurrency is not None:
-        body += ["async with limiter:  # wait for one of the CONCURRENCY slots", *(f"    {line}" for line in call)]
+        body += [f"async with limiter:  # {_w('limiter')}", *(f"    {line}" for line in call)]
     else:
         body += call
     body += ['tally["handled"] += 1', 'say(name, "handled", item.number)']
     if plan.scenario.slo is not None:
         body += ["if loop.time() - item.arrival <= SLO:", '    tally["handled_on_time"] += 1']
     needs_loop = plan.max_age is not None or plan.scenario.slo is not None
-    parts = [
-        "drop it if it is stale, else " if plan.max_age is not None else "",
-        "call downstream",
-        " inside the semaphore" if plan.concurrency is not None else "",
-        " and the timeout" if plan.call_timeout is not None else "",
-    ]
+    inside = {(True, True): "both", (True, False): "semaphore", (False, True): "timeout"}.get(
+        (plan.concurrency is not None, plan.call_timeout is not None)
+    )
+    docstring = _w(
+        "handle",
+        stale=_w("handle_stale") if plan.max_age is not None else "",
+        inside=_w(f"handle_inside_{inside}") if inside is not None else "",
+    )
     parameter = ", limiter: asyncio.Semaphore" if plan.concurrency is not None else ""
     return _lines(
         f"async def handle(name: str, item: Item{parameter}) -> None:",
-        f'    """One item: {"".join(parts)}."""',
+        f'    """{docstring}"""',
         "    loop = asyncio.get_running_loop()" if needs_loop else None,
         *(f"    {line}" for line in body),
     )
 
 
 def _stop_now(plan: _Plan) -> str:
-    return _block(
-        f'''
-        def stop_now(queue: {plan.queue}[Item], workers: dict[str, asyncio.Task[None]]) -> None:
-            """Shut down at once: queued items are abandoned, calls in progress cancelled.
-
-            queue.shutdown(immediate=True) empties the queue without a word, so take the items out
-            first and count them.
-            """
-            while not queue.empty():
-                queue.get_nowait()
-                queue.task_done()
-                tally["abandoned queued"] += 1
-            queue.shutdown(immediate=True)  # every get() and put() waiting now raises QueueShutDown
-            for name, task in workers.items():
-                if name in busy:
-                    task.cancel()
-        '''
+    return _lines(
+        f"def stop_now(queue: {plan.queue}[Item], workers: dict[str, asyncio.Task[None]]) -> None:",
+        *(f"    {line}".rstrip() for line in _docstring(_w("stop_now"))),
+        "    while not queue.empty():",
+        "        queue.get_nowait()",
+        "        queue.task_done()",
+        '        tally["abandoned queued"] += 1',
+        f"    queue.shutdown(immediate=True)  # {_w('wakes_all')}",
+        "    for name, task in workers.items():",
+        "        if name in busy:",
+        "            task.cancel()",
     )
 
 
@@ -562,22 +562,20 @@ def _main(plan: _Plan) -> str:
     limiter = ", limiter" if plan.concurrency is not None else ""
     if shutdown.await_producer:
         wait = [
-            "await asyncio.shield(producing)  # at the deadline stop waiting, without cancelling it",
+            f"await asyncio.shield(producing)  # {_w('shield')}",
             "await queue.join()",
-        ] if plan.deadline is not None else ["await producing  # every item offered", "await queue.join()  # every queued item done with"]
+        ] if plan.deadline is not None else [f"await producing  # {_w('offered')}", f"await queue.join()  # {_w('drained')}"]
     else:
-        wait = ["await queue.join()  # the handbook's race: nothing was put yet, so this returns at once"]
+        wait = [f"await queue.join()  # {_w('race')}"]
     if plan.deadline is None:
         stop = [
-            "# Graceful: the producer is done and the queue drained; now the idle workers' get()",
-            "# raises QueueShutDown and they return." if shutdown.await_producer else
-            "# To fix the race, await the producer before queue.join().",
+            *_comment(_w("graceful" if shutdown.await_producer else "fix_race")),
             *wait,
             "queue.shutdown()",
         ]
     elif shutdown.mode == "immediate":
         stop = [
-            "try:  # until SHUTDOWN_AT, or until the queue is drained if that comes first",
+            f"try:  # {_w('until')}",
             "    async with asyncio.timeout(SHUTDOWN_AT):",
             *(f"        {line}" for line in wait),
             "except TimeoutError:",
@@ -586,17 +584,17 @@ def _main(plan: _Plan) -> str:
         ]
     else:
         stop = [
-            "try:  # graceful, if the queue is drained by SHUTDOWN_AT",
+            f"try:  # {_w('graceful_by')}",
             "    async with asyncio.timeout(SHUTDOWN_AT):",
             *(f"        {line}" for line in wait),
             "except TimeoutError:",
-            "    stop_now(queue, workers)  # the deadline came first",
+            f"    stop_now(queue, workers)  # {_w('deadline_first')}",
             "else:",
-            "    queue.shutdown()  # the idle workers' get() raises QueueShutDown: they return",
+            f"    queue.shutdown()  # {_w('workers_return')}",
         ]
     if plan.may_stop_now:
         start_workers = [
-            "workers: dict[str, asyncio.Task[None]] = {}  # by name, for stop_now()",
+            f"workers: dict[str, asyncio.Task[None]] = {{}}  # {_w('by_name')}",
             "for index in range(WORKERS):",
             '    name = f"worker-{index}"',
             f"    workers[name] = task_group.create_task(worker(name, queue{limiter}))",
@@ -608,7 +606,7 @@ def _main(plan: _Plan) -> str:
         ]
     return _lines(
         "async def main() -> None:",
-        "    start = asyncio.get_running_loop().time()  # t = 0 (bpsim's clock starts at 0, a real one anywhere)",
+        f"    start = asyncio.get_running_loop().time()  # {_w('start')}",
         f"    queue: {plan.queue}[Item] = {plan.queue}(maxsize=MAXSIZE)",
         "    limiter = asyncio.Semaphore(CONCURRENCY)" if plan.concurrency is not None else None,
         "    async with asyncio.TaskGroup() as task_group:",
@@ -622,8 +620,8 @@ def _report(plan: _Plan) -> str:
     keys = ", ".join(f'"{key}"' for key in plan.ends)
     return _lines(
         "def report() -> None:",
-        '    """Where every item ended, by the names of bpsim\'s JSON ("items", per reason)."""',
-        '    print("Where the items ended:")',
+        f'    """{_w("report")}"""',
+        f"    print({_quoted(_w('report_title'))})",
         f"    for key in ({keys}):",
         '        print(f"  {key:<22} {tally[key]:>7}")',
     )

@@ -438,15 +438,17 @@ class Probes:
 
     # -- the objects' hooks
 
-    def queue_created(self, kind: str, maxsize: int) -> _QueueProbe:
-        site = sourcenames.creation_site(_library)
+    def queue_created(self, queue: object, maxsize: int) -> _QueueProbe:
+        site = sourcenames.creation_site(_library, queue)
+        kind = type(queue).__name__
         probe = _QueueProbe(site, kind, maxsize, self.now)
         probe.name = self._named(site, kind)
         self._queues.append(probe)
         return probe
 
-    def semaphore_created(self, kind: str, size: int) -> _SemaphoreProbe:
-        site = sourcenames.creation_site(_library)
+    def semaphore_created(self, semaphore: object, size: int) -> _SemaphoreProbe:
+        site = sourcenames.creation_site(_library, semaphore)
+        kind = type(semaphore).__name__
         probe = _SemaphoreProbe(site, kind, size, self.now)
         probe.name = self._named(site, kind)
         self._semaphores.append(probe)
@@ -503,18 +505,21 @@ def _queue_class(probes: Probes, base: type) -> type:
 
     def _init(self: Any, maxsize: int) -> None:
         super(queue, self)._init(maxsize)
-        probe = probes.queue_created(type(self).__name__, maxsize)
+        probe = probes.queue_created(self, maxsize)
         self._bpsim_probe, self._putters, self._getters = probe, probe.putters, probe.getters
 
     def _put(self: Any, item: Any) -> None:
         super(queue, self)._put(item)
-        probe = self._bpsim_probe
-        probe.put += 1
-        probe.resized(self.qsize())
+        probe = self.__dict__.get("_bpsim_probe")
+        if probe is not None:  # None: a subclass's own `_init` did not call this one (not seen)
+            probe.put += 1
+            probe.resized(self.qsize())
 
     def _get(self: Any) -> Any:
         item = super(queue, self)._get()
-        probe = self._bpsim_probe
+        probe = self.__dict__.get("_bpsim_probe")
+        if probe is None:
+            return item
         # `shutdown(immediate=True)` empties the queue through `_get`: those items were not got
         if self._is_shutdown and _called_from("shutdown"):
             probe.discarded += 1
@@ -548,7 +553,7 @@ def _semaphore_class(probes: Probes) -> type:
         if probe is None:
             # `Semaphore.__init__` sets `_waiters = None` and then `_value`: the size is known now,
             # and acquire() will use the timed deque instead of making its own.
-            probe = self.__dict__["_bpsim_probe"] = probes.semaphore_created(type(self).__name__, value)
+            probe = self.__dict__["_bpsim_probe"] = probes.semaphore_created(self, value)
             self.__dict__["_waiters"] = probe.waiters
         probe.changed(value)
 

@@ -62,6 +62,9 @@ DEFAULT_MAX_DURATION = 3600.0
 """Simulated seconds a program may run unless told otherwise (`--max-duration`): one hour. A
 program that never ends (`while True: await asyncio.sleep(1)`) would otherwise run forever."""
 
+_CLEANUP_SECONDS = 60.0
+"""Simulated seconds a program may take to clean up after Ctrl-C (its tasks are cancelled)."""
+
 _T = TypeVar("_T")
 _Ts = TypeVarTuple("_Ts")
 _PACKAGE = os.path.join(os.path.dirname(os.path.realpath(__file__)), "")
@@ -166,8 +169,8 @@ class ProgramLoop(VirtualTimeLoop):
 
     def _next_instant(self) -> list[Any]:
         run = self._run
-        if run.interrupted:
-            raise _Abort()
+        if run.interrupted and self._now > run.interrupted_at + _CLEANUP_SECONDS:
+            raise _Abort()  # the program's clean-up after Ctrl-C goes on and on: stop it
         limit = run.max_duration
         if limit is not None and self._scheduled and self._scheduled[0][0] > limit:
             self._now = max(self._now, limit)
@@ -176,6 +179,13 @@ class ProgramLoop(VirtualTimeLoop):
             return super()._next_instant()
         except Stalled:
             run.stop(ProgramStalled(run.path, self._now, waiting(self)))
+
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        # After Ctrl-C, asyncio's complaints about the tasks it cut short ("Task exception was
+        # never retrieved: KeyboardInterrupt", "Task was destroyed but it is pending") are not
+        # the program's: bpsim says it was interrupted, in one line.
+        if not self._run.interrupted:
+            super().call_exception_handler(context)
 
     # -- what virtual time cannot run ------------------------------------------------------------
 
@@ -275,6 +285,9 @@ class ProgramRun:
         self.loops: list[ProgramLoop] = []
         self.stopped_by: BpsimError | None = None
         self.interrupted = False
+        self.interrupted_at = 0.0
+        """The simulated second Ctrl-C (or SIGTERM) came at."""
+        self._outer_sigint: Any = None
         self.result: ProgramResult | None = None
         self._current: ProgramLoop | None = None
         """The loop `asyncio.get_event_loop()` made current (None: it was not called)."""
@@ -300,13 +313,37 @@ class ProgramRun:
         self.stop(ProgramError(t(key, where=place, **fields)))
 
     def _interrupt(self) -> None:
-        # Called in a signal handler (bpsim.signals), between two bytecodes of whatever runs.
+        """Ctrl-C or SIGTERM: stop the program, as cleanly as `asyncio.run` would.
+
+        Called in a signal handler (bpsim.signals), between two bytecodes of whatever runs. While
+        a loop runs, the stop waits for the loop's next step, where no callback is half done (a
+        KeyboardInterrupt raised here could land between taking a task's wake-up off the ready
+        queue and running it, and the task would never finish); then asyncio's Runner cancels the
+        tasks and they clean up. Outside a loop it is Python's own KeyboardInterrupt.
+        """
         self.interrupted = True
-        raise KeyboardInterrupt
+        loop = self.loops[-1] if self.loops else None
+        if loop is None or not loop.is_running():
+            raise KeyboardInterrupt
+        self.interrupted_at = loop.time()
+        abort = loop.call_soon_threadsafe(self._abort)
+
+        def interrupt_again(signum: int, frame: object) -> None:
+            abort.cancel()  # the Runner's clean-up must not meet it
+            raise KeyboardInterrupt
+
+        # A coroutine that never awaits (`while True: pass`) never lets the loop take that step:
+        # as under asyncio.run, a second Ctrl-C raises KeyboardInterrupt wherever it lands.
+        self._outer_sigint = signal.signal(signal.SIGINT, interrupt_again)
+
+    def _abort(self) -> NoReturn:
+        raise _Abort()
 
     # -- running -------------------------------------------------------------------------------
 
     def new_loop(self) -> ProgramLoop:
+        if self.interrupted:
+            raise _Abort()  # the program went on after Ctrl-C (it caught KeyboardInterrupt): not with a new loop
         loop = ProgramLoop(self)
         self.loops.append(loop)
         for observer in self.observers:
@@ -348,6 +385,8 @@ class ProgramRun:
                 self.result = result
                 for observer in reversed(installed):
                     observer.finished(self)
+                if self._outer_sigint is not None:
+                    signal.signal(signal.SIGINT, self._outer_sigint)
                 if self._current is not None:
                     asyncio.set_event_loop(None)
                 for loop in self.loops:  # one a stop left open (its Runner's teardown was cut short)

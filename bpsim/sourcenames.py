@@ -47,13 +47,15 @@ _trees: dict[str, dict[_Span, str]] = {}
 """Per file: the span of each call that is assigned to a name, and that name."""
 
 
-def creation_site(skip: Callable[[str], bool], depth: int = 1) -> Site | None:
-    """The site of the first calling frame (from `depth` frames up) whose file `skip` does not skip.
+def creation_site(skip: Callable[[str], bool], made: object = None, depth: int = 1) -> Site | None:
+    """The site of the first calling frame (from `depth` frames up) whose file `skip` does not
+    skip, and that is not the `__init__` of `made` (a program's own subclass: `box = Mailbox()`
+    names the Mailbox `box`, not the `super().__init__()` line inside it).
 
     None when every frame is skipped (the object was created by library code only).
     """
     frame: FrameType | None = sys._getframe(depth + 1)
-    while frame is not None and skip(frame.f_code.co_filename):
+    while frame is not None and (skip(frame.f_code.co_filename) or _initialising(frame, made)):
         frame = frame.f_back
     if frame is None:
         return None
@@ -61,6 +63,12 @@ def creation_site(skip: Callable[[str], bool], depth: int = 1) -> Site | None:
     span = _instruction_span(frame)
     variable = _names(filename, frame).get(span) if span is not None else None
     return Site(filename, frame.f_lineno, variable)
+
+
+def _initialising(frame: FrameType, made: object) -> bool:
+    if made is None or frame.f_code.co_name != "__init__" or not frame.f_code.co_varnames:
+        return False
+    return frame.f_locals.get(frame.f_code.co_varnames[0]) is made
 
 
 def forget() -> None:

@@ -8,6 +8,7 @@ items, shutdown deadlines, the closed-loop producer, every distribution).
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import io
@@ -81,6 +82,8 @@ VARIANTS = [
     ("burst", ['queue.discipline="lifo"', "queue.max_age=0.3", 'shutdown.mode="immediate"', "shutdown.at=20"]),
 ]
 
+ROUND_TRIPS = [(name, []) for name in SUPPORTED] + VARIANTS
+
 
 def bpsim(*args: str) -> Any:
     return cli_runner().invoke(app, list(args))
@@ -92,13 +95,19 @@ def generated(name: str, overrides: list[str] = []) -> str:
 
 def run_on_virtual_time(text: str, verbose: bool = False) -> str:
     """What the script prints when its main() runs on bpsim's VirtualTimeLoop (not as __main__)."""
+    return run_and_time(text, verbose)[0]
+
+
+def run_and_time(text: str, verbose: bool = False) -> tuple[str, float]:
+    """What the script prints on bpsim's VirtualTimeLoop, and the simulated second main() returned at."""
     module = types.ModuleType("generated")
     exec(compile(text, "generated.py", "exec", dont_inherit=True), module.__dict__)
     module.VERBOSE = verbose  # as `-v` on its command line would set it
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
         runner.run(module.main())
-    return printed.getvalue()
+        ended = runner.get_loop().time()
+    return printed.getvalue(), ended
 
 
 def tally(printed: str) -> dict[str, int]:
@@ -111,12 +120,17 @@ def tally(printed: str) -> dict[str, int]:
     return counts
 
 
-def bpsim_counts(name: str, overrides: list[str] = []) -> dict[str, int]:
-    """`bpsim run NAME --json -`'s "items", by the script's names ("dropped queue-full")."""
+def bpsim_json(name: str, overrides: list[str] = []) -> dict[str, Any]:
+    """What `bpsim run NAME --set ... --json -` writes."""
     sets = [part for override in overrides for part in ("--set", override)]
     result = bpsim("run", name, *sets, "--json", "-")
     assert result.exit_code == 0, result.output
-    items = json.loads(result.stdout)["items"]
+    return json.loads(result.stdout)
+
+
+def bpsim_counts(name: str, overrides: list[str] = []) -> dict[str, int]:
+    """`bpsim run NAME --json -`'s "items", by the script's names ("dropped queue-full")."""
+    items = bpsim_json(name, overrides)["items"]
     counts = {key: items[key] for key in ("produced", "never_sent", "unfinished", "handled_on_time") if key in items}
     for outcome in OUTCOMES:
         if outcome.breakdown is None:
@@ -149,6 +163,14 @@ def test_variants_reach_every_piece_of_the_script_with_the_same_counts(name: str
     assert_same_counts(counts, bpsim_counts(name, overrides))
 
 
+@pytest.mark.parametrize(("name", "overrides"), ROUND_TRIPS, ids=[" ".join([n, *o]) for n, o in ROUND_TRIPS])
+def test_the_script_ends_at_the_same_simulated_instant(name: str, overrides: list[str]) -> None:
+    # Not only the counts: the last thing happens at the same second, to the last bit, so the
+    # script's events come in bpsim's order and at bpsim's times (the JSON's "duration").
+    _, ended = run_and_time(generated(name, overrides))
+    assert ended == bpsim_json(name, overrides)["duration"]
+
+
 def test_the_variants_reach_every_end_the_script_can_count():
     reached = set()
     for name, overrides in VARIANTS:
@@ -160,7 +182,6 @@ def test_the_variants_reach_every_end_the_script_can_count():
     }  # fmt: skip
 
 
-ROUND_TRIPS = [(name, []) for name in SUPPORTED] + VARIANTS
 
 
 @pytest.mark.parametrize(("name", "overrides"), ROUND_TRIPS, ids=[" ".join([n, *o]) for n, o in ROUND_TRIPS])
@@ -289,10 +310,42 @@ def test_o_never_replaces_a_script_unasked_nor_the_scenario(tmp_path: Path):
     assert scenario.read_text(encoding="utf-8") == before
 
 
+def test_o_dash_is_stdout_and_a_missing_folder_is_one_line(tmp_path: Path):
+    assert bpsim("code", "handbook", "-o", "-").stdout == bpsim("code", "handbook").stdout
+    missing = tmp_path / "no-such-folder" / "x.py"
+    result = bpsim("code", "handbook", "-o", str(missing))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(str(missing)) and len(result.stderr.splitlines()) == 1
+    assert not missing.parent.exists()
+
+
 def test_a_scenario_with_a_mistake_gets_the_loaders_line():
     result = bpsim("code", "burst", "--set", "queue.maxsize=x")
     assert result.exit_code == 2
     assert result.stderr == "--set queue.maxsize=x: queue.maxsize: must be a whole number, not 'x'\n"
+
+
+def code_of(script: str) -> str:
+    """The script's syntax tree without its words: every string constant (docstrings, messages) blank."""
+    tree = ast.parse(script)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node.value = ""
+    return ast.dump(tree)
+
+
+def test_with_lang_ko_the_script_speaks_korean_and_counts_the_same():
+    overrides = ["shutdown.at=12", "queue.max_age=2", "slo=1"]
+    result = bpsim("--lang", "ko", "code", "graceful-vs-immediate", *(part for o in overrides for part in ("--set", o)))
+    assert result.exit_code == 0
+    text = result.stdout
+    assert text.startswith("# Graceful shutdown과 즉시 shutdown\n")  # the scenario's [ko] name
+    assert "MAX_AGE = 2.0  # 이보다 오래 기다린 item은 worker가 처리하지 않고 버립니다\n" in text
+    assert '    print("item이 끝난 곳:")\n' in text
+    english = bpsim("code", "graceful-vs-immediate", *(part for o in overrides for part in ("--set", o))).stdout
+    assert english.startswith("# Graceful vs immediate shutdown\n")
+    assert code_of(text) == code_of(english)  # only the words differ
+    assert_same_counts(tally(run_on_virtual_time(text)), bpsim_counts("graceful-vs-immediate", overrides))
 
 
 def test_the_refusal_speaks_korean_too():

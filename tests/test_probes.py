@@ -396,3 +396,31 @@ def test_live_dashboard_in_a_terminal() -> None:
     child.expect(r"What bpsim saw in handbook\.py \(t = 450 ms\)")
     code, sane = exit_code_and_sane_terminal(child)
     assert code == "0" and sane
+
+
+def test_a_program_s_own_queue_subclass_runs_as_it_would_without_probes() -> None:
+    # A subclass that keeps its own storage and never calls Queue._init: not seen, but unharmed.
+    probes = Probes()
+
+    class Stack(asyncio.Queue):  # type: ignore[type-arg]
+        def _init(self, maxsize: int) -> None:
+            self._queue = []
+
+    async def main() -> list[int]:
+        mine = asyncio.Queue()
+
+        class Mailbox(asyncio.Queue):  # type: ignore[type-arg]  # made during the run: subclasses the probed one
+            def __init__(self) -> None:
+                super().__init__(maxsize=1)
+
+        box = Mailbox()
+        await box.put(1)
+        await mine.put(2)
+        return [box.qsize(), mine.qsize(), (await box.get()) + (await mine.get())]
+
+    with probes.installed(), asyncio.Runner(loop_factory=lambda: probes.attach(VirtualTimeLoop())) as runner:
+        assert runner.run(main()) == [1, 1, 3]
+        Stack().put_nowait(1)  # a subclass made before the run: asyncio's own Queue, untouched
+    names = [(queue.name, queue.kind, queue.put, queue.got) for queue in probes.snapshot().queues]
+    # Mailbox's own __init__ is skipped: it is named where it was made, `box = Mailbox()`
+    assert names == [("mine", "Queue", 1, 1), ("box", "Mailbox", 1, 1)]

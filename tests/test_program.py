@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -371,6 +373,44 @@ def test_ctrl_c_stops_the_program_cleanly(tmp_path):
     assert result.interrupted and result.exit_code == 130
     assert result.ended_at == 3.0
     assert [line.text for line in result.printed] == ["0", "1", "2", "3"]
+
+
+@pytest.mark.parametrize(("sent", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_busy_program_in_a_real_process(tmp_path, sent, exit_code):
+    # A program that never waits on a timer long enough to end (a million simulated hours of
+    # 1 ms sleeps) runs flat out: Ctrl-C must still stop it, in one line, without a traceback.
+    path = program(tmp_path, "import asyncio\nasync def main():\n    print('started', flush=True)\n    while True:\n        await asyncio.sleep(0.001)\nasyncio.run(main())\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bpsim", "run", path, "--max-duration", "1e9"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "started\n"
+        process.send_signal(sent)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == exit_code, err
+    assert re.fullmatch(r"interrupted at [\d,]+\.\d{3} s \(simulated\)\n", err), err
+
+
+def test_a_second_ctrl_c_stops_a_coroutine_that_never_awaits(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    print('started', flush=True)\n    while True:\n        pass\nasyncio.run(main())\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bpsim", "run", path],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "started\n"
+        process.send_signal(signal.SIGINT)  # the loop never gets to take its next step...
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)  # ...so the second one interrupts the coroutine itself
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert (process.returncode, err) == (130, "interrupted at 0.000 s (simulated)\n")
 
 
 def test_sigterm_stops_the_program_with_143(tmp_path):
