@@ -101,6 +101,9 @@ def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, .
     return tuple(str(low + index * by) for index in range(count))
 
 
+_exiting: ProcessPoolExecutor | None = None
+"""The last sweep's pool, whose workers may still be exiting (`_run_shared`)."""
+
 _Payload = tuple[dict[str, Any], str, float | None]
 """What a worker needs for one run: the scenario as a plain dict, its label and the warm-up."""
 
@@ -159,6 +162,10 @@ def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], N
     Each worker has one run going and one waiting, so it never waits for this process to finish
     a run of its own before it is given its next.
     """
+    global _exiting
+    if _exiting is not None:  # the last sweep's workers are gone before this one forks (a thread
+        _exiting.shutdown()  # of its pool's, still running, would be forked beside: 3.12 warns)
+        _exiting = None
     results: dict[int, RunResult] = {}
     running: dict[Future[RunResult], int] = {}
     front, back = 0, len(payloads)
@@ -193,8 +200,10 @@ def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], N
             _stop(pool)
         raise
     # Every run is in: the workers exit (up to 10 ms each) while this process goes on to show the
-    # results; the interpreter's exit waits for them (concurrent.futures joins its pools).
+    # results; the interpreter's exit waits for them (concurrent.futures joins its pools), and so
+    # does the next sweep.
     pool.shutdown(wait=False)
+    _exiting = pool
     return [results[index] for index in range(len(payloads))]
 
 
