@@ -6,7 +6,8 @@ Each case is the handbook's example (examples/handbook.py, examples/handbook-opt
 other numbers), run in-process with `bpsim.program.run_program` (its output kept off the
 screen) REPEAT times (default 5); the best wall time is shown, with the simulated seconds the
 program took (what `python3 FILE.py` takes at least, on the real clock), the lines it printed
-and the lines per wall second. Prints a Markdown table; nothing is
+and the lines per wall second; then the same with the probes watching (what a terminal, or
+`--json`, adds: bpsim.probes). Prints a Markdown table; nothing is
 asserted (a shared machine's load moves every figure).
 """
 
@@ -16,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from bpsim.probes import ProbesObserver
 from bpsim.program import run_program
 
 ROOT = Path(__file__).parent.parent
@@ -32,19 +34,21 @@ CASES: list[tuple[str, str, list[str]]] = [
 def main() -> None:
     repeat = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     print(f"Python {sys.version.split()[0]}, best of {repeat}\n")
-    print("| program | simulated | bpsim wall | lines | lines/s |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| program | simulated | bpsim wall | lines | lines/s | with probes |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, path, args in CASES:
-        best = float("inf")
+        best = {False: float("inf"), True: float("inf")}
         for _ in range(repeat):
-            started = time.perf_counter()
-            result = run_program(path, args, echo=False)
-            best = min(best, time.perf_counter() - started)
-            assert result.exit_code == 0, (name, result)
+            for probed in (False, True):
+                started = time.perf_counter()
+                result = run_program(path, args, echo=False, observers=[ProbesObserver()] if probed else [])
+                best[probed] = min(best[probed], time.perf_counter() - started)
+                assert result.exit_code == 0, (name, result)
         lines = len(result.printed)
+        plain, probed_best = best[False], best[True]
         print(
-            f"| {name} | {result.ended_at:,.2f} s | {best * 1000:,.1f} ms "
-            f"| {lines:,} | {lines / best:,.0f} |"
+            f"| {name} | {result.ended_at:,.2f} s | {plain * 1000:,.1f} ms "
+            f"| {lines:,} | {lines / plain:,.0f} | {probed_best * 1000:,.1f} ms (+{probed_best / plain - 1:.0%}) |"
         )
 
 

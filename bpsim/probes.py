@@ -32,6 +32,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from operator import attrgetter
 from types import GenericAlias, ModuleType
 from typing import Any
 
@@ -324,6 +325,8 @@ class Probes:
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.now: _Clock = self._no_loop
+        """The time everything is timed by: the attached loop's `time` (0 before there is one)."""
         self._start = 0.0
         self._queues: list[_QueueProbe] = []
         self._semaphores: list[_SemaphoreProbe] = []
@@ -339,8 +342,9 @@ class Probes:
 
     # -- time and names
 
-    def now(self) -> float:
-        return self._loop.time() if self._loop is not None else 0.0
+    @staticmethod
+    def _no_loop() -> float:
+        return 0.0
 
     def _named(self, site: sourcenames.Site | None, fallback: str) -> str:
         name = site.name if site is not None else fallback
@@ -389,6 +393,7 @@ class Probes:
     def attach(self, loop: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop:
         """Time everything by `loop`'s clock and count the tasks created on it; returns `loop`."""
         self._loop = loop
+        self.now = loop.time  # the loop's own method: one call per change timed
         self._start = loop.time()
         self._main = None
         self._task_factory = loop.get_task_factory()
@@ -543,10 +548,6 @@ def _called_from(function: str) -> bool:
 def _semaphore_class(probes: Probes) -> type:
     """The probed Semaphore (the probed BoundedSemaphore subclasses it and asyncio's own)."""
 
-    def get_value(self: Any) -> int:
-        value: int = self.__dict__["_bpsim_value"]
-        return value
-
     def set_value(self: Any, value: int) -> None:
         self.__dict__["_bpsim_value"] = value
         probe = self.__dict__.get("_bpsim_probe")
@@ -557,14 +558,12 @@ def _semaphore_class(probes: Probes) -> type:
             self.__dict__["_waiters"] = probe.waiters
         probe.changed(value)
 
-    return _like("Semaphore", asyncio.locks.Semaphore, (), {"_value": property(get_value, set_value)})
+    # Read in C (`attrgetter`): a semaphore reads `_value` several times per acquire and release.
+    return _like("Semaphore", asyncio.locks.Semaphore, (), {"_value": property(attrgetter("_bpsim_value"), set_value)})
 
 
 def _timeout_class(probes: Probes) -> type:
     states = asyncio.timeouts._State  # type: ignore[attr-defined]  # typeshed leaves it out
-
-    def get_state(self: Any) -> Any:
-        return self.__dict__["_bpsim_state"]
 
     def set_state(self: Any, state: Any) -> None:
         self.__dict__["_bpsim_state"] = state
@@ -581,7 +580,7 @@ def _timeout_class(probes: Probes) -> type:
         elif state in (states.EXITED, states.EXPIRED):
             probe.active -= 1
 
-    return _like("Timeout", asyncio.timeouts.Timeout, (), {"_state": property(get_state, set_state)})
+    return _like("Timeout", asyncio.timeouts.Timeout, (), {"_state": property(attrgetter("_bpsim_state"), set_state)})
 
 
 # -- watching a program run (`bpsim run FILE.py`) ------------------------------------------------

@@ -22,6 +22,7 @@ callbacks in the same order either way.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import contextvars
 import functools
@@ -438,6 +439,7 @@ class ProgramRun:
                 (asyncio, "new_event_loop", self.new_loop),
                 (asyncio, "get_event_loop", self._get_event_loop),
                 (time, "sleep", self._time_sleep(time.sleep)),
+                (builtins, "input", self._input(builtins.input)),
                 (sys, "argv", self.argv),
                 (sys, "path", [os.path.dirname(os.path.abspath(self.path)), *sys.path]),
                 (sys, "stdout", output),
@@ -492,6 +494,18 @@ class ProgramRun:
         return sleep
 
 
+    def _input(self, original: Callable[[object], str]) -> Callable[[object], str]:
+        @functools.wraps(original)
+        def input(prompt: object = "") -> str:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return original(prompt)  # before asyncio.run(): a question, nothing to block
+            self.refuse("program.input")
+
+        return input
+
+
 def run_program(
     path: str,
     args: Sequence[str] = (),
@@ -524,6 +538,11 @@ def print_uncaught(result: ProgramResult) -> None:
 
 def _compile(path: str) -> types.CodeType:
     if not os.path.exists(path):
+        from bpsim.library import bundled_names
+
+        stem = os.path.basename(path).removesuffix(".py")
+        if stem in bundled_names():  # `bpsim run handbook.py`, meaning the scenario or its program
+            raise ProgramError(t("program.missing_scenario_program", path=path, scenario=stem))
         raise ProgramError(t("program.missing", path=path))
     if not os.path.isfile(path):
         raise ProgramError(t("program.not_a_file", path=path))

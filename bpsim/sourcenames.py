@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
+from types import CodeType, FrameType
 
 __all__ = ["Site", "creation_site", "forget"]
 
@@ -45,6 +45,8 @@ class Site:
 _Span = tuple[int, int, int, int]
 _trees: dict[str, dict[_Span, str]] = {}
 """Per file: the span of each call that is assigned to a name, and that name."""
+_sites: dict[tuple[CodeType, int], Site] = {}
+"""The site of each creating instruction seen: (code, instruction) -> Site."""
 
 
 def creation_site(skip: Callable[[str], bool], made: object = None, depth: int = 1) -> Site | None:
@@ -59,10 +61,14 @@ def creation_site(skip: Callable[[str], bool], made: object = None, depth: int =
         frame = frame.f_back
     if frame is None:
         return None
-    filename = frame.f_code.co_filename
-    span = _instruction_span(frame)
-    variable = _names(filename, frame).get(span) if span is not None else None
-    return Site(filename, frame.f_lineno, variable)
+    key = (frame.f_code, frame.f_lasti)
+    site = _sites.get(key)
+    if site is None:  # the first object made by this call (a loop makes many)
+        filename = frame.f_code.co_filename
+        span = _instruction_span(frame)
+        variable = _names(filename, frame).get(span) if span is not None else None
+        site = _sites[key] = Site(filename, frame.f_lineno, variable)
+    return site
 
 
 def _initialising(frame: FrameType, made: object) -> bool:
@@ -74,6 +80,7 @@ def _initialising(frame: FrameType, made: object) -> bool:
 def forget() -> None:
     """Drop the parsed files (at the end of a run: the next one may have edited them)."""
     _trees.clear()
+    _sites.clear()
 
 
 def _instruction_span(frame: FrameType) -> _Span | None:

@@ -57,12 +57,16 @@ def program(tmp_path: Path, source: str, name: str = "prog.py") -> str:
 # -- the same output as CPython's --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("watched", [False, True], ids=["alone", "probes-watching"])
 @pytest.mark.parametrize("case", CASES)
-def test_prints_what_cpython_prints(case, monkeypatch):
+def test_prints_what_cpython_prints(case, watched, monkeypatch, tmp_path):
+    # "probes-watching": with --json the probes (bpsim.probes) watch the program's queues,
+    # semaphores, timeouts and tasks; the program must not notice.
     expected = EXPECTED[case]
     monkeypatch.chdir(ROOT)
     file, *args = expected["argv"]
-    result = bpsim("run", file, *(["--", *args] if args else []))
+    watching = ["--json", str(tmp_path / "seen.json")] if watched else []
+    result = bpsim("run", file, *watching, *(["--", *args] if args else []))
     assert result.stdout == expected["stdout"]
     assert result.exit_code == expected["exit_code"]
     assert "/bpsim/" not in result.stderr  # no frame of bpsim's own
@@ -235,6 +239,13 @@ def test_time_sleep_outside_the_loop_just_sleeps(tmp_path):
     assert bpsim("run", path).stdout == "ok\n"
 
 
+def test_input_in_the_loop_stops_the_program_at_its_line(tmp_path):
+    path = program(tmp_path, "import asyncio\nasync def main():\n    name = input('name? ')\nasyncio.run(main())\n")
+    result = bpsim("run", path)
+    assert result.stderr.startswith(f"{path}:3: input() waits for a person, on the wall clock")
+    assert result.exit_code == 2
+
+
 def test_a_thread_stops_the_program_at_its_line(tmp_path):
     path = program(tmp_path, "import asyncio\ndef work():\n    return 1\nasync def main():\n    await asyncio.to_thread(work)\nasyncio.run(main())\n")
     result = bpsim("run", path)
@@ -330,6 +341,16 @@ def test_run_help_mentions_programs():
 def test_a_missing_program_is_one_line(tmp_path):
     result = bpsim("run", str(tmp_path / "nope.py"))
     assert result.stderr == f"{tmp_path / 'nope.py'}: no such file; give the path of a Python program: bpsim run FILE.py\n"
+    assert result.exit_code == 2
+
+
+def test_a_missing_program_named_like_a_scenario_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = bpsim("run", "handbook.py")
+    assert result.stderr == (
+        "handbook.py: no such file; handbook is a bundled scenario: run it with bpsim run handbook, "
+        "or write it as a program with bpsim code handbook -o handbook.py\n"
+    )
     assert result.exit_code == 2
 
 
