@@ -44,6 +44,7 @@ import platform
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import tempfile
 import sys
@@ -352,13 +353,19 @@ service = {{ distribution = "exponential", mean = 1.0 }}
 """
 
 
-def whole(n: int, repeat: int) -> None:
+def whole(n: int, repeat: int, callgrind: bool = False) -> None:
     """A run of `n` items as a user starts it (`bpsim run FILE --no-live`), against a SimPy script.
 
     Both are whole processes, start-up included: the time is the child's CPU time (user + system),
-    the best of `repeat`, and its wall time. The SimPy script draws the same items from the same
-    streams (benchmarks/mmck_simpy.py), so both end at the same instant.
+    the best and the median of `repeat` interleaved runs, and its wall time. bpsim's modules are
+    compiled to bytecode first, as an installation leaves them (benchmarks/startup.py). The SimPy
+    script draws the same items from the same streams (benchmarks/mmck_simpy.py), so both end at
+    the same instant. With `callgrind`, each process also runs once under callgrind: its
+    instructions, start-up and teardown included, which do not move with the machine's load.
     """
+    from startup import compile_bpsim  # benchmarks/, beside this file
+
+    compile_bpsim()
     bpsim = shutil.which("bpsim", path=str(Path(sys.executable).parent)) or "bpsim"
     script = Path(__file__).with_name("mmck_simpy.py")
     with tempfile.TemporaryDirectory() as folder:
@@ -369,22 +376,47 @@ def whole(n: int, repeat: int) -> None:
             "SimPy script": [sys.executable, str(script), str(n)],
             "python -c pass": [sys.executable, "-c", "pass"],
         }
-        best: dict[str, tuple[float, float]] = {}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
+        wall: dict[str, list[float]] = {name: [] for name in commands}
+        load = os.getloadavg()[0]
         for _ in range(repeat):
             for name, command in commands.items():
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                wall = time.perf_counter()
+                started = time.perf_counter()
                 subprocess.run(command, check=True, capture_output=True)
-                wall = time.perf_counter() - wall
+                wall[name].append(time.perf_counter() - started)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-                best[name] = min(best.get(name, (cpu, wall)), (cpu, wall))
+                cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        load = max(load, os.getloadavg()[0])
+        counted = {name: whole_instructions(command) for name, command in commands.items()} if callgrind else {}
         items = json.loads(result.read_text())["items"]
-    print(f"Python {platform.python_version()}, {n:,} items (M/M/4/14 drop-newest), whole processes, best of {repeat}")
-    for name, (cpu, wall) in best.items():
-        print(f"{name:<15} {cpu:>7.2f} s CPU {wall:>7.2f} s wall")
-    print(f"bpsim run is {best['SimPy script'][0] / best['bpsim run'][0]:.2f}x the SimPy script's speed (CPU time)")
+    print(
+        f"Python {platform.python_version()}, {n:,} items (M/M/4/14 drop-newest), whole processes, "
+        f"{repeat} runs each, load average up to {load:.1f} on {os.cpu_count()} cores"
+    )
+    for name in commands:
+        line = f"{name:<15} CPU best {min(cpu[name]):>6.2f} s, median {statistics.median(cpu[name]):>6.2f} s; wall median {statistics.median(wall[name]):>6.2f} s"
+        if name in counted:
+            line += f"; {counted[name] / 1e9:,.2f} G instructions"
+        print(line)
+    for figure, values in (("best", min), ("median", statistics.median)):
+        print(f"bpsim run is {values(cpu['SimPy script']) / values(cpu['bpsim run']):.2f}x the SimPy script's speed (CPU time, {figure})")
+    if counted:
+        print(f"bpsim run is {counted['SimPy script'] / counted['bpsim run']:.2f}x the SimPy script's speed (instructions)")
     print(f"bpsim: {items['handled']:,} handled, {items['dropped']:,} dropped")
+
+
+def whole_instructions(command: list[str]) -> int:
+    """The instructions a whole process executes under callgrind (PYTHONHASHSEED=0)."""
+    if Path(command[0]).name == "bpsim":  # its `#!` line: callgrind follows the interpreter itself
+        command = [sys.executable, *command]
+    valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    stderr = subprocess.run(valgrind, check=True, capture_output=True, text=True, env=environment).stderr
+    match = re.search(r"Collected : (\d+)", stderr)
+    if match is None:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{stderr}")
+    return int(match.group(1))
 
 
 def memory(n: int) -> None:
@@ -426,6 +458,7 @@ def main() -> None:
     parser.add_argument("--callgrind-items", type=int, default=20_000, help="items per callgrind run (default 20,000)")
     parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts (valgrind is slow)")
     parser.add_argument("--whole", action="store_true", help="only compare whole processes: bpsim run vs a SimPy script")
+    parser.add_argument("--whole-callgrind", action="store_true", help="with --whole: also count each process's instructions (minutes)")
     parser.add_argument("--million", action="store_true", help="only measure a 1,000,000-item run's peak RSS")
     parser.add_argument("--memory", action="store_true", help="only the memory table: peak RSS and tracemalloc per implementation")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -441,7 +474,7 @@ def main() -> None:
     elif args.memory:
         memory(args.items)
     elif args.whole:
-        whole(args.items, args.repeat)
+        whole(args.items, args.repeat, args.whole_callgrind and shutil.which("valgrind") is not None)
     else:
         callgrind = not args.no_callgrind and shutil.which("valgrind") is not None
         table(args.items, args.repeat, args.callgrind_items if callgrind else None)

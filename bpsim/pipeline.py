@@ -58,8 +58,6 @@ from bpsim.workload import Draws, Item, items, service_time_at
 
 __all__ = ["Pipeline"]
 
-_NO_TIMEOUT = contextlib.nullcontext()
-
 # The worker states written for every item, read from the enum once: on Python 3.11 reading a
 # member (`WorkerState.IDLE`) costs a descriptor call, about as much as one of the item's records.
 _IDLE, _WAITING, _CALLING = WorkerState.IDLE, WorkerState.WAITING, WorkerState.CALLING
@@ -303,12 +301,20 @@ class Pipeline:
                 if self.watched:
                     self._call_started(name, item, attempt)
                 try:
-                    # `asyncio.timeout(None)` does nothing too, but costs a sixth of a simulation step.
-                    async with asyncio.timeout(call_timeout) if call_timeout is not None else _NO_TIMEOUT:
-                        if ideal and not attempt:  # `call_downstream`'s ideal delay, without its call
-                            await asyncio.sleep(item.service)
-                        else:
-                            await self.call_downstream(item if not attempt else self._retried(item, attempt), attempt)
+                    # Made before the timeout is entered (a coroutine does nothing until awaited);
+                    # an ideal downstream's first call is `call_downstream`'s sleep, without its call.
+                    call: Awaitable[None]
+                    if ideal and not attempt:
+                        call = asyncio.sleep(item.service)
+                    else:
+                        call = self.call_downstream(item if not attempt else self._retried(item, attempt), attempt)
+                    # Without a timeout, no `async with` at all: one that does nothing (a nullcontext,
+                    # `asyncio.timeout(None)`) costs two coroutines, 3% of a run on 3.11.
+                    if call_timeout is None:
+                        await call
+                    else:
+                        async with asyncio.timeout(call_timeout):
+                            await call
                 except TimeoutError:
                     failure = "timeout"
                     self._call_dropped()

@@ -130,7 +130,11 @@ def bpsim_json(name: str, overrides: list[str] = []) -> dict[str, Any]:
 
 def bpsim_counts(name: str, overrides: list[str] = []) -> dict[str, int]:
     """`bpsim run NAME --json -`'s "items", by the script's names ("dropped queue-full")."""
-    items = bpsim_json(name, overrides)["items"]
+    return counts_of(bpsim_json(name, overrides)["items"])
+
+
+def counts_of(items: dict[str, Any]) -> dict[str, int]:
+    """A result's JSON "items" by the script's names: totals, and "outcome reason" per reason."""
     counts = {key: items[key] for key in ("produced", "never_sent", "unfinished", "handled_on_time") if key in items}
     for outcome in OUTCOMES:
         if outcome.breakdown is None:
@@ -185,12 +189,24 @@ def test_the_variants_reach_every_end_the_script_can_count():
 
 
 @pytest.mark.parametrize(("name", "overrides"), ROUND_TRIPS, ids=[" ".join([n, *o]) for n, o in ROUND_TRIPS])
-def test_bpsim_run_of_the_script_gives_the_scenarios_counts(name: str, overrides: list[str], tmp_path: Path) -> None:
+def test_bpsim_run_of_the_script_gives_the_scenarios_results(name: str, overrides: list[str], tmp_path: Path) -> None:
     path = tmp_path / f"{name}.py"
     path.write_text(generated(name, overrides), encoding="utf-8")
-    result = bpsim("run", str(path))
+    result = bpsim("run", str(path), "--json", "-")
     assert result.exit_code == 0, result.output
-    assert_same_counts(tally(result.stdout), bpsim_counts(name, overrides))
+    program = json.loads(result.stdout)
+    scenario = bpsim_json(name, overrides)
+    printed = "".join(f"{line['text']}\n" for line in program["printed"])
+    assert_same_counts(tally(printed), counts_of(scenario["items"]))
+    # What the probes measured on the script's own Queue and Semaphore is what bpsim's ledger
+    # measured on its pipeline, to the last bit: the same events at the same simulated times.
+    (queue,) = program["queues"]
+    assert program["ended_at"] == scenario["duration"]
+    assert (queue["put"], queue["max_qsize"]) == (scenario["queue"]["entered"], scenario["queue"]["max_qsize"])
+    assert queue["mean_qsize"] == scenario["queue"]["mean_qsize"]
+    assert queue["putters_blocked_seconds"] == scenario["producer"]["blocked_seconds"]
+    if program["semaphores"]:
+        assert program["semaphores"][0]["max_held"] == scenario["downstream"]["max_in_flight"]
 
 
 def test_the_handbook_race_is_reproduced():
