@@ -112,8 +112,11 @@ class ProgramObserver:
     Called in this order: `installed` once, after the runner has patched asyncio (compat's queues
     are in place; patch more here, e.g. `asyncio.Queue` to find the program's queues) and before
     the program's first line; `loop_created` for every event loop the program makes; `printed` for
-    every line it writes to stdout; `finished` once, with `run.result` set, before the runner
-    restores asyncio (undo your patches here, in any case: also after an error or Ctrl-C).
+    every line it writes to stdout; `stopped` if bpsim stops the program (a stall, --max-duration,
+    a blocking call, Ctrl-C), at that instant, before asyncio's teardown cancels its tasks (what
+    the program looked like when it stopped: `run.stopped_by` says why, None for Ctrl-C);
+    `finished` once, with `run.result` set, before the runner restores asyncio (undo your patches
+    here, in any case: also after an error or Ctrl-C).
     """
 
     def installed(self, run: ProgramRun) -> None:
@@ -123,6 +126,9 @@ class ProgramObserver:
         pass
 
     def printed(self, line: Printed) -> None:
+        pass
+
+    def stopped(self, run: ProgramRun) -> None:
         pass
 
     def finished(self, run: ProgramRun) -> None:
@@ -303,9 +309,14 @@ class ProgramRun:
 
     def stop(self, reason: BpsimError) -> NoReturn:
         """End the program at once for `reason` (the first reason is the one reported)."""
-        if self.stopped_by is None:
+        if self.stopped_by is None and not self.interrupted:
             self.stopped_by = reason
+            self._tell_stopped()
         raise _Abort()
+
+    def _tell_stopped(self) -> None:
+        for observer in self.observers:
+            observer.stopped(self)
 
     def refuse(self, key: str, **fields: object) -> NoReturn:
         """Stop for something virtual time cannot run, named at the user's line that did it."""
@@ -338,6 +349,7 @@ class ProgramRun:
         self._outer_sigint = signal.signal(signal.SIGINT, interrupt_again)
 
     def _abort(self) -> NoReturn:
+        self._tell_stopped()
         raise _Abort()
 
     # -- running -------------------------------------------------------------------------------

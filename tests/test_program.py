@@ -487,6 +487,23 @@ def test_observers_see_the_run_in_order(tmp_path):
     assert calls == [("installed", True, True), ("loop", True), Printed(0.0, "ab"), Printed(2.0, "c"), ("finished", 0, 2.0)]
 
 
+def test_observers_see_a_stopped_program_before_its_tasks_are_cancelled():
+    seen: list[object] = []
+
+    class Recorder(ProgramObserver):
+        def stopped(self, run: ProgramRun) -> None:
+            tasks = asyncio.all_tasks(run.loops[-1])
+            seen.append((type(run.stopped_by).__name__, run.now, sorted(task.get_name() for task in tasks if not task.cancelling())))
+
+        def finished(self, run: ProgramRun) -> None:
+            seen.append(("finished", asyncio.all_tasks(run.loops[-1]) == set()))
+
+    result = run_program(str(ROOT / "examples" / "forgot-shutdown.py"), observers=[Recorder()], echo=False)
+    assert result.exit_code == 2
+    main_task = next(name for name in seen[0][2] if name.startswith("Task-"))
+    assert seen == [("ProgramStalled", 0.3, [main_task, "worker-0", "worker-1"]), ("finished", True)]
+
+
 def test_a_paced_run_prints_what_a_headless_run_prints():
     frames: list[float] = []
     pacing = Pacing(1000.0, on_frame=frames.append)  # 0.45 simulated s in 0.45 ms of wall time
