@@ -767,8 +767,11 @@ def _run_program(
             result = run_program(path, args, observers=observers, pacing=pacing, max_duration=limit, echo=echo, seed=seed)
     except BpsimError as error:
         _fail(error)
-    sys.stdout.flush()
-    if trace_writer is not None and trace_writer.reader_gone:
+    try:
+        if result.reader_gone or (trace_writer is not None and trace_writer.reader_gone):
+            raise BrokenPipeError
+        sys.stdout.flush()
+    except BrokenPipeError:
         _reader_gone()
     print_uncaught(result)
     if result.stopped_by is not None:
