@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from operator import attrgetter
 from types import GenericAlias, ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from bpsim import compat, sourcenames
 from bpsim.program import ProgramLoop, ProgramObserver, ProgramResult, ProgramRun
@@ -55,6 +55,13 @@ __all__ = [
 _Clock = Callable[[], float]
 
 
+class Clocked(Protocol):
+    """What times a change: `now()`, which the probes point at a loop's clock once it exists
+    (a queue made at a module's top level, before `asyncio.run`, is timed by the loop too)."""
+
+    now: _Clock
+
+
 class WaitLine(collections.deque[Any]):
     """A deque of waiters' futures that times each one from `append` until it leaves.
 
@@ -64,7 +71,7 @@ class WaitLine(collections.deque[Any]):
     same instant): `waiting` leaves those out.
     """
 
-    def __init__(self, clock: _Clock) -> None:
+    def __init__(self, clock: Clocked) -> None:
         super().__init__()
         self._clock = clock
         self._since: dict[Any, float] = {}
@@ -87,7 +94,7 @@ class WaitLine(collections.deque[Any]):
 
     def append(self, waiter: Any) -> None:
         super().append(waiter)
-        self._since[waiter] = self._clock()
+        self._since[waiter] = self._clock.now()
         self.most = max(self.most, self.waiting)
 
     def popleft(self) -> Any:
@@ -102,7 +109,7 @@ class WaitLine(collections.deque[Any]):
     def _left(self, waiter: Any) -> None:
         since = self._since.pop(waiter, None)
         if since is not None:
-            self.waited += self._clock() - since
+            self.waited += self._clock.now() - since
 
     def waited_until(self, now: float) -> float:
         """Seconds waited by every waiter so far, counting the ones still waiting up to `now`."""
@@ -113,12 +120,12 @@ class WaitLine(collections.deque[Any]):
 
 
 class _QueueProbe:
-    def __init__(self, site: sourcenames.Site | None, kind: str, maxsize: int, clock: _Clock) -> None:
+    def __init__(self, site: sourcenames.Site | None, kind: str, maxsize: int, clock: Clocked) -> None:
         self.site, self.kind, self.maxsize, self.clock = site, kind, maxsize, clock
         self.name = ""
         self.putters, self.getters = WaitLine(clock), WaitLine(clock)
         self.qsize = self.put = self.got = self.discarded = self.max_qsize = 0
-        self._since = clock()
+        self._since = clock.now()
         self._area = 0.0  # the integral of qsize over time
         self._full = 0.0  # seconds with qsize >= maxsize (a bounded queue)
 
@@ -130,7 +137,7 @@ class _QueueProbe:
         self._since = now
 
     def resized(self, qsize: int) -> None:
-        self._advance(self.clock())
+        self._advance(self.clock.now())
         self.qsize = qsize
         self.max_qsize = max(self.max_qsize, qsize)
 
@@ -157,7 +164,7 @@ class _QueueProbe:
 
 
 class _SemaphoreProbe:
-    def __init__(self, site: sourcenames.Site | None, kind: str, size: int, clock: _Clock) -> None:
+    def __init__(self, site: sourcenames.Site | None, kind: str, size: int, clock: Clocked) -> None:
         self.site, self.kind, self.size = site, kind, size
         self.name = ""
         self.waiters = WaitLine(clock)
@@ -446,7 +453,7 @@ class Probes:
     def queue_created(self, queue: object, maxsize: int) -> _QueueProbe:
         site = sourcenames.creation_site(_library, queue)
         kind = type(queue).__name__
-        probe = _QueueProbe(site, kind, maxsize, self.now)
+        probe = _QueueProbe(site, kind, maxsize, self)
         probe.name = self._named(site, kind)
         self._queues.append(probe)
         return probe
@@ -454,7 +461,7 @@ class Probes:
     def semaphore_created(self, semaphore: object, size: int) -> _SemaphoreProbe:
         site = sourcenames.creation_site(_library, semaphore)
         kind = type(semaphore).__name__
-        probe = _SemaphoreProbe(site, kind, size, self.now)
+        probe = _SemaphoreProbe(site, kind, size, self)
         probe.name = self._named(site, kind)
         self._semaphores.append(probe)
         return probe

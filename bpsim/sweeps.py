@@ -101,6 +101,9 @@ def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, .
     return tuple(str(low + index * by) for index in range(count))
 
 
+_exiting: ProcessPoolExecutor | None = None
+"""The last sweep's pool, whose workers may still be exiting (`_run_shared`)."""
+
 _Payload = tuple[dict[str, Any], str, float | None]
 """What a worker needs for one run: the scenario as a plain dict, its label and the warm-up."""
 
@@ -154,20 +157,29 @@ def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], N
 
     This process would otherwise only wait: on a machine with as many cores as jobs, a worker
     in its place would compete with it for a core. The workers take runs from the front of the
-    list, this process from the back, so the two meet wherever the runs' lengths put them. Each
-    worker has one run going and one waiting, so it never waits for this process to finish a
-    run of its own before it is given its next.
+    list, this process from the back, so the two meet wherever the runs' lengths put them (this
+    process takes its next run before the workers are given theirs: two runs go side by side).
+    Each worker has one run going and one waiting, so it never waits for this process to finish
+    a run of its own before it is given its next.
     """
+    global _exiting
+    if _exiting is not None:  # the last sweep's workers are gone before this one forks (a thread
+        _exiting.shutdown()  # of its pool's, still running, would be forked beside: 3.12 warns)
+        _exiting = None
     results: dict[int, RunResult] = {}
     running: dict[Future[RunResult], int] = {}
     front, back = 0, len(payloads)
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
     try:
         while front < back or running:
+            mine = None
+            if front < back:  # this process's next run, taken before the workers are given theirs
+                back -= 1
+                mine = back
             # Ctrl-C must not land inside the pool's own code (its locks would stay taken and the
             # exit would hang): while the pool is in use, a signal is a flag polled here.
             with signals_held(signal.SIGINT, signal.SIGTERM) as interrupted:
-                _collect(running, results, done, timeout=0 if front < back else _POLL_SECONDS)
+                _collect(running, results, done, timeout=0 if mine is not None else _POLL_SECONDS)
                 while front < back and len(running) < 2 * workers and not interrupted():
                     running[pool.submit(_run_one, payloads[front])] = front
                     front += 1
@@ -175,9 +187,8 @@ def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], N
                     _stop(pool)  # before the signal is raised again, on leaving the block
             if interrupted() or signals.interrupted():  # a signal after a run here is only noted
                 raise KeyboardInterrupt
-            if front < back:
-                back -= 1
-                results[back] = _run_one(payloads[back])
+            if mine is not None:
+                results[mine] = _run_one(payloads[mine])
                 done()
     except KeyboardInterrupt:
         with signals_held(signal.SIGINT, signal.SIGTERM):
@@ -189,8 +200,10 @@ def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], N
             _stop(pool)
         raise
     # Every run is in: the workers exit (up to 10 ms each) while this process goes on to show the
-    # results; the interpreter's exit waits for them (concurrent.futures joins its pools).
+    # results; the interpreter's exit waits for them (concurrent.futures joins its pools), and so
+    # does the next sweep.
     pool.shutdown(wait=False)
+    _exiting = pool
     return [results[index] for index in range(len(payloads))]
 
 

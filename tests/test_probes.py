@@ -24,6 +24,7 @@ PROGRAMS = {
     "seed.py": ROOT / "examples" / "handbook-race.py",  # the handbook's example, verbatim
     "fixed.py": ROOT / "examples" / "handbook.py",  # the same with `await producing` before join()
     "kinds.py": Path(__file__).parent / "data" / "probes" / "kinds.py",
+    "toplevel.py": Path(__file__).parent / "data" / "probes" / "toplevel.py",
 }
 
 
@@ -47,7 +48,7 @@ def run_program(name: str, *, probed: bool = True) -> Ran:
     return Ran(stdout, error, observer.final if observer is not None else None)
 
 
-@pytest.mark.parametrize("name", ["seed.py", "fixed.py", "kinds.py"])
+@pytest.mark.parametrize("name", ["seed.py", "fixed.py", "kinds.py", "toplevel.py"])
 def test_the_program_prints_and_fails_exactly_as_without_probes(name: str) -> None:
     plain = run_program(name, probed=False)
     probed = run_program(name)
@@ -139,6 +140,15 @@ def test_names_kinds_timeouts_and_task_states() -> None:
     # main() has returned (done); the sleeper was cancelled, `fails` raised.
     tasks = snapshot.tasks
     assert (tasks.done, tasks.cancelled, tasks.failed, tasks.running, tasks.waiting) == (1, 1, 1, 0, 0)
+
+
+def test_objects_made_before_the_loop_are_timed_by_it() -> None:
+    ran = run_program("toplevel.py")
+    assert ran.stdout == "only\n" and ran.snapshot is not None
+    (queue,) = ran.snapshot.queues
+    (limiter,) = ran.snapshot.semaphores
+    assert (queue.name, queue.full_seconds, ran.snapshot.time) == ("queue", 4.0, 4.0)
+    assert (limiter.name, limiter.wait_seconds, limiter.max_waiters) == ("limiter", 2.0, 1)
 
 
 def test_asyncio_is_restored_after_the_run_also_after_a_failure() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import signal
@@ -174,6 +175,34 @@ def test_a_file_without_an_event_loop_runs_with_a_note(tmp_path):
     assert result.stdout == "hello\n"
     assert "started no event loop" in result.stderr
     assert result.exit_code == 0
+
+
+def test_a_failing_callback_is_reported_as_python_reports_it(tmp_path, caplog):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio
+
+        def bad():
+            raise ValueError("in a callback")
+
+        async def main():
+            asyncio.get_running_loop().call_later(0.1, bad)
+            await asyncio.sleep(0.2)
+            print("done")
+
+        asyncio.run(main())
+        """,
+    )
+    result = bpsim("run", path)
+    assert result.stdout == "done\n"
+    # asyncio logs it (to stderr under python3; pytest catches asyncio's log records).
+    [record] = [record for record in caplog.records if record.name == "asyncio"]
+    assert record.getMessage().splitlines() == [f"Exception in callback bad() at {path}:3", f"handle: <TimerHandle when=0.1 bad() at {path}:3>"]
+    assert record.exc_info is not None
+    traceback = logging.Formatter().formatException(record.exc_info).splitlines()
+    assert f'{Path(asyncio.__file__).parent / "events.py"}", line' in traceback[1]  # asyncio's Handle._run, not bpsim's
+    assert traceback[-1] == "ValueError: in a callback" and "/bpsim/" not in "\n".join(traceback)
 
 
 @pytest.mark.parametrize(("code", "exit_code", "stderr"), [("3", 3, ""), ("'bye'", 1, "bye\n"), ("None", 0, "")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bpsim import sweeps
 from bpsim.cli import app
 from bpsim.errors import ScenarioError
 from bpsim.metrics import parse_metrics
@@ -100,6 +102,21 @@ def test_results_are_identical_with_several_workers_beside_this_process(overload
     many = run_sweep(variants, jobs=jobs)
     assert [r.to_json() for r in many] == [r.to_json() for r in one]
     assert [r.variant for r in many] == [v.label for v in variants]
+
+
+def test_this_process_runs_its_share_even_of_two_runs(overload: str, monkeypatch):
+    # --jobs 2 is this process and one worker: each takes one of two runs, side by side.
+    _, variants = sweep_variants(overload, ["queue.maxsize=1,2"])
+    here: list[int] = []
+
+    class Counted(sweeps.Simulation):
+        def run(self):
+            here.append(os.getpid())  # in the forked worker this list is the worker's own copy
+            return super().run()
+
+    monkeypatch.setattr(sweeps, "Simulation", Counted)
+    results = run_sweep(variants, jobs=2)
+    assert here == [os.getpid()] and [r.variant for r in results] == [v.label for v in variants]
 
 
 def test_csv_and_json_have_one_row_per_run_with_the_varied_values(overload: str):
