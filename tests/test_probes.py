@@ -434,3 +434,16 @@ def test_a_program_s_own_queue_subclass_runs_as_it_would_without_probes() -> Non
     names = [(queue.name, queue.kind, queue.put, queue.got) for queue in probes.snapshot().queues]
     # Mailbox's own __init__ is skipped: it is named where it was made, `box = Mailbox()`
     assert names == [("mine", "Queue", 1, 1), ("box", "Mailbox", 1, 1)]
+
+
+def test_ctrl_c_under_the_live_dashboard_still_prints_the_summary() -> None:
+    from tests.terminal import exit_code_and_sane_terminal, spawn_bpsim
+
+    child = spawn_bpsim("run examples/handbook.py --speed 0.05")  # 0.45 simulated s take 9 s
+    child.expect("enqueued 4 qsize after: 2")  # t=0: the producer now waits to put item 5
+    child.sendintr()
+    child.expect(r"What bpsim saw in handbook\.py \(t = 0 ms\)")
+    # asyncio.run cancels every task on Ctrl-C: main, the producer and the 3 workers
+    child.expect("tasks: 5 created · 0 done · 5 cancelled")
+    code, sane = exit_code_and_sane_terminal(child)
+    assert code == "130" and sane
