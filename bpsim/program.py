@@ -7,16 +7,17 @@ and `asyncio.new_event_loop` make a `ProgramLoop` (a `VirtualTimeLoop`), and on 
 have 3.13's `shutdown()`. A file that only defines `async def main()` has it run.
 
 What virtual time cannot run stops the program with one clear line naming the user's line:
-`time.sleep` inside the event loop, threads (`to_thread`, `run_in_executor`), real sockets, pipes
-and processes. A program that can never go on (every task waits, no timer is pending) stops with
-the list of what each task waits on (bpsim.waiting); one that never ends stops at
-`max_duration` simulated seconds. An uncaught exception is the program's own: `ProgramResult`
-holds it, without bpsim's frames in its traceback, for `print_uncaught` to report as Python does.
+`time.sleep` and `input()` inside the event loop, threads (`to_thread`, `run_in_executor`), real
+sockets, pipes, host name lookups and processes. Ctrl-C stops it at the loop's next step. A
+program that can never go on (every task waits, no timer is pending) stops with the list of what
+each task waits on (bpsim.waiting); one that never ends stops at `max_duration` simulated
+seconds. An uncaught exception is the program's own: `ProgramResult` holds it, without bpsim's
+frames in its traceback, for `print_uncaught` to report as Python does.
 
 Observers (`ProgramObserver`) are told when the run starts, when it makes a loop, each line the
-program prints (with its simulated time) and when it is over: the trace and the dashboard are built
-on them. Pass a `Pacing` to run against the wall clock (a live view); the program runs the same
-callbacks in the same order either way.
+program prints (with its simulated time), when bpsim stops it and when it is over: the trace, the
+probes and the dashboard are built on them. Pass a `Pacing` to run against the wall clock (a live
+view); the program runs the same callbacks in the same order either way.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ import sys
 import time
 import types
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from importlib.machinery import SourceFileLoader
-from concurrent.futures import Executor
 from typing import Any, NoReturn, TextIO, TypeVar, TypeVarTuple, Unpack, cast
 
 from bpsim import compat, signals

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -13,7 +12,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bpsim import sweeps
 from bpsim.cli import app
 from bpsim.errors import ScenarioError
 from bpsim.metrics import parse_metrics
@@ -94,29 +92,13 @@ def test_results_are_identical_with_one_process_and_with_two(overload: str):
 
 
 @pytest.mark.parametrize("jobs", [3, 20])
-def test_results_are_identical_with_several_workers_beside_this_process(overload: str, jobs: int):
-    # --jobs 3: this process and two workers, taking runs from both ends of the list; 20 is more
-    # jobs than runs (12): one per run at most.
+def test_results_are_identical_with_three_workers_and_with_more_jobs_than_runs(overload: str, jobs: int):
+    # 20 is more jobs than runs (12): one worker per run at most.
     _, variants = sweep_variants(overload, ["queue.maxsize=1..6"], ["block", "drop-oldest"])
     one = run_sweep(variants, jobs=1)
     many = run_sweep(variants, jobs=jobs)
     assert [r.to_json() for r in many] == [r.to_json() for r in one]
     assert [r.variant for r in many] == [v.label for v in variants]
-
-
-def test_this_process_runs_its_share_even_of_two_runs(overload: str, monkeypatch):
-    # --jobs 2 is this process and one worker: each takes one of two runs, side by side.
-    _, variants = sweep_variants(overload, ["queue.maxsize=1,2"])
-    here: list[int] = []
-
-    class Counted(sweeps.Simulation):
-        def run(self):
-            here.append(os.getpid())  # in the forked worker this list is the worker's own copy
-            return super().run()
-
-    monkeypatch.setattr(sweeps, "Simulation", Counted)
-    results = run_sweep(variants, jobs=2)
-    assert here == [os.getpid()] and [r.variant for r in results] == [v.label for v in variants]
 
 
 def test_csv_and_json_have_one_row_per_run_with_the_varied_values(overload: str):
@@ -209,7 +191,7 @@ def test_ctrl_c_while_the_runs_are_being_submitted_still_stops_the_workers(overl
 
     monkeypatch.setattr(ProcessPoolExecutor, "submit", ctrl_c_after_the_first)
     with pytest.raises(KeyboardInterrupt) as stopped:
-        run_sweep(variants, jobs=3)  # two worker processes beside this one
+        run_sweep(variants, jobs=2)
     assert isinstance(stopped.value, SweepInterrupted), "the CLI's summary line needs SweepInterrupted"
     assert len(workers) == 2 and not [worker for worker in workers if worker.is_alive()], "no worker left"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "Ctrl-C handled as before"
