@@ -447,3 +447,14 @@ def test_ctrl_c_under_the_live_dashboard_still_prints_the_summary() -> None:
     child.expect("tasks: 5 created · 0 done · 5 cancelled")
     code, sane = exit_code_and_sane_terminal(child)
     assert code == "130" and sane
+
+
+def test_a_stalled_program_is_summarised_at_the_stop() -> None:
+    import json
+
+    ran = _bpsim("run", str(EXAMPLES / "forgot-shutdown.py"), "--json", "-")
+    assert ran.exit_code == 2  # type: ignore[attr-defined]  # the stall, reported on stderr
+    data = json.loads(ran.stdout)  # type: ignore[attr-defined]
+    # 4 items put and got by t=0.3; then asyncio.run cancels main and both workers (in get())
+    assert (data["time"], data["queues"][0]["put"], data["queues"][0]["got"]) == (pytest.approx(0.3), 4, 4)
+    assert data["tasks"] == {"running": 0, "waiting": 0, "done": 0, "cancelled": 3, "failed": 0, "created": 3}
