@@ -767,8 +767,11 @@ def _run_program(
             result = run_program(path, args, observers=observers, pacing=pacing, max_duration=limit, echo=echo, seed=seed)
     except BpsimError as error:
         _fail(error)
-    sys.stdout.flush()
-    if trace_writer is not None and trace_writer.reader_gone:
+    try:
+        if result.reader_gone or (trace_writer is not None and trace_writer.reader_gone):
+            raise BrokenPipeError
+        sys.stdout.flush()
+    except BrokenPipeError:
         _reader_gone()
     print_uncaught(result)
     if result.stopped_by is not None:
@@ -1279,18 +1282,23 @@ def code(
     from bpsim.paths import open_file_link
 
     destination = output or "-"
+    # A script is for editing and running later: a file, not a device or /dev/stdout (written into).
+    a_file = destination != "-" and open_file_link(destination) is None
     try:
         text = program(scenario, overrides or [], seed)
         if destination != "-":
-            # A script is for editing: never replace one unasked (a device, /dev/stdout is written into).
-            if os.path.isfile(destination) and open_file_link(destination) is None and not force:
+            if os.path.isdir(destination):
+                suggested = os.path.join(destination, f"{find_scenario(scenario).stem}.py")
+                raise OutputError(t("code.directory", path=destination, suggested=suggested))
+            if a_file and os.path.isfile(destination) and not force:  # never replace one unasked
                 raise OutputError(t("code.exists", path=destination))
             check_writable(destination, [find_scenario(scenario)])
         write_text(destination, text)
     except BpsimError as error:
         _fail(error)
-    if destination != "-":
-        _print_line(t("code.wrote", path=destination))
+    if a_file and os.path.isfile(destination):  # not /dev/null: nothing there to run
+        # `bpsim run` tells a program from a scenario by its .py name.
+        _print_line(t("code.wrote" if destination.endswith(".py") else "code.wrote_not_py", path=destination))
 
 
 def _stdout_file() -> str | None:

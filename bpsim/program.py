@@ -154,6 +154,8 @@ class ProgramResult:
     """What bpsim stopped the program for (a blocking call, real I/O, a stall, max_duration)."""
     interrupted: bool = False
     """Ctrl-C (or SIGTERM) stopped it."""
+    reader_gone: bool = False
+    """stdout's reader went away (`bpsim run prog.py | head`): bpsim stopped it there, quietly."""
     ran_a_loop: bool = True
     """False: the program made no event loop at all (nothing ran on the virtual clock)."""
     exited: bool = False
@@ -256,8 +258,11 @@ class ProgramLoop(VirtualTimeLoop):
 class _Output:
     """The program's `sys.stdout`: writes through to the real one (`echo`) and cuts lines for observers."""
 
-    def __init__(self, target: TextIO, echo: bool, on_line: Callable[[float, str], None], now: Callable[[], float]) -> None:
+    def __init__(
+        self, target: TextIO, echo: bool, on_line: Callable[[float, str], None], now: Callable[[], float], on_reader_gone: Callable[[], None]
+    ) -> None:
         self._target, self._echo, self._on_line, self._now = target, echo, on_line, now
+        self._on_reader_gone = on_reader_gone
         self._pending: list[str] = []
         self._began_at = 0.0
 
@@ -265,7 +270,10 @@ class _Output:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if self._echo:
-            self._target.write(text)
+            try:
+                self._target.write(text)
+            except BrokenPipeError:  # `bpsim run prog.py | head`: nobody reads any more
+                self._on_reader_gone()
         written = len(text)
         while text:
             if not self._pending:
@@ -284,7 +292,10 @@ class _Output:
         self._pending = []
 
     def flush(self) -> None:
-        self._target.flush()
+        try:
+            self._target.flush()
+        except BrokenPipeError:
+            self._on_reader_gone()
 
     def writable(self) -> bool:
         return True
@@ -320,6 +331,8 @@ class ProgramRun:
         self.interrupted_at = 0.0
         """The simulated second Ctrl-C (or SIGTERM) came at."""
         self._outer_sigint: Any = None
+        self.reader_gone = False
+        """stdout's reader went away (`| head`): the program was stopped there."""
         self.result: ProgramResult | None = None
         self._current: ProgramLoop | None = None
         """The loop `asyncio.get_event_loop()` made current (None: it was not called)."""
@@ -373,6 +386,11 @@ class ProgramRun:
         # as under asyncio.run, a second Ctrl-C raises KeyboardInterrupt wherever it lands.
         self._outer_sigint = signal.signal(signal.SIGINT, interrupt_again)
 
+    def _reader_gone(self) -> NoReturn:
+        """stdout's reader went away: the program's output has nowhere to go, so it stops, quietly."""
+        self.reader_gone = True
+        raise _Abort()
+
     def _abort(self) -> NoReturn:
         self._tell_stopped()
         raise _Abort()
@@ -409,7 +427,7 @@ class ProgramRun:
     def run(self) -> ProgramResult:
         code = _compile(self.path)
         result = ProgramResult(self.path)
-        output = _Output(sys.stdout, self.echo, self._printed_line, lambda: self.now)
+        output = _Output(sys.stdout, self.echo, self._printed_line, lambda: self.now, self._reader_gone)
         with self._patched(output), signals.stops(self._interrupt):
             installed: list[ProgramObserver] = []
             try:
@@ -461,6 +479,7 @@ class ProgramRun:
         finally:
             if previous_main is not None:
                 sys.modules["__main__"] = previous_main
+        result.reader_gone = self.reader_gone
         if self.interrupted:
             result.interrupted, result.exit_code = True, 128 + signal.SIGINT
         elif self.stopped_by is not None:

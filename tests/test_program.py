@@ -440,6 +440,26 @@ def test_a_signal_stops_a_busy_program_in_a_real_process(tmp_path, sent, exit_co
     assert re.fullmatch(r"interrupted at [\d,]+\.\d{3} s \(simulated\)\n", err), err
 
 
+@pytest.mark.parametrize("trace", [False, True], ids=["output", "trace"])
+def test_a_reader_that_goes_away_stops_the_program_quietly(tmp_path, trace):
+    # `bpsim run prog.py | head -1`: exit 141 (128 + SIGPIPE), as for a scenario's trace, no traceback.
+    path = program(tmp_path, "import asyncio\nasync def main():\n    for i in range(10**6):\n        print('line', i)\n        await asyncio.sleep(0.01)\nasyncio.run(main())\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bpsim", "run", path, *(["--trace"] if trace else [])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().endswith("line 0\n")
+        process.stdout.close()
+        err = process.stderr.read()
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert (process.returncode, err) == (141, "")
+
+
 def test_a_second_ctrl_c_stops_a_coroutine_that_never_awaits(tmp_path):
     path = program(tmp_path, "import asyncio\nasync def main():\n    print('started', flush=True)\n    while True:\n        pass\nasyncio.run(main())\n")
     process = subprocess.Popen(
