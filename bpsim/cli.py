@@ -1071,13 +1071,10 @@ def _sweep_to_the_end(
 
 
 def _check_warmup(warmup: float | None, scenarios: "list[Scenario]") -> None:
-    """Refuse a warm-up that leaves nothing to measure: as long as a run's production, or longer."""
-    if warmup is None:
-        return
-    for scenario in scenarios:
-        end = scenario.duration if scenario.shutdown.at is None or scenario.duration is None else min(scenario.duration, scenario.shutdown.at)
-        if end is not None and warmup >= end:
-            raise BpsimError(t("errors.warmup.too_long", warmup=f"{warmup:g}", end=f"{end:g}"))
+    """Refuse a warm-up that leaves nothing to measure (bpsim.warmup.check_warmup)."""
+    from bpsim.warmup import check_warmup
+
+    check_warmup(warmup, scenarios)
 
 
 def _warmed(renderable: "RenderableType", warmup: float | None) -> "RenderableType":
