@@ -300,14 +300,16 @@ class ProgramSnapshot:
 
 def to_dict(snapshot: ProgramSnapshot) -> dict[str, Any]:
     """The probes' JSON (`bpsim run FILE.py --json`): plain numbers and names, no translated text.
-    Times and means are rounded to the nanosecond (`_rounded`)."""
-    return _rounded({
+
+    Times are the clock's floats, unrounded, as a scenario's JSON has them: `bpsim code`'s
+    round trip compares a program's `ended_at` with its scenario's `duration` exactly."""
+    return {
         "time": snapshot.time,
         "queues": [asdict(queue) for queue in snapshot.queues],
         "semaphores": [asdict(semaphore) for semaphore in snapshot.semaphores],
         "timeouts": [asdict(timeout) for timeout in snapshot.timeouts],
         "tasks": {**asdict(snapshot.tasks), "created": snapshot.tasks.created},
-    })
+    }
 
 
 def program_json(result: ProgramResult, snapshot: ProgramSnapshot) -> dict[str, Any]:
@@ -316,28 +318,10 @@ def program_json(result: ProgramResult, snapshot: ProgramSnapshot) -> dict[str, 
     return {
         "program": result.path,
         "exit_code": result.exit_code,
-        "ended_at": _rounded(result.ended_at),
+        "ended_at": result.ended_at,
         **to_dict(snapshot),
-        "printed": [{"at": _rounded(line.at), "text": line.text} for line in result.printed],
+        "printed": [{"at": line.at, "text": line.text} for line in result.printed],
     }
-
-
-_DIGITS = 9
-"""A program's clock is a sum of its sleeps: three `asyncio.sleep(0.15)` end at 0.44999999999999996.
-Rounded to the nanosecond (the finest a real clock, `time.monotonic_ns`, tells) that is 0.45, and
-no time a program can mean is changed. (A scenario's JSON is not rounded: its times are drawn
-from distributions, with no rounder value behind them.)"""
-
-
-def _rounded(data: Any) -> Any:
-    """`data` with every float rounded to `_DIGITS` decimals."""
-    if isinstance(data, float):
-        return round(data, _DIGITS)
-    if isinstance(data, dict):
-        return {key: _rounded(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_rounded(value) for value in data]
-    return data
 
 
 # -- the session ---------------------------------------------------------------------------------
