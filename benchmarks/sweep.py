@@ -1,7 +1,7 @@
 """Wall time of a 50-point sweep (burst, queue.maxsize=1..50) on one job and on every core.
 
     PYTHONPATH=. python benchmarks/sweep.py [SCENARIO] [--param KEY=FROM..TO] [--replications N]
-    python benchmarks/sweep.py --whole [--repeat 7]
+    python benchmarks/sweep.py --whole [--repeat 7] [--before TREE]
 
 In process (the default) it times `run_sweep` itself; with --replications N it times `bpsim
 compare SCENARIO --policy block --policy drop-oldest --replications N` instead (2 x N runs, as
@@ -18,7 +18,11 @@ and a 1-point sweep (`--param queue.maxsize=10..10 --jobs 1`), which is the seri
 sweep (start-up, loading, output) plus one run. It prints medians of wall and CPU time (user +
 system, the workers' included) and the load average, and the most that --jobs CORES could give
 with that serial part, by CPU time: (serial + work) / (serial + work / CORES), work being the
---jobs 1 run's CPU time less the 1-point sweep's.
+--jobs 1 run's CPU time less the 1-point sweep's; and the same with the --jobs CORES run's own CPU
+time as the work, an estimate of the speed-up on idle cores that a loaded machine moves less than
+it moves wall times (a loaded machine gives a second process no second core). --before TREE (an older checkout, e.g. `git
+worktree add /tmp/old COMMIT`) times bpsim from there too, interleaved with this one, so both see
+the same load.
 
 Prints tables; asserts nothing about time (the machine decides that). It does check that every
 job count gives the same results (the CSV and JSON files byte for byte), the promise `--jobs` makes.
@@ -71,61 +75,74 @@ def bpsim_program() -> list[str]:
     return [str(program)] if program.exists() else [PYTHON, "-m", "bpsim"]
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
+def timed(argv: list[str], tree: str | None = None) -> tuple[float, float]:
     """Wall and CPU seconds (user + system, the workers' included) of `argv`, run from /tmp with
-    its output thrown away (the chart is still drawn)."""
+    its output thrown away (the chart is still drawn); with `tree`, bpsim imported from there."""
+    env = dict(os.environ, PYTHONPATH=tree) if tree else None
     start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/tmp")
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/tmp", env=env)
     _, status, usage = os.wait4(child.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(argv)} failed")
     return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
-def whole(repeat: int, cores: int) -> None:
+def whole(repeat: int, cores: int, before: str | None) -> None:
     import bpsim
 
-    compileall.compile_dir(Path(bpsim.__file__).parent, quiet=1)
+    trees: dict[str, str | None] = {"now": None} | ({f"before ({before})": before} if before else {})
+    for tree in trees.values():
+        compileall.compile_dir(Path(tree or Path(bpsim.__file__).parent.parent) / "bpsim", quiet=1)
     program = bpsim_program()
     sweep = [*program, "sweep", "burst", "--param", "queue.maxsize=1..50"]
     compare = [*program, "compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--replications", "20"]
     cases = {"sweep, 50 points": (sweep, "--csv"), "compare --replications 20": (compare, "--json")}
     job_counts = list(dict.fromkeys((1, cores)))
     one_point = [*program, "sweep", "burst", "--param", "queue.maxsize=10..10", "--jobs", "1"]
-    walls: dict[tuple[str, int], list[float]] = {(name, jobs): [] for name in cases for jobs in job_counts}
-    cpus: dict[tuple[str, int], list[float]] = {(name, jobs): [] for name in cases for jobs in job_counts}
-    serial: list[tuple[float, float]] = []
+    Key = tuple[str, str, int]
+    walls: dict[Key, list[float]] = {(tree, name, jobs): [] for tree in trees for name in cases for jobs in job_counts}
+    cpus: dict[Key, list[float]] = {key: [] for key in walls}
+    serial: dict[str, list[tuple[float, float]]] = {tree: [] for tree in trees}
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as folder:
-        outputs: dict[tuple[str, int], bytes] = {}
-        for _ in range(repeat):
-            serial.append(timed(one_point))
-            for name, (argv, option) in cases.items():
-                for jobs in job_counts:
-                    path = Path(folder) / f"out-{jobs}"
-                    wall, cpu = timed([*argv, "--jobs", str(jobs), option, str(path)])
-                    walls[name, jobs].append(wall)
-                    cpus[name, jobs].append(cpu)
-                    outputs[name, jobs] = path.read_bytes()
-                    assert outputs[name, jobs] == outputs[name, job_counts[0]], f"{name}: --jobs {jobs} changed the results"
+        outputs: dict[Key, bytes] = {}
+        for _ in range(repeat):  # every tree, command and job count in turn: the same load for all
+            for tree, where in trees.items():
+                serial[tree].append(timed(one_point, where))
+                for name, (argv, option) in cases.items():
+                    for jobs in job_counts:
+                        path = Path(folder) / "out"
+                        wall, cpu = timed([*argv, "--jobs", str(jobs), option, str(path)], where)
+                        walls[tree, name, jobs].append(wall)
+                        cpus[tree, name, jobs].append(cpu)
+                        outputs[tree, name, jobs] = path.read_bytes()
+                        same = outputs[tree, name, jobs] == outputs[tree, name, job_counts[0]]
+                        assert same, f"{tree}, {name}: --jobs {jobs} changed the results"
             loads.append(os.getloadavg()[0])
     print(
         f"Whole processes, median of {repeat} (Python {sys.version.split()[0]}, {cores} cores, "
         f"load average {min(loads):.2f} to {max(loads):.2f}); results identical for every --jobs\n"
     )
-    one, one_cpu = (statistics.median(column) for column in zip(*serial))
-    print(f"1-point sweep (the serial part and one run): {one * 1000:.0f} ms wall, {one_cpu * 1000:.0f} ms CPU\n")
-    print(f"| command | --jobs 1 | --jobs {cores} | speed-up | CPU, --jobs 1 | CPU, --jobs {cores} | most {cores} cores give with this serial part |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name in cases:
-        first, last = (statistics.median(walls[name, jobs]) for jobs in (job_counts[0], job_counts[-1]))
-        first_cpu, last_cpu = (statistics.median(cpus[name, jobs]) for jobs in (job_counts[0], job_counts[-1]))
-        # By CPU time, which other work on the machine moves much less than wall time.
-        work = first_cpu - one_cpu
-        ceiling = (one_cpu + work) / (one_cpu + work / cores)
-        print(
-            f"| {name} | {first:.2f} s | {last:.2f} s | **{first / last:.2f}x** | {first_cpu:.2f} s | {last_cpu:.2f} s | {ceiling:.2f}x |"
-        )
+    print(
+        f"| tree | command | --jobs 1 | --jobs {cores} | speed-up | CPU, --jobs 1 | CPU, --jobs {cores} "
+        f"| 1-point sweep (serial part + 1 run), CPU | most {cores} cores give with it | idle {cores} cores, from CPU times |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for tree in trees:
+        one_cpu = statistics.median(cpu for _, cpu in serial[tree])
+        for name in cases:
+            first, last = (statistics.median(walls[tree, name, jobs]) for jobs in (job_counts[0], job_counts[-1]))
+            first_cpu, last_cpu = (statistics.median(cpus[tree, name, jobs]) for jobs in (job_counts[0], job_counts[-1]))
+            # By CPU time, which other work on the machine moves much less than wall time.
+            # The ceiling: the --jobs 1 work spread perfectly, nothing paid for the processes. The
+            # estimate for idle cores: --jobs CORES' own CPU time (workers' start-up, the results'
+            # transfer included) spread perfectly past the serial part.
+            ceiling = first_cpu / (one_cpu + (first_cpu - one_cpu) / cores)
+            idle = first_cpu / (one_cpu + (last_cpu - one_cpu) / cores)
+            print(
+                f"| {tree} | {name} | {first:.2f} s | {last:.2f} s | **{first / last:.2f}x** | {first_cpu:.2f} s "
+                f"| {last_cpu:.2f} s | {one_cpu * 1000:.0f} ms | {ceiling:.2f}x | {idle:.2f}x |"
+            )
 
 
 def main() -> None:
@@ -135,10 +152,11 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=None)
     parser.add_argument("--whole", action="store_true", help="time whole `bpsim` processes")
     parser.add_argument("--repeat", type=int, default=7, help="runs of each command with --whole")
+    parser.add_argument("--before", metavar="TREE", help="with --whole: also time bpsim from this checkout, interleaved")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     if args.whole:
-        whole(args.repeat, cores)
+        whole(args.repeat, cores, args.before)
     else:
         in_process(args, cores)
 

@@ -69,11 +69,15 @@ def run(
 
     `scenario` is a `Scenario` or, as for `load`, a file or bundled name (then `set` and `seed`
     apply). The first four parameters are those of `bpsim.engine.run`, which this calls.
-    `warmup=S` is `bpsim run --warmup S`: the result's `measured` is the run from S on.
+    `warmup=S` is `bpsim run --warmup S`: the result's `measured` is the run from S on. A
+    warm-up as long as the run's production or longer raises `bpsim.errors.WarmupTooLong` (a
+    `ValueError`) with the command line's words, as `compare` and `sweep` do.
     """
     from bpsim import engine
+    from bpsim.warmup import check_warmup
 
     loaded = _scenario(scenario, set, seed)
+    check_warmup(warmup, [loaded])
     return _off_the_loop(lambda: engine.run(loaded, observers, pacing, limits, warmup=warmup))
 
 
@@ -167,6 +171,7 @@ def compare(
     from bpsim.errors import BpsimError
     from bpsim.limits import check_expected_items
     from bpsim.variants import Variant, compare_variants
+    from bpsim.warmup import check_warmup
 
     if isinstance(scenarios_or_variants, str | Path):
         scenarios_or_variants = [scenarios_or_variants]
@@ -184,6 +189,7 @@ def compare(
     loaded = [variant.scenario for variant in variants]
     labels = [variant.label for variant in variants]
     check_expected_items(loaded, Limits(), labels)
+    check_warmup(warmup, loaded)
     if replications is not None:
         summaries = _replicate(variants, replications, paired=True, jobs=jobs, warmup=warmup)
         return Comparison(variants, [summary.results[0] for summary in summaries], summaries)
@@ -209,8 +215,10 @@ def sweep(
     `replications=N` runs each point on N seeds, as `--replications N` does; `warmup=S` as `--warmup S`.
     """
     from bpsim.sweeps import run_sweep, sweep_variants
+    from bpsim.warmup import check_warmup
 
     axes, variants = sweep_variants(str(scenario), _axes(params), policy, overrides(set), seed)
+    check_warmup(warmup, [variant.scenario for variant in variants])
     if replications is not None:
         summaries = _replicate(variants, replications, paired=False, jobs=jobs, warmup=warmup)
         return Sweep(axes, variants, [summary.results[0] for summary in summaries], summaries)

@@ -757,7 +757,7 @@ def _run_program(
         from bpsim.render.program_live import ProgramView
 
         # Live, the program's time passes at its own pace unless --speed says otherwise.
-        view = ProgramView(probes, path, None if speed == "max" else float(speed or 1.0), _look(look))
+        view = ProgramView(probes, path, None if speed == "max" else float(speed or 1.0), _look(look), keys_fd=_keys_fd())
         observers.append(view)
         pacing = view.pacing
     limit = max_duration if max_duration is not None else DEFAULT_MAX_DURATION
@@ -767,13 +767,17 @@ def _run_program(
             result = run_program(path, args, observers=observers, pacing=pacing, max_duration=limit, echo=echo, seed=seed)
     except BpsimError as error:
         _fail(error)
-    sys.stdout.flush()
-    if trace_writer is not None and trace_writer.reader_gone:
+    try:
+        if result.reader_gone or (trace_writer is not None and trace_writer.reader_gone):
+            raise BrokenPipeError
+        sys.stdout.flush()
+    except BrokenPipeError:
         _reader_gone()
     print_uncaught(result)
+    quit_by_key = view is not None and view.quit_requested  # q: a normal way to end a watch (exit 0)
     if result.stopped_by is not None:
         _report(result.stopped_by)
-    elif result.interrupted:
+    elif result.interrupted and not quit_by_key:
         _print_line(t("program.interrupted", at=result.ended_at), err=True)
     elif not result.ran_a_loop and not result.exited and result.exit_code == 0:
         _print_line(t("program.no_loop", path=path), err=True)
@@ -791,7 +795,7 @@ def _run_program(
                 write_text(json_path, strict_json(program_json(result, probes.final)))
             except BpsimError as error:
                 _fail(error)
-    _exit(None if result.interrupted else result.exit_code or None)  # interrupted: 130, or 143 for SIGTERM
+    _exit(0 if quit_by_key else None if result.interrupted else result.exit_code or None)  # interrupted: 130, or 143 for SIGTERM
 
 
 @app.command()
@@ -1067,13 +1071,10 @@ def _sweep_to_the_end(
 
 
 def _check_warmup(warmup: float | None, scenarios: "list[Scenario]") -> None:
-    """Refuse a warm-up that leaves nothing to measure: as long as a run's production, or longer."""
-    if warmup is None:
-        return
-    for scenario in scenarios:
-        end = scenario.duration if scenario.shutdown.at is None or scenario.duration is None else min(scenario.duration, scenario.shutdown.at)
-        if end is not None and warmup >= end:
-            raise BpsimError(t("errors.warmup.too_long", warmup=f"{warmup:g}", end=f"{end:g}"))
+    """Refuse a warm-up that leaves nothing to measure (bpsim.warmup.check_warmup)."""
+    from bpsim.warmup import check_warmup
+
+    check_warmup(warmup, scenarios)
 
 
 def _warmed(renderable: "RenderableType", warmup: float | None) -> "RenderableType":
@@ -1282,18 +1283,23 @@ def code(
     from bpsim.paths import open_file_link
 
     destination = output or "-"
+    # A script is for editing and running later: a file, not a device or /dev/stdout (written into).
+    a_file = destination != "-" and open_file_link(destination) is None
     try:
         text = program(scenario, overrides or [], seed)
         if destination != "-":
-            # A script is for editing: never replace one unasked (a device, /dev/stdout is written into).
-            if os.path.isfile(destination) and open_file_link(destination) is None and not force:
+            if os.path.isdir(destination):
+                suggested = os.path.join(destination, f"{find_scenario(scenario).stem}.py")
+                raise OutputError(t("code.directory", path=destination, suggested=suggested))
+            if a_file and os.path.isfile(destination) and not force:  # never replace one unasked
                 raise OutputError(t("code.exists", path=destination))
             check_writable(destination, [find_scenario(scenario)])
         write_text(destination, text)
     except BpsimError as error:
         _fail(error)
-    if destination != "-":
-        _print_line(t("code.wrote", path=destination))
+    if a_file and os.path.isfile(destination):  # not /dev/null: nothing there to run
+        # `bpsim run` tells a program from a scenario by its .py name.
+        _print_line(t("code.wrote" if destination.endswith(".py") else "code.wrote_not_py", path=destination))
 
 
 def _stdout_file() -> str | None:

@@ -43,12 +43,14 @@ from bpsim.workload import _segments, _work_at  # the engine's own rate table: t
 __all__ = ["program", "script", "unsupported"]
 
 def unsupported(scenario: Scenario) -> list[str]:
-    """The keys of `scenario` the script cannot express (none: it can write all of it)."""
+    """The keys of `scenario` the script cannot express (none: it can write all of it).
+
+    A key the script writes for some values (fifo and lifo, not codel) is named with its value."""
     downstream = scenario.downstream
     checks = (
         ("producer.arrivals", scenario.producer.from_file is not None),
         ("workers.service", isinstance(scenario.workers.service, EmpiricalService)),
-        ("queue.discipline", scenario.queue.discipline not in ("fifo", "lifo")),
+        (f'queue.discipline = "{scenario.queue.discipline}"', scenario.queue.discipline not in ("fifo", "lifo")),
         ("downstream.concurrency", isinstance(downstream.concurrency, AdaptiveConcurrency)),
         ("downstream.capacity", downstream.capacity is not None),
         ("downstream.contention", downstream.contention > 0),

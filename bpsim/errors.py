@@ -5,6 +5,7 @@ Our exception hierarchy::
     BpsimError                 a user's mistake: one clear line per problem, exit code 2
     ├── ScenarioError          a scenario file or --set override is wrong (every problem at once)
     ├── OutputError            a result file (--json, --csv, --svg) could not be written
+    ├── WarmupTooLong          --warmup / warmup=S leaves nothing to measure (also a ValueError)
     ├── LimitReached           a run hit --max-items / --max-queued / --max-duration (exit code 3)
     ├── Stalled                every task waits and no timer is pending: the run can never end
     └── UnsupportedPython      this Python's asyncio lacks a private name the virtual clock needs
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BpsimError", "Problem", "ScenarioError", "OutputError", "Stalled", "UnsupportedPython"]
+__all__ = ["BpsimError", "Problem", "ScenarioError", "OutputError", "Stalled", "UnsupportedPython", "WarmupTooLong"]
 
 
 class BpsimError(Exception):
@@ -74,6 +75,11 @@ class ScenarioError(BpsimError):
 
 class OutputError(BpsimError):
     """A result file could not be written; nothing half-written is left behind."""
+
+
+class WarmupTooLong(BpsimError, ValueError):
+    """A warm-up as long as a run's production or longer (or not a number of seconds >= 0):
+    nothing would be left to measure. A ValueError too, since it is a bad argument in Python."""
 
 
 class Stalled(BpsimError):

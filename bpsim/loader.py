@@ -12,6 +12,7 @@ import datetime
 import difflib
 import functools
 import re
+import shlex
 import unicodedata
 import tomllib
 from collections.abc import Sequence
@@ -163,6 +164,10 @@ _MAX_BYTES = 1_000_000
 def _read(path: Path, source: str) -> str:
     if path.is_dir():
         raise ScenarioError([Problem(source, t("errors.file.directory"))])
+    # `bpsim run` runs a .py file as a program (cli.py tells them apart by the name, as here);
+    # every other command reads scenarios, and Python read as TOML fails on its first line.
+    if source.endswith(".py"):
+        raise ScenarioError([Problem(source, t("errors.file.python", command=shlex.join(["bpsim", "run", source])))])
     # A FIFO would wait forever for a writer, a device never ends: only regular files, and the
     # files we already have open (`bpsim run /dev/stdin < x.toml`, `bpsim run <(sed ... x.toml)`).
     if not path.is_file() and open_file_link(str(path)) is None:

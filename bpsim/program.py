@@ -7,16 +7,17 @@ and `asyncio.new_event_loop` make a `ProgramLoop` (a `VirtualTimeLoop`), and on 
 have 3.13's `shutdown()`. A file that only defines `async def main()` has it run.
 
 What virtual time cannot run stops the program with one clear line naming the user's line:
-`time.sleep` inside the event loop, threads (`to_thread`, `run_in_executor`), real sockets, pipes
-and processes. A program that can never go on (every task waits, no timer is pending) stops with
-the list of what each task waits on (bpsim.waiting); one that never ends stops at
-`max_duration` simulated seconds. An uncaught exception is the program's own: `ProgramResult`
-holds it, without bpsim's frames in its traceback, for `print_uncaught` to report as Python does.
+`time.sleep` and `input()` inside the event loop, threads (`to_thread`, `run_in_executor`), real
+sockets, pipes, host name lookups and processes. Ctrl-C stops it at the loop's next step. A
+program that can never go on (every task waits, no timer is pending) stops with the list of what
+each task waits on (bpsim.waiting); one that never ends stops at `max_duration` simulated
+seconds. An uncaught exception is the program's own: `ProgramResult` holds it, without bpsim's
+frames in its traceback, for `print_uncaught` to report as Python does.
 
 Observers (`ProgramObserver`) are told when the run starts, when it makes a loop, each line the
-program prints (with its simulated time) and when it is over: the trace and the dashboard are built
-on them. Pass a `Pacing` to run against the wall clock (a live view); the program runs the same
-callbacks in the same order either way.
+program prints (with its simulated time), when bpsim stops it and when it is over: the trace, the
+probes and the dashboard are built on them. Pass a `Pacing` to run against the wall clock (a live
+view); the program runs the same callbacks in the same order either way.
 """
 
 from __future__ import annotations
@@ -26,17 +27,19 @@ import builtins
 import contextlib
 import contextvars
 import functools
+import heapq
 import inspect
 import os
 import random
 import signal
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from importlib.machinery import SourceFileLoader
-from concurrent.futures import Executor
 from typing import Any, NoReturn, TextIO, TypeVar, TypeVarTuple, Unpack, cast
 
 from bpsim import compat, signals
@@ -112,8 +115,11 @@ class ProgramObserver:
     Called in this order: `installed` once, after the runner has patched asyncio (compat's queues
     are in place; patch more here, e.g. `asyncio.Queue` to find the program's queues) and before
     the program's first line; `loop_created` for every event loop the program makes; `printed` for
-    every line it writes to stdout; `finished` once, with `run.result` set, before the runner
-    restores asyncio (undo your patches here, in any case: also after an error or Ctrl-C).
+    every line it writes to stdout; `stopped` if bpsim stops the program (a stall, --max-duration,
+    a blocking call, Ctrl-C), at that instant, before asyncio's teardown cancels its tasks (what
+    the program looked like when it stopped: `run.stopped_by` says why, None for Ctrl-C);
+    `finished` once, with `run.result` set, before the runner restores asyncio (undo your patches
+    here, in any case: also after an error or Ctrl-C).
     """
 
     def installed(self, run: ProgramRun) -> None:
@@ -123,6 +129,9 @@ class ProgramObserver:
         pass
 
     def printed(self, line: Printed) -> None:
+        pass
+
+    def stopped(self, run: ProgramRun) -> None:
         pass
 
     def finished(self, run: ProgramRun) -> None:
@@ -146,6 +155,8 @@ class ProgramResult:
     """What bpsim stopped the program for (a blocking call, real I/O, a stall, max_duration)."""
     interrupted: bool = False
     """Ctrl-C (or SIGTERM) stopped it."""
+    reader_gone: bool = False
+    """stdout's reader went away (`bpsim run prog.py | head`): bpsim stopped it there, quietly."""
     ran_a_loop: bool = True
     """False: the program made no event loop at all (nothing ran on the virtual clock)."""
     exited: bool = False
@@ -180,6 +191,29 @@ class ProgramLoop(VirtualTimeLoop):
             return super()._next_instant()
         except Stalled:
             run.stop(ProgramStalled(run.path, self._now, waiting(self)))
+
+    # asyncio's own handles rather than the clock's faster ones (bpsim.clock, "handles"): a callback
+    # that raises is then reported as under python3, `handle: <Handle bad() at prog.py:3>` with
+    # asyncio's `Handle._run` frame, not the clock's. Timers keep the clock's FIFO ties.
+
+    def call_soon(self, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts], context: contextvars.Context | None = None) -> asyncio.Handle:
+        return asyncio.BaseEventLoop.call_soon(self, callback, *args, context=context)
+
+    def call_later(self, delay: float, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts], context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        return asyncio.BaseEventLoop.call_later(self, delay, callback, *args, context=context)
+
+    def call_at(self, when: float, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts], context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        # BaseEventLoop.call_at, but for the clock's heap of (when, seq, timer): private names,
+        # which bpsim.clock's PRIVATE_NAMES checks when the loop is made.
+        if self.is_closed():
+            raise RuntimeError("Event loop is closed")
+        if self.get_debug():
+            self._check_thread()  # type: ignore[attr-defined]
+            self._check_callback(callback, "call_at")  # type: ignore[attr-defined]
+        timer = asyncio.TimerHandle(when, callback, args, self, context)
+        heapq.heappush(self._scheduled, (when, next(self._timer_seq), timer))
+        timer._scheduled = True  # type: ignore[attr-defined]
+        return timer
 
     def call_exception_handler(self, context: dict[str, Any]) -> None:
         # After Ctrl-C, asyncio's complaints about the tasks it cut short ("Task exception was
@@ -225,8 +259,11 @@ class ProgramLoop(VirtualTimeLoop):
 class _Output:
     """The program's `sys.stdout`: writes through to the real one (`echo`) and cuts lines for observers."""
 
-    def __init__(self, target: TextIO, echo: bool, on_line: Callable[[float, str], None], now: Callable[[], float]) -> None:
+    def __init__(
+        self, target: TextIO, echo: bool, on_line: Callable[[float, str], None], now: Callable[[], float], on_reader_gone: Callable[[], None]
+    ) -> None:
         self._target, self._echo, self._on_line, self._now = target, echo, on_line, now
+        self._on_reader_gone = on_reader_gone
         self._pending: list[str] = []
         self._began_at = 0.0
 
@@ -234,7 +271,10 @@ class _Output:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if self._echo:
-            self._target.write(text)
+            try:
+                self._target.write(text)
+            except BrokenPipeError:  # `bpsim run prog.py | head`: nobody reads any more
+                self._on_reader_gone()
         written = len(text)
         while text:
             if not self._pending:
@@ -253,7 +293,10 @@ class _Output:
         self._pending = []
 
     def flush(self) -> None:
-        self._target.flush()
+        try:
+            self._target.flush()
+        except BrokenPipeError:
+            self._on_reader_gone()
 
     def writable(self) -> bool:
         return True
@@ -289,6 +332,8 @@ class ProgramRun:
         self.interrupted_at = 0.0
         """The simulated second Ctrl-C (or SIGTERM) came at."""
         self._outer_sigint: Any = None
+        self.reader_gone = False
+        """stdout's reader went away (`| head`): the program was stopped there."""
         self.result: ProgramResult | None = None
         self._current: ProgramLoop | None = None
         """The loop `asyncio.get_event_loop()` made current (None: it was not called)."""
@@ -303,9 +348,14 @@ class ProgramRun:
 
     def stop(self, reason: BpsimError) -> NoReturn:
         """End the program at once for `reason` (the first reason is the one reported)."""
-        if self.stopped_by is None:
+        if self.stopped_by is None and not self.interrupted:
             self.stopped_by = reason
+            self._tell_stopped()
         raise _Abort()
+
+    def _tell_stopped(self) -> None:
+        for observer in self.observers:
+            observer.stopped(self)
 
     def refuse(self, key: str, **fields: object) -> NoReturn:
         """Stop for something virtual time cannot run, named at the user's line that did it."""
@@ -337,7 +387,13 @@ class ProgramRun:
         # as under asyncio.run, a second Ctrl-C raises KeyboardInterrupt wherever it lands.
         self._outer_sigint = signal.signal(signal.SIGINT, interrupt_again)
 
+    def _reader_gone(self) -> NoReturn:
+        """stdout's reader went away: the program's output has nowhere to go, so it stops, quietly."""
+        self.reader_gone = True
+        raise _Abort()
+
     def _abort(self) -> NoReturn:
+        self._tell_stopped()
         raise _Abort()
 
     # -- running -------------------------------------------------------------------------------
@@ -372,7 +428,7 @@ class ProgramRun:
     def run(self) -> ProgramResult:
         code = _compile(self.path)
         result = ProgramResult(self.path)
-        output = _Output(sys.stdout, self.echo, self._printed_line, lambda: self.now)
+        output = _Output(sys.stdout, self.echo, self._printed_line, lambda: self.now, self._reader_gone)
         with self._patched(output), signals.stops(self._interrupt):
             installed: list[ProgramObserver] = []
             try:
@@ -424,6 +480,7 @@ class ProgramRun:
         finally:
             if previous_main is not None:
                 sys.modules["__main__"] = previous_main
+        result.reader_gone = self.reader_gone
         if self.interrupted:
             result.interrupted, result.exit_code = True, 128 + signal.SIGINT
         elif self.stopped_by is not None:
@@ -440,6 +497,7 @@ class ProgramRun:
                 (asyncio, "get_event_loop", self._get_event_loop),
                 (time, "sleep", self._time_sleep(time.sleep)),
                 (builtins, "input", self._input(builtins.input)),
+                (threading.Thread, "start", self._thread_start(threading.Thread.start)),
                 (sys, "argv", self.argv),
                 (sys, "path", [os.path.dirname(os.path.abspath(self.path)), *sys.path]),
                 (sys, "stdout", output),
@@ -493,6 +551,21 @@ class ProgramRun:
 
         return sleep
 
+
+    def _thread_start(self, original: Callable[[threading.Thread], None]) -> Callable[[threading.Thread], None]:
+        run = self
+
+        @functools.wraps(original)
+        def start(self: threading.Thread) -> None:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return original(self)
+            target = getattr(self, "_target", None)  # Thread's own field: what the thread would run
+            name = getattr(target, "__qualname__", None) or type(self).__name__
+            run.refuse("program.thread", call=f"threading.Thread({name}).start()")
+
+        return start
 
     def _input(self, original: Callable[[object], str]) -> Callable[[object], str]:
         @functools.wraps(original)

@@ -101,6 +101,9 @@ def _expand(start: str, stop: str, step: str | None, where: str) -> tuple[str, .
     return tuple(str(low + index * by) for index in range(count))
 
 
+_exiting: ProcessPoolExecutor | None = None
+"""The last sweep's pool, whose workers may still be exiting (`_run_in_workers`)."""
+
 _Payload = tuple[dict[str, Any], str, float | None]
 """What a worker needs for one run: the scenario as a plain dict, its label and the warm-up."""
 
@@ -124,18 +127,18 @@ def run_sweep(
 ) -> list[RunResult]:
     """Run every variant headless; results in the variants' order whatever `jobs` is.
 
-    `jobs` processes (default: one per core): this one and `jobs` - 1 worker processes, so with
-    1 everything runs here. Scenarios travel to the workers as plain dicts. `on_done` is called
-    once per finished run, for a progress bar; `warmup` is `--warmup` (bpsim.warmup).
+    `jobs` processes (default: one per core; 1 runs here, in this process). Scenarios travel to
+    the workers as plain dicts. `on_done` is called once per finished run, for a progress bar;
+    `warmup` is `--warmup` (bpsim.warmup).
     On KeyboardInterrupt the worker processes are stopped at once and SweepInterrupted is
     raised with the runs that had finished.
     """
     # Refused here, at once, rather than by the first worker to start such a run.
     check_expected_items([v.scenario for v in variants], Limits(), [v.label for v in variants])
-    jobs = min(jobs or os.cpu_count() or 1, len(variants))
+    jobs = jobs or os.cpu_count() or 1
     payloads = [(variant.scenario.model_dump(mode="json"), variant.label, warmup) for variant in variants]
     done = on_done or (lambda: None)
-    if jobs <= 1:
+    if jobs == 1 or len(payloads) < 2:
         results: list[RunResult] = []
         try:
             for payload in payloads:
@@ -146,73 +149,53 @@ def run_sweep(
         except KeyboardInterrupt:
             raise SweepInterrupted(dict(enumerate(results))) from None
         return results
-    return _run_shared(payloads, jobs - 1, done)
+    return _run_in_workers(payloads, min(jobs, len(payloads)), done)
 
 
-def _run_shared(payloads: Sequence[_Payload], workers: int, done: Callable[[], None]) -> list[RunResult]:
-    """Run `payloads` in `workers` worker processes and in this one, which takes its share.
+def _run_in_workers(payloads: Sequence[_Payload], workers: int, done: Callable[[], None]) -> list[RunResult]:
+    """Run `payloads` in `workers` worker processes, this one only waiting for them.
 
-    This process would otherwise only wait: on a machine with as many cores as jobs, a worker
-    in its place would compete with it for a core. The workers take runs from the front of the
-    list, this process from the back, so the two meet wherever the runs' lengths put them. Each
-    worker has one run going and one waiting, so it never waits for this process to finish a
-    run of its own before it is given its next.
+    This process does not take a share of the runs: measured, it starved its workers. The
+    pool's own threads, which hand each worker its next run and take its results, need the GIL,
+    and a run here holds it but for a moment every 5 ms: on 2 cores one worker beside this
+    process's runs sat idle 40% of the time (docs/performance.md). Waiting, this process
+    leaves them the GIL, and every worker always has its next run ready.
     """
-    results: dict[int, RunResult] = {}
-    running: dict[Future[RunResult], int] = {}
-    front, back = 0, len(payloads)
+    global _exiting
+    if _exiting is not None:  # the last sweep's workers are gone before this one forks (a thread
+        _exiting.shutdown()  # of its pool's, still running, would be forked beside: 3.12 warns)
+        _exiting = None
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
+    futures: list[Future[RunResult]] = []
     try:
-        while front < back or running:
-            # Ctrl-C must not land inside the pool's own code (its locks would stay taken and the
-            # exit would hang): while the pool is in use, a signal is a flag polled here.
-            with signals_held(signal.SIGINT, signal.SIGTERM) as interrupted:
-                _collect(running, results, done, timeout=0 if front < back else _POLL_SECONDS)
-                while front < back and len(running) < 2 * workers and not interrupted():
-                    running[pool.submit(_run_one, payloads[front])] = front
-                    front += 1
-                if interrupted():
-                    _stop(pool)  # before the signal is raised again, on leaving the block
-            if interrupted() or signals.interrupted():  # a signal after a run here is only noted
-                raise KeyboardInterrupt
-            if front < back:
-                back -= 1
-                results[back] = _run_one(payloads[back])
-                done()
+        # Ctrl-C must not land inside the pool's own code (its locks would stay taken and the
+        # exit would hang): while the pool is in use, a signal is a flag polled here.
+        with signals_held(signal.SIGINT, signal.SIGTERM) as interrupted:
+            futures = [pool.submit(_run_one, payload) for payload in payloads]
+            waiting = set(futures)
+            while waiting and not interrupted():
+                finished, waiting = wait(waiting, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    future.result()  # the first failure stops the sweep
+                    done()
+            if interrupted():
+                _stop(pool)  # before the signal is raised again, on leaving the block
     except KeyboardInterrupt:
-        with signals_held(signal.SIGINT, signal.SIGTERM):
-            _stop(pool)
-        results |= _finished(running)
-        raise SweepInterrupted(results) from None
+        raise SweepInterrupted(_finished(futures)) from None
     except BaseException:
-        with signals_held(signal.SIGINT, signal.SIGTERM):
-            _stop(pool)
+        _stop(pool)
         raise
     # Every run is in: the workers exit (up to 10 ms each) while this process goes on to show the
-    # results; the interpreter's exit waits for them (concurrent.futures joins its pools).
+    # results; the interpreter's exit waits for them (concurrent.futures joins its pools), and so
+    # does the next sweep.
     pool.shutdown(wait=False)
-    return [results[index] for index in range(len(payloads))]
+    _exiting = pool
+    return [future.result() for future in futures]
 
 
-def _collect(
-    running: dict[Future[RunResult], int], results: dict[int, RunResult], done: Callable[[], None], timeout: float
-) -> None:
-    """Move the workers' finished runs into `results`, waiting up to `timeout` for the first."""
-    if not running:
-        return
-    finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
-    for future in finished:
-        results[running.pop(future)] = future.result()  # the first failure stops the sweep
-        done()
-
-
-def _finished(running: dict[Future[RunResult], int]) -> dict[int, RunResult]:
-    """The workers' runs that ended with a result, by index."""
-    return {
-        index: future.result()
-        for future, index in running.items()
-        if future.done() and not future.cancelled() and future.exception() is None
-    }
+def _finished(futures: Sequence[Future[RunResult]]) -> dict[int, RunResult]:
+    """The runs that ended with a result, by index."""
+    return {i: f.result() for i, f in enumerate(futures) if f.done() and not f.cancelled() and f.exception() is None}
 
 
 def _leave_interrupts_to_the_parent() -> None:

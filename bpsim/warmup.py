@@ -19,18 +19,38 @@ stay those of the whole run. The run itself is unchanged: the same events at the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bpsim.errors import WarmupTooLong
 from bpsim.events import Counts
 from bpsim.ledger import Ledger
 from bpsim.stats import LatencyStats
 
 if TYPE_CHECKING:  # the engine imports this module
     from bpsim.engine import RunResult
+    from bpsim.scenario import Scenario
 
-__all__ = ["Window", "open_window", "measured"]
+__all__ = ["Window", "check_warmup", "open_window", "measured"]
+
+
+def check_warmup(warmup: float | None, scenarios: Iterable[Scenario]) -> None:
+    """Refuse a warm-up that leaves nothing to measure: as long as a run's production, or longer.
+
+    The command line and the Python API (`bpsim.run`, `compare`, `sweep`) both call this, so
+    `warmup=30` on a 30-second scenario fails with the words `--warmup 30` fails with.
+    """
+    from bpsim.i18n import t
+
+    if warmup is None:
+        return
+    if isinstance(warmup, bool) or not isinstance(warmup, int | float) or not warmup >= 0:  # NaN fails >= 0
+        raise WarmupTooLong(t("errors.warmup.not_seconds", warmup=warmup))
+    for scenario in scenarios:
+        end = scenario.duration if scenario.shutdown.at is None or scenario.duration is None else min(scenario.duration, scenario.shutdown.at)
+        if end is not None and warmup >= end:
+            raise WarmupTooLong(t("errors.warmup.too_long", warmup=f"{warmup:g}", end=f"{end:g}"))
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ import pytest
 import bpsim
 from bpsim.cli import app
 from bpsim.engine import run as engine_run
-from bpsim.errors import BpsimError, ScenarioError
+from bpsim.errors import BpsimError, ScenarioError, WarmupTooLong
 from bpsim.limits import LimitReached, Limits
 from bpsim.loader import load_scenario
 from tests.helpers import cli_runner
@@ -190,3 +190,35 @@ def test_compare_and_sweep_take_a_warmup_as_the_option_does():
     assert comparison.to_pandas()["handled"].tolist() == [644, comparison["drop-oldest"].measured.counts.handled]
     swept = bpsim.sweep("burst", {"queue.maxsize": [5, 30]}, jobs=1, warmup=10)
     assert swept.to_dict() == cli_json("sweep", "burst", "--param", "queue.maxsize=5,30", "--warmup", "10")
+
+
+def cli_error(*args: str) -> str:
+    result = cli_runner().invoke(app, list(args))
+    assert result.exit_code == 2, result.output
+    return result.stderr.strip().removeprefix("Error: ")
+
+
+@pytest.mark.parametrize("warmup", [30, 45.5])  # burst produces items for 30 s
+def test_a_warmup_as_long_as_the_run_is_refused_with_the_command_lines_words(warmup: float):
+    words = f"--warmup {warmup:g}: the run produces items for 30 s, so nothing would be left to measure; give a warm-up below 30"
+    assert cli_error("run", "burst", "--no-live", "--warmup", str(warmup)) == words
+    assert cli_error("compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--warmup", str(warmup)) == words
+    assert cli_error("sweep", "burst", "--param", "queue.maxsize=5,30", "--warmup", str(warmup)) == words
+    refusals = [
+        lambda: bpsim.run("burst", warmup=warmup),
+        lambda: bpsim.run(bpsim.load("burst"), warmup=warmup),
+        lambda: bpsim.compare("burst", policy=["block", "drop-oldest"], warmup=warmup),
+        lambda: bpsim.compare("burst", 2, policy=["block", "drop-oldest"], warmup=warmup),
+        lambda: bpsim.sweep("burst", {"queue.maxsize": [5, 30]}, jobs=1, warmup=warmup),
+        lambda: bpsim.sweep("burst", {"queue.maxsize": [5, 30]}, jobs=1, replications=2, warmup=warmup),
+    ]
+    for refused in refusals:
+        with pytest.raises(WarmupTooLong) as error:
+            refused()
+        assert str(error.value) == words and isinstance(error.value, ValueError) and isinstance(error.value, BpsimError)
+
+
+@pytest.mark.parametrize("warmup", [-1, float("nan"), "10"])
+def test_a_warmup_that_is_not_seconds_is_refused(warmup: object):
+    with pytest.raises(WarmupTooLong, match=r"a warm-up is a number of simulated seconds, 0 or more"):
+        bpsim.run("burst", warmup=warmup)  # type: ignore[arg-type]

@@ -44,9 +44,9 @@ SUPPORTED = [
     "webhooks",
 ]
 UNSUPPORTED = {  # the bundled scenarios `bpsim code` refuses, and the keys it names
-    "adaptive-lifo": "queue.discipline",
+    "adaptive-lifo": 'queue.discipline = "adaptive-lifo"',  # fifo and lifo it writes
     "aimd-knee": "downstream.concurrency, downstream.contention, downstream.coherency",
-    "codel-standing": "queue.discipline",
+    "codel-standing": 'queue.discipline = "codel"',
     "congestion-collapse": "downstream.contention, downstream.coherency",
     "gradient-knee": "downstream.concurrency, downstream.contention, downstream.coherency",
     "rate-limited-api": "downstream.rate_limit",
@@ -333,6 +333,58 @@ def test_o_dash_is_stdout_and_a_missing_folder_is_one_line(tmp_path: Path):
     assert result.exit_code == 2
     assert result.stderr.startswith(str(missing)) and len(result.stderr.splitlines()) == 1
     assert not missing.parent.exists()
+
+
+def test_o_a_device_is_written_into_and_not_offered_to_run(tmp_path: Path):
+    result = bpsim("code", "burst", "-o", "/dev/null")
+    assert result.exit_code == 0
+    assert result.stdout == "" and result.stderr == ""  # as quiet as `-`: /dev/null is no script to run
+
+
+def test_o_a_directory_suggests_a_py_name_in_it(tmp_path: Path):
+    result = bpsim("code", "burst", "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == f"{tmp_path}: is a directory; give the script a file name, e.g. {tmp_path}/burst.py\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_o_without_py_says_bpsim_run_needs_the_py_name(tmp_path: Path):
+    target = tmp_path / "burst"
+    result = bpsim("code", "burst", "-o", str(target))
+    assert result.exit_code == 0 and target.read_text(encoding="utf-8").startswith("# Burst traffic\n")
+    assert result.stdout == (
+        f"✓ Wrote {target}. Run it: python3 {target} (real time); "
+        f"bpsim run needs a .py name: rename it {target}.py for the virtual clock\n"
+    )
+
+
+PROGRAM_GIVEN_AS_SCENARIO = [
+    ["compare", "seed.py", "burst", "--no-live"],
+    ["compare", "burst", "seed.py", "--no-live"],
+    ["sweep", "seed.py", "--param", "queue.maxsize=1..3"],
+    ["theory", "seed.py"],
+    ["code", "seed.py"],
+    ["validate", "seed.py"],
+]
+
+
+@pytest.mark.parametrize("args", PROGRAM_GIVEN_AS_SCENARIO, ids=" ".join)
+def test_a_python_program_given_to_a_scenario_command_is_pointed_to_bpsim_run(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seed.py").write_text("import asyncio\n\nasync def main():\n    pass\n\nasyncio.run(main())\n", encoding="utf-8")
+    result = bpsim(*args)
+    assert result.exit_code == 2
+    assert result.stdout + result.stderr == (  # validate lists its problems on stdout
+        "seed.py: is a Python program, not a scenario; only `bpsim run seed.py` runs it (on the virtual clock); "
+        "the other commands read scenarios (.toml)\n"
+    )
+    korean = bpsim("--lang", "ko", *args)
+    assert korean.exit_code == 2
+    said = korean.stdout + korean.stderr
+    assert said.startswith("seed.py: 시나리오가 아니라 Python 프로그램입니다. 이것은 `bpsim run seed.py`로만")
+    assert len(said.splitlines()) == 1
 
 
 def test_a_scenario_with_a_mistake_gets_the_loaders_line():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import signal
@@ -176,6 +177,34 @@ def test_a_file_without_an_event_loop_runs_with_a_note(tmp_path):
     assert result.exit_code == 0
 
 
+def test_a_failing_callback_is_reported_as_python_reports_it(tmp_path, caplog):
+    path = program(
+        tmp_path,
+        """\
+        import asyncio
+
+        def bad():
+            raise ValueError("in a callback")
+
+        async def main():
+            asyncio.get_running_loop().call_later(0.1, bad)
+            await asyncio.sleep(0.2)
+            print("done")
+
+        asyncio.run(main())
+        """,
+    )
+    result = bpsim("run", path)
+    assert result.stdout == "done\n"
+    # asyncio logs it (to stderr under python3; pytest catches asyncio's log records).
+    [record] = [record for record in caplog.records if record.name == "asyncio"]
+    assert record.getMessage().splitlines() == [f"Exception in callback bad() at {path}:3", f"handle: <TimerHandle when=0.1 bad() at {path}:3>"]
+    assert record.exc_info is not None
+    traceback = logging.Formatter().formatException(record.exc_info).splitlines()
+    assert f'{Path(asyncio.__file__).parent / "events.py"}", line' in traceback[1]  # asyncio's Handle._run, not bpsim's
+    assert traceback[-1] == "ValueError: in a callback" and "/bpsim/" not in "\n".join(traceback)
+
+
 @pytest.mark.parametrize(("code", "exit_code", "stderr"), [("3", 3, ""), ("'bye'", 1, "bye\n"), ("None", 0, "")])
 def test_sys_exit_ends_the_program_as_in_python(tmp_path, code, exit_code, stderr):
     path = program(tmp_path, f"import asyncio, sys\nasync def main():\n    await asyncio.sleep(1)\n    sys.exit({code})\nasyncio.run(main())\n")
@@ -239,17 +268,20 @@ def test_time_sleep_outside_the_loop_just_sleeps(tmp_path):
     assert bpsim("run", path).stdout == "ok\n"
 
 
-def test_input_in_the_loop_stops_the_program_at_its_line(tmp_path):
-    path = program(tmp_path, "import asyncio\nasync def main():\n    name = input('name? ')\nasyncio.run(main())\n")
-    result = bpsim("run", path)
-    assert result.stderr.startswith(f"{path}:3: input() waits for a person, on the wall clock")
-    assert result.exit_code == 2
+REFUSED = {
+    "input": ("name = input('name? ')", "input() waits for a person, on the wall clock"),
+    "thread": ("await asyncio.to_thread(sorted, [2, 1])", "sorted() would run in a thread, on the wall clock"),
+    "threading": ("threading.Thread(target=print).start()", "threading.Thread(print).start() would run in a thread, on the wall clock"),
+    "host-lookup": ("await asyncio.open_connection('example.invalid', 80)", "the program waits on real I/O (looking up 'example.invalid')"),
+}
 
 
-def test_a_thread_stops_the_program_at_its_line(tmp_path):
-    path = program(tmp_path, "import asyncio\ndef work():\n    return 1\nasync def main():\n    await asyncio.to_thread(work)\nasyncio.run(main())\n")
+@pytest.mark.parametrize("what", REFUSED)
+def test_what_virtual_time_cannot_run_stops_the_program_at_its_line(tmp_path, what):
+    line, message = REFUSED[what]
+    path = program(tmp_path, f"import asyncio, threading\nasync def main():\n    {line}\nasyncio.run(main())\n")
     result = bpsim("run", path)
-    assert result.stderr.startswith(f"{path}:5: work() would run in a thread, on the wall clock")
+    assert result.stderr.startswith(f"{path}:3: {message}")
     assert result.exit_code == 2
 
 
@@ -273,13 +305,6 @@ def test_real_io_stops_the_program_instead_of_hanging(tmp_path):
     )
     result = bpsim("run", path)
     assert result.stderr.startswith(f"{path}:7: the program waits on real I/O (reading a socket or pipe")
-    assert result.exit_code == 2
-
-
-def test_a_host_name_lookup_stops_the_program_before_it_happens(tmp_path):
-    path = program(tmp_path, "import asyncio\nasync def main():\n    await asyncio.open_connection('example.invalid', 80)\nasyncio.run(main())\n")
-    result = bpsim("run", path)
-    assert result.stderr.startswith(f"{path}:3: the program waits on real I/O (looking up 'example.invalid')")
     assert result.exit_code == 2
 
 
@@ -416,6 +441,26 @@ def test_a_signal_stops_a_busy_program_in_a_real_process(tmp_path, sent, exit_co
     assert re.fullmatch(r"interrupted at [\d,]+\.\d{3} s \(simulated\)\n", err), err
 
 
+@pytest.mark.parametrize("trace", [False, True], ids=["output", "trace"])
+def test_a_reader_that_goes_away_stops_the_program_quietly(tmp_path, trace):
+    # `bpsim run prog.py | head -1`: exit 141 (128 + SIGPIPE), as for a scenario's trace, no traceback.
+    path = program(tmp_path, "import asyncio\nasync def main():\n    for i in range(10**6):\n        print('line', i)\n        await asyncio.sleep(0.01)\nasyncio.run(main())\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bpsim", "run", path, *(["--trace"] if trace else [])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().endswith("line 0\n")
+        process.stdout.close()
+        err = process.stderr.read()
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert (process.returncode, err) == (141, "")
+
+
 def test_a_second_ctrl_c_stops_a_coroutine_that_never_awaits(tmp_path):
     path = program(tmp_path, "import asyncio\nasync def main():\n    print('started', flush=True)\n    while True:\n        pass\nasyncio.run(main())\n")
     process = subprocess.Popen(
@@ -485,6 +530,23 @@ def test_observers_see_the_run_in_order(tmp_path):
     run_program(path, observers=[Recorder()], echo=False)
     # A line is stamped with the second it began at ("a" at 0, its end at 1).
     assert calls == [("installed", True, True), ("loop", True), Printed(0.0, "ab"), Printed(2.0, "c"), ("finished", 0, 2.0)]
+
+
+def test_observers_see_a_stopped_program_before_its_tasks_are_cancelled():
+    seen: list[object] = []
+
+    class Recorder(ProgramObserver):
+        def stopped(self, run: ProgramRun) -> None:
+            tasks = asyncio.all_tasks(run.loops[-1])
+            seen.append((type(run.stopped_by).__name__, run.now, sorted(task.get_name() for task in tasks if not task.cancelling())))
+
+        def finished(self, run: ProgramRun) -> None:
+            seen.append(("finished", asyncio.all_tasks(run.loops[-1]) == set()))
+
+    result = run_program(str(ROOT / "examples" / "forgot-shutdown.py"), observers=[Recorder()], echo=False)
+    assert result.exit_code == 2
+    main_task = next(name for name in seen[0][2] if name.startswith("Task-"))
+    assert seen == [("ProgramStalled", 0.3, [main_task, "worker-0", "worker-1"]), ("finished", True)]
 
 
 def test_a_paced_run_prints_what_a_headless_run_prints():

@@ -92,9 +92,8 @@ def test_results_are_identical_with_one_process_and_with_two(overload: str):
 
 
 @pytest.mark.parametrize("jobs", [3, 20])
-def test_results_are_identical_with_several_workers_beside_this_process(overload: str, jobs: int):
-    # --jobs 3: this process and two workers, taking runs from both ends of the list; 20 is more
-    # jobs than runs (12): one per run at most.
+def test_results_are_identical_with_three_workers_and_with_more_jobs_than_runs(overload: str, jobs: int):
+    # 20 is more jobs than runs (12): one worker per run at most.
     _, variants = sweep_variants(overload, ["queue.maxsize=1..6"], ["block", "drop-oldest"])
     one = run_sweep(variants, jobs=1)
     many = run_sweep(variants, jobs=jobs)
@@ -192,7 +191,7 @@ def test_ctrl_c_while_the_runs_are_being_submitted_still_stops_the_workers(overl
 
     monkeypatch.setattr(ProcessPoolExecutor, "submit", ctrl_c_after_the_first)
     with pytest.raises(KeyboardInterrupt) as stopped:
-        run_sweep(variants, jobs=3)  # two worker processes beside this one
+        run_sweep(variants, jobs=2)
     assert isinstance(stopped.value, SweepInterrupted), "the CLI's summary line needs SweepInterrupted"
     assert len(workers) == 2 and not [worker for worker in workers if worker.is_alive()], "no worker left"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "Ctrl-C handled as before"

@@ -22,10 +22,9 @@ def children(pid: int) -> list[int]:
 @pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc and pgrep to see the worker processes")
 @pytest.mark.parametrize("sent, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_sweep_stops_its_workers_and_keeps_the_finished_runs(sent: signal.Signals, code: int):
-    # 40 runs of 300 simulated seconds in 3 processes take about 10 s: long enough to interrupt.
-    # --jobs 3 is the sweep's own process and two workers.
+    # 40 runs of 300 simulated seconds in 2 processes take about 10 s: long enough to interrupt.
     command = [sys.executable, "-m", "bpsim", "sweep", "burst", "--param", "queue.maxsize=1..40"]
-    command += ["--set", "duration=300", "--metric", "p99", "--jobs", "3"]
+    command += ["--set", "duration=300", "--metric", "p99", "--jobs", "2"]
     env = dict(os.environ, PYTHONPATH=str(ROOT), LANG="C.UTF-8")
     sweep = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
