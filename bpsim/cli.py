@@ -66,10 +66,11 @@ Run a scenario and summarise what happened to every item.
 
 \b
 bpsim run FILE.py [-- ARGS] runs your own asyncio program instead, unchanged, on the
-virtual clock: it prints what python3 FILE.py prints, at once (--trace stamps each line
-with its simulated second; --speed 1 paces it). In a terminal a live dashboard shows its
-queues, semaphores, tasks and timeouts, then a summary; --json PATH writes what it saw.
-See: bpsim explain your-code
+virtual clock: it prints what python3 FILE.py prints. In a terminal a live dashboard shows
+its queues, semaphores, tasks and timeouts at the program's own pace (--speed 10 ten times
+faster, --speed max at once), then a summary. Piped, with --no-live, --trace or --json - it
+runs at once (--speed 1 paces it); --trace stamps each line with its simulated second,
+--json PATH writes what it saw. See: bpsim explain your-code
 
 In a terminal it shows a live dashboard (keys: space pause, + / - speed, s step, q quit);
 piped, in CI, with --no-live, --trace or --json - it runs at full speed and prints the
@@ -391,7 +392,7 @@ SpeedOption = Annotated[
         metavar="X|max",
         callback=_parse_speed,
         help="Simulated seconds per wall second for the dashboard (1 = real time, max = as fast as "
-        "possible). Default: about 20 s of wall time for the whole scenario.",
+        "possible). Default: about 20 s of wall time for the whole scenario; a program (FILE.py) at its own pace, 1.",
     ),
 ]
 LiveOption = Annotated[bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")]
