@@ -193,7 +193,21 @@ class _Bpsim(typer.core.TyperGroup):
                 set_language(detect_language())
             except ValueError as error:
                 _fail(BpsimError(str(error)))
+        ctx.meta["bpsim.args"] = list(args)
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter.__mro__[1] as error:  # click's UsageError, which Typer 0.29 vendors privately
+            # `bpsim run prog.py -v`: the program's own option, which Typer reads as bpsim's.
+            args = ctx.meta.get("bpsim.args", [])
+            program = next((arg for arg in args[1:] if arg.endswith(".py")), None) if args[:1] == ["run"] else None
+            option = getattr(error, "option_name", None)
+            unknown = type(error).__name__ == "NoSuchOption" and not getattr(error, "possibilities", None)  # not a typo of bpsim's
+            if program is None or option is None or not unknown or "--" in args:
+                raise
+            _fail(BpsimError(t("program.option_after_dashes", option=option, path=program)))
 
 
 app = typer.Typer(
@@ -614,6 +628,7 @@ def run(
             "--set": bool(overrides), "--svg": svg is not None, "--html": html is not None,
             "--items": items_path is not None, "--cdf": cdf, "--pause-at": bool(pause_at), "--stops": stops,
             "--max-items": max_items != DEFAULT_MAX_ITEMS, "--max-queued": max_queued != DEFAULT_MAX_QUEUED,
+            "--warmup": warmup is not None, "--no-hold": not hold,
         }  # fmt: skip
         _run_program(scenario, program_args or [], [option for option, given in not_for_programs.items() if given],
                      trace=trace, speed=speed, seed=seed, max_duration=max_duration,
@@ -733,7 +748,7 @@ def _run_program(
         if json_path is not None:
             from bpsim.output import check_writable
 
-            check_writable(json_path, [path])
+            check_writable(json_path, [path], is_input="program.json_is_program")
     except BpsimError as error:
         _fail(error)
     console = _console(look=look)
