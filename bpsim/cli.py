@@ -199,7 +199,7 @@ class _Bpsim(typer.core.TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
-        except typer.BadParameter.__mro__[1] as error:  # click's UsageError, which Typer 0.29 vendors privately
+        except Exception as error:  # click's NoSuchOption, which Typer 0.29 vendors in a private module
             # `bpsim run prog.py -v`: the program's own option, which Typer reads as bpsim's.
             args = ctx.meta.get("bpsim.args", [])
             program = next((arg for arg in args[1:] if arg.endswith(".py")), None) if args[:1] == ["run"] else None
