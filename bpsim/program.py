@@ -190,6 +190,9 @@ class ProgramLoop(VirtualTimeLoop):
         try:
             return super()._next_instant()
         except Stalled:
+            thread = next((thread for thread in run.threads if thread.is_alive()), None)
+            if thread is not None:  # it may still wake a task (call_soon_threadsafe), on the wall clock
+                run.stop(ProgramError(t("program.thread_running", path=where(run.path, None), at=self._now, thread=thread.name)))
             run.stop(ProgramStalled(run.path, self._now, waiting(self)))
 
     # asyncio's own handles rather than the clock's faster ones (bpsim.clock, "handles"): a callback
@@ -257,6 +260,13 @@ class ProgramLoop(VirtualTimeLoop):
         self._run.refuse("program.real_io", call="a subprocess")
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a stream without isatty, or closed
+        return False
+
+
 class _Output:
     """The program's `sys.stdout`: writes through to the real one (`echo`) and cuts lines for observers."""
 
@@ -288,9 +298,16 @@ class _Output:
         return written
 
     def end(self) -> None:
-        """The program is over: its last line, if it did not end with a newline, is a line too."""
+        """The program is over: its last line, if it did not end with a newline, is a line too.
+
+        In a terminal that line is ended, so that what bpsim writes next (a stop's line on stderr,
+        the summary) starts a line of its own; piped, stdout stays byte for byte python3's."""
         if self._pending and any(self._pending):
             self._on_line(self._began_at, "".join(self._pending))
+            if self._echo and _is_terminal(self._target):
+                with contextlib.suppress(OSError, ValueError):
+                    self._target.write("\n")
+                    self._target.flush()
         self._pending = []
 
     def flush(self) -> None:
@@ -339,6 +356,8 @@ class ProgramRun:
         self._current: ProgramLoop | None = None
         """The loop `asyncio.get_event_loop()` made current (None: it was not called)."""
         self._printed: list[Printed] = []
+        self.threads: list[threading.Thread] = []
+        """The threads the program started before its event loop (inside it, a thread is refused)."""
 
     @property
     def now(self) -> float:
@@ -553,6 +572,19 @@ class ProgramRun:
         return sleep
 
 
+    def _quiet_after_stop(self, thread: threading.Thread) -> None:
+        """A thread still running when bpsim stopped the program fails on the closed loop ("Event loop
+        is closed"): that is bpsim's doing, said in its one line, so its traceback is not printed."""
+        invoke = getattr(thread, "_invoke_excepthook", None)  # Thread's own: threading.excepthook, for this thread
+        if invoke is None:  # pragma: no cover - a Python without it prints the traceback
+            return
+
+        def quiet(failed: threading.Thread) -> None:
+            if self.stopped_by is None and not self.interrupted:
+                invoke(failed)
+
+        thread._invoke_excepthook = quiet  # type: ignore[attr-defined]
+
     def _thread_start(self, original: Callable[[threading.Thread], None]) -> Callable[[threading.Thread], None]:
         run = self
 
@@ -561,6 +593,8 @@ class ProgramRun:
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
+                run.threads.append(self)
+                run._quiet_after_stop(self)
                 return original(self)
             target = getattr(self, "_target", None)  # Thread's own field: what the thread would run
             name = getattr(target, "__qualname__", None) or type(self).__name__

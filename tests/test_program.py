@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -376,6 +378,60 @@ def test_a_stall_says_what_each_task_waits_on(monkeypatch):
         "  (a task waiting in Queue.get() waits for an item or for queue.shutdown(): was it called?)",
     ]
     assert result.exit_code == 2
+
+
+def test_a_stall_while_a_thread_runs_says_the_thread_not_never(tmp_path, capfd):
+    # A thread started before the loop may still wake a task (call_soon_threadsafe), on the wall
+    # clock: "can never go on" would be wrong, and its "Event loop is closed" afterwards is bpsim's.
+    path = program(
+        tmp_path,
+        """\
+        import asyncio, queue, threading, time
+
+        handoff = queue.Queue()
+
+        def background():
+            loop, future = handoff.get()
+            time.sleep(0.05)
+            loop.call_soon_threadsafe(future.set_result, 7)
+
+        threading.Thread(target=background, name="helper").start()
+
+        async def main():
+            future = asyncio.get_running_loop().create_future()
+            handoff.put((asyncio.get_running_loop(), future))
+            print("got", await future)
+
+        asyncio.run(main())
+        """,
+    )
+    result = bpsim("run", path)
+    for thread in threading.enumerate():
+        if thread.name == "helper":
+            thread.join()
+    assert result.stderr.splitlines() == [
+        f"{path}: stalled at 0.000 s: every task waits, and a thread the program started (helper) is still running, "
+        "on the wall clock, which virtual time cannot wait for; stand in for its work with await asyncio.sleep(seconds) in a task"
+    ]
+    assert result.exit_code == 2
+    assert "Event loop is closed" not in capfd.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "piped"])
+def test_a_last_line_without_newline_is_ended_in_a_terminal_only(tmp_path, monkeypatch, terminal):
+    # In a terminal what bpsim writes next (a stall's line on stderr, the summary) must not be
+    # glued onto it; piped, stdout stays byte for byte what python3 writes.
+    path = program(tmp_path, "import asyncio\nasync def main():\n    print('x', end='')\n    await asyncio.Event().wait()\nasyncio.run(main())\n")
+    stdout = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    result = ProgramRun(path).run()
+    assert stdout.getvalue() == ("x\n" if terminal else "x")
+    assert [line.text for line in result.printed] == ["x"] and result.exit_code == 2
 
 
 def test_a_program_that_never_ends_stops_at_max_duration(tmp_path):
