@@ -85,7 +85,8 @@ def replicated_comparison(summaries: Sequence[Replicated]) -> RenderableType:
     bullets.add_column()
     bullets.add_column(overflow="fold")  # a wide (Korean) line is wrapped, never cut with …
     # Pairing by seed still holds, but common random numbers may not: then say why (replication 0's runs).
-    unshared = unshared_traffic([summary.results[0] for summary in summaries])
+    waited = any(result.blocked_seconds > 0 for summary in summaries for result in summary.results)
+    unshared = unshared_traffic([summary.results[0] for summary in summaries], waited)
     if unshared is not None:
         lines.append(Text(unshared))
     for line in lines:
