@@ -757,7 +757,7 @@ def _run_program(
         from bpsim.render.program_live import ProgramView
 
         # Live, the program's time passes at its own pace unless --speed says otherwise.
-        view = ProgramView(probes, path, None if speed == "max" else float(speed or 1.0), _look(look))
+        view = ProgramView(probes, path, None if speed == "max" else float(speed or 1.0), _look(look), keys_fd=_keys_fd())
         observers.append(view)
         pacing = view.pacing
     limit = max_duration if max_duration is not None else DEFAULT_MAX_DURATION
@@ -774,9 +774,10 @@ def _run_program(
     except BrokenPipeError:
         _reader_gone()
     print_uncaught(result)
+    quit_by_key = view is not None and view.quit_requested  # q: a normal way to end a watch (exit 0)
     if result.stopped_by is not None:
         _report(result.stopped_by)
-    elif result.interrupted:
+    elif result.interrupted and not quit_by_key:
         _print_line(t("program.interrupted", at=result.ended_at), err=True)
     elif not result.ran_a_loop and not result.exited and result.exit_code == 0:
         _print_line(t("program.no_loop", path=path), err=True)
@@ -794,7 +795,7 @@ def _run_program(
                 write_text(json_path, strict_json(program_json(result, probes.final)))
             except BpsimError as error:
                 _fail(error)
-    _exit(None if result.interrupted else result.exit_code or None)  # interrupted: 130, or 143 for SIGTERM
+    _exit(0 if quit_by_key else None if result.interrupted else result.exit_code or None)  # interrupted: 130, or 143 for SIGTERM
 
 
 @app.command()

@@ -29,6 +29,7 @@ import asyncio.timeouts
 import collections
 import os
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -201,6 +202,18 @@ class _TimeoutProbe:
         return TimeoutStats(name=self.name, created_at=_where(self.site), entered=self.entered, fired=self.fired, active=self.active)
 
 
+def _state(task: asyncio.Task[Any]) -> str:
+    """A task's state, as `TaskCounts` names it."""
+    if not task.done():
+        # `_fut_waiter` is the future a task waits on (None: it is ready to run).
+        return "running" if getattr(task, "_fut_waiter", None) is None else "waiting"
+    if task.cancelled():
+        return "cancelled"
+    # `_exception`, not `exception()`: asking marks the exception as seen, and asyncio would no
+    # longer log "Task exception was never retrieved" for it, which the program's output has.
+    return "failed" if getattr(task, "_exception", None) is not None else "done"
+
+
 def _where(site: sourcenames.Site | None) -> str:
     return site.where if site is not None else "asyncio"
 
@@ -286,7 +299,10 @@ class ProgramSnapshot:
 
 
 def to_dict(snapshot: ProgramSnapshot) -> dict[str, Any]:
-    """The probes' JSON (`bpsim run FILE.py --json`): plain numbers and names, no translated text."""
+    """The probes' JSON (`bpsim run FILE.py --json`): plain numbers and names, no translated text.
+
+    Times are the clock's floats, unrounded, as a scenario's JSON has them: `bpsim code`'s
+    round trip compares a program's `ended_at` with its scenario's `duration` exactly."""
     return {
         "time": snapshot.time,
         "queues": [asdict(queue) for queue in snapshot.queues],
@@ -343,9 +359,13 @@ class Probes:
         self._patched: list[tuple[ModuleType, str, object]] = []
         self._task_factory: Any = None
         self._main: asyncio.Task[Any] | None = None
+        self._tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        """The program's tasks not yet counted as ended (weakly: a task the program drops is
+        destroyed as it would be without bpsim, "Task was destroyed but it is pending")."""
         self.final: ProgramSnapshot | None = None
-        """The snapshot taken when the loop's first task (asyncio.run's main()) ended: the
-        program's end, before asyncio.run cancels what is left; None until then."""
+        """The program's end: the snapshot taken when the loop's first task (asyncio.run's main())
+        ended, before asyncio.run cancels what is left, or when `stop` was called; None until then."""
+        self._stopped = False
 
     # -- time and names
 
@@ -419,34 +439,30 @@ class Probes:
         # Registered first, so it runs before the program's own callbacks on this task (a task
         # group's, an awaiter's) and keeps the task alive no longer than they do.
         task.add_done_callback(self._task_ended)
+        self._tasks.add(task)
         return task
 
     def _task_ended(self, task: asyncio.Task[Any]) -> None:
-        self._count_ended(task)
-        if task is self._main:
+        self._tasks.discard(task)
+        self._ended[_state(task)] += 1
+        if task is self._main and not self._stopped:
             self.final = self.snapshot()
 
-    def _count_ended(self, task: asyncio.Task[Any]) -> None:
-        if task.cancelled():
-            self._ended["cancelled"] += 1
-        # `_exception`, not `exception()`: asking marks the exception as seen, and asyncio would no
-        # longer log "Task exception was never retrieved" for it, which the program's output has.
-        elif getattr(task, "_exception", None) is not None:
-            self._ended["failed"] += 1
-        else:
-            self._ended["done"] += 1
+    def stop(self) -> None:
+        """The program is stopped now (a stall, Ctrl-C, a refused call, --max-duration): `final` is
+        this moment, as it was, not what asyncio.run's clean-up (cancelling every task) makes of it."""
+        if not self._stopped:
+            self._stopped = True
+            self.final = self.snapshot()
 
     def _task_counts(self) -> TaskCounts:
-        running = waiting = 0
-        if self._loop is not None and not self._loop.is_closed():
-            for task in asyncio.all_tasks(self._loop):
-                # `_fut_waiter` is the future a task waits on (None: it is ready to run).
-                if getattr(task, "_fut_waiter", None) is None:
-                    running += 1
-                else:
-                    waiting += 1
-        ended = self._ended
-        return TaskCounts(running, waiting, ended["done"], ended["cancelled"], ended["failed"])
+        # A task that has ended but whose done callbacks have not run yet (main() cancels two
+        # tasks and returns: they end in the same step as main, before `_task_ended` hears of
+        # them) is counted by its state here, so that no task is ever missing from the counts.
+        counts = self._ended.copy()
+        for task in self._tasks:
+            counts[_state(task)] += 1
+        return TaskCounts(counts["running"], counts["waiting"], counts["done"], counts["cancelled"], counts["failed"])
 
     # -- the objects' hooks
 
@@ -612,6 +628,9 @@ class ProbesObserver(ProgramObserver):
 
     def snapshot(self) -> ProgramSnapshot:
         return self.probes.snapshot()
+
+    def stopped(self, run: ProgramRun) -> None:
+        self.probes.stop()  # the summary is the program as it was at the stop
 
     def finished(self, run: ProgramRun) -> None:
         self.final = self.probes.final or self.probes.snapshot()

@@ -33,6 +33,7 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -496,6 +497,7 @@ class ProgramRun:
                 (asyncio, "get_event_loop", self._get_event_loop),
                 (time, "sleep", self._time_sleep(time.sleep)),
                 (builtins, "input", self._input(builtins.input)),
+                (threading.Thread, "start", self._thread_start(threading.Thread.start)),
                 (sys, "argv", self.argv),
                 (sys, "path", [os.path.dirname(os.path.abspath(self.path)), *sys.path]),
                 (sys, "stdout", output),
@@ -549,6 +551,21 @@ class ProgramRun:
 
         return sleep
 
+
+    def _thread_start(self, original: Callable[[threading.Thread], None]) -> Callable[[threading.Thread], None]:
+        run = self
+
+        @functools.wraps(original)
+        def start(self: threading.Thread) -> None:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return original(self)
+            target = getattr(self, "_target", None)  # Thread's own field: what the thread would run
+            name = getattr(target, "__qualname__", None) or type(self).__name__
+            run.refuse("program.thread", call=f"threading.Thread({name}).start()")
+
+        return start
 
     def _input(self, original: Callable[[object], str]) -> Callable[[object], str]:
         @functools.wraps(original)

@@ -35,3 +35,37 @@ def exit_code_and_sane_terminal(child: Any) -> tuple[str, bool]:
     child.expect(pexpect.EOF)
     settings = child.before.split()
     return code, "icanon" in settings and "echo" in settings
+
+
+def screen_lines(output: str) -> list[str]:
+    """What a terminal shows after `output`, scrollback included, one string per line.
+
+    Enough of a terminal for Rich's Live: text, CR, LF, cursor up (CSI n A), erase line (CSI 2K,
+    CSI K); other escape sequences (colours, cursor visibility) change no text. A redraw that
+    wipes lines it did not draw shows here as those lines missing, as on a real screen."""
+    import re
+
+    lines: list[list[str]] = [[]]
+    row = column = 0
+    for token in re.finditer(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b[()][0-9A-Za-z]|\r|\n|[^\x1b\r\n]", output):
+        text = token.group(0)
+        if text == "\r":
+            column = 0
+        elif text == "\n":
+            row += 1
+            column = 0
+            while len(lines) <= row:
+                lines.append([])
+        elif token.group(2) == "A":
+            row = max(0, row - int(token.group(1) or 1))
+        elif token.group(2) == "K":
+            if token.group(1) == "2":
+                lines[row] = []
+            else:
+                del lines[row][column:]
+        elif not text.startswith("\x1b"):
+            line = lines[row]
+            line.extend(" " * (column - len(line)))
+            line[column : column + 1] = [text]
+            column += 1
+    return ["".join(line).rstrip() for line in lines]

@@ -442,9 +442,10 @@ def test_ctrl_c_under_the_live_dashboard_still_prints_the_summary() -> None:
     child = spawn_bpsim("run examples/handbook.py --speed 0.05")  # 0.45 simulated s take 9 s
     child.expect("enqueued 4 qsize after: 2")  # t=0: the producer now waits to put item 5
     child.sendintr()
+    child.expect("■ interrupted")  # the final frame says how the run ended
     child.expect(r"What bpsim saw in handbook\.py \(t = 0 ms\)")
-    # asyncio.run cancels every task on Ctrl-C: main, the producer and the 3 workers
-    child.expect("tasks: 5 created · 0 done · 5 cancelled")
+    # as it was at Ctrl-C (not after asyncio.run cancelled them): main, the producer and the 3 workers wait
+    child.expect("tasks: 5 created · 0 done · 0 cancelled · 0 failed · 5 still pending")
     code, sane = exit_code_and_sane_terminal(child)
     assert code == "130" and sane
 
@@ -455,6 +456,85 @@ def test_a_stalled_program_is_summarised_at_the_stop() -> None:
     ran = _bpsim("run", str(EXAMPLES / "forgot-shutdown.py"), "--json", "-")
     assert ran.exit_code == 2  # type: ignore[attr-defined]  # the stall, reported on stderr
     data = json.loads(ran.stdout)  # type: ignore[attr-defined]
-    # 4 items put and got by t=0.3; then asyncio.run cancels main and both workers (in get())
+    # 4 items put and got by t=0.3; at the stall main waits in join() and both workers in get()
+    # (asyncio.run's clean-up, which then cancels them, is bpsim's, not the program's)
     assert (data["time"], data["queues"][0]["put"], data["queues"][0]["got"]) == (pytest.approx(0.3), 4, 4)
-    assert data["tasks"] == {"running": 0, "waiting": 0, "done": 0, "cancelled": 3, "failed": 0, "created": 3}
+    assert data["tasks"] == {"running": 0, "waiting": 3, "done": 0, "cancelled": 0, "failed": 0, "created": 3}
+
+
+def _probe_source(tmp_path: Path, source: str, **options: object) -> tuple[ProgramSnapshot, object]:
+    from bpsim.probes import ProbesObserver
+    from bpsim.program import run_program as run
+
+    program = tmp_path / "prog.py"
+    program.write_text(source)
+    observer = ProbesObserver()
+    result = run(str(program), observers=[observer], echo=False, **options)  # type: ignore[arg-type]
+    assert observer.final is not None
+    return observer.final, result
+
+
+def test_tasks_main_cancels_just_before_it_returns_are_counted(tmp_path: Path) -> None:
+    # They end in main's last step, before their own done callbacks run: still counted, cancelled.
+    source = """import asyncio
+async def w(): await asyncio.sleep(1)
+async def main():
+    ts = [asyncio.create_task(w()) for i in range(2)]
+    await asyncio.sleep(0.1)
+    for t in ts: t.cancel()
+asyncio.run(main())
+"""
+    final, _ = _probe_source(tmp_path, source)
+    assert (final.tasks.created, final.tasks.done, final.tasks.cancelled) == (3, 1, 2)
+
+
+def test_a_program_stopped_at_max_duration_is_summarised_as_it_was(tmp_path: Path) -> None:
+    source = """import asyncio
+async def tick():
+    while True: await asyncio.sleep(1)
+async def main():
+    await asyncio.gather(tick(), tick())
+asyncio.run(main())
+"""
+    final, result = _probe_source(tmp_path, source, max_duration=5.0)
+    assert result.stopped_by is not None  # type: ignore[attr-defined]
+    # main waits in gather(), both ticks in sleep(): none cancelled, as at the stop
+    assert (final.time, final.tasks.waiting, final.tasks.cancelled) == (5.0, 3, 0)
+
+
+def test_every_line_the_program_writes_stays_above_the_live_dashboard() -> None:
+    import pexpect
+
+    from tests.terminal import screen_lines, spawn_bpsim
+
+    program = Path(__file__).parent / "data" / "probes" / "logging_workers.py"
+    child = spawn_bpsim(f"run {program} --speed 10")  # 0.8 simulated s in 80 ms, redrawn between lines
+    child.expect(pexpect.EOF)
+    screen = screen_lines(child.before)
+    # python3 prints these (logging and print(file=sys.stderr) to stderr, "all done" to stdout)
+    handled = [f"INFO w{i % 2} handled {i}" for i in range(8)]
+    expected = [f"INFO queued {i}" for i in range(5)] + handled[:2] + ["INFO queued 5", "INFO queued 6"]
+    expected += handled[2:4] + ["INFO queued 7"] + handled[4:] + ["all done", "and one to stderr"]
+    written = [line for line in screen if line.startswith(("INFO", "all done", "and one"))]
+    assert written == expected
+    # one dashboard (the final frame) and no stranded pieces of earlier ones
+    assert sum("╭─ queues" in line for line in screen) == 1
+    assert sum("logging_workers.py " in line and ("▶" in line or "■" in line) for line in screen) == 1
+
+
+def test_keys_in_the_program_s_dashboard_pause_and_quit() -> None:
+    from tests.terminal import exit_code_and_sane_terminal, spawn_bpsim
+
+    child = spawn_bpsim("run examples/handbook.py --speed 0.05")  # 0.45 simulated s take 9 s
+    child.expect("enqueued 4 qsize after: 2")
+    child.send(" ")
+    child.expect("⏸ paused")
+    child.send("+")
+    child.send(" ")
+    child.expect("▶ running")
+    child.send("q")  # as for a scenario: the program stops, the summary follows, exit code 0
+    child.expect("■ stopped")
+    child.expect(r"What bpsim saw in handbook\.py")
+    code, sane = exit_code_and_sane_terminal(child)
+    assert code == "0" and sane
+    assert "interrupted at" not in child.before

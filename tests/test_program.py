@@ -271,6 +271,7 @@ def test_time_sleep_outside_the_loop_just_sleeps(tmp_path):
 REFUSED = {
     "input": ("name = input('name? ')", "input() waits for a person, on the wall clock"),
     "thread": ("await asyncio.to_thread(sorted, [2, 1])", "sorted() would run in a thread, on the wall clock"),
+    "threading": ("threading.Thread(target=print).start()", "threading.Thread(print).start() would run in a thread, on the wall clock"),
     "host-lookup": ("await asyncio.open_connection('example.invalid', 80)", "the program waits on real I/O (looking up 'example.invalid')"),
 }
 
@@ -278,7 +279,7 @@ REFUSED = {
 @pytest.mark.parametrize("what", REFUSED)
 def test_what_virtual_time_cannot_run_stops_the_program_at_its_line(tmp_path, what):
     line, message = REFUSED[what]
-    path = program(tmp_path, f"import asyncio\nasync def main():\n    {line}\nasyncio.run(main())\n")
+    path = program(tmp_path, f"import asyncio, threading\nasync def main():\n    {line}\nasyncio.run(main())\n")
     result = bpsim("run", path)
     assert result.stderr.startswith(f"{path}:3: {message}")
     assert result.exit_code == 2

@@ -3,8 +3,8 @@
 `LiveView` (one variant's dashboard) and `CompareView` (every variant side by side, for
 `bpsim compare`) own a `rich.live.Live` that never refreshes by itself: the virtual clock's frame hook
 (`Pacing.on_frame`) draws each frame, so frames are consistent snapshots and the simulation runs
-exactly as it would headless. Keys are read with `loop.add_reader` on a terminal put in cbreak
-mode; the terminal's settings and cursor are restored on the way out, whatever happened.
+exactly as it would headless. Keys are read with `bpsim.render.keys.Keyboard` (cbreak mode,
+`loop.add_reader`; the terminal is restored on the way out, whatever happened).
 
     space  pause / resume      + / -  faster / slower      s  one step while paused
     b      back 5 simulated seconds (the run is run again to there, then paused)
@@ -16,12 +16,9 @@ that a class can talk about the end before the summary scrolls it away.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
 import os
 import re
-import signal
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
@@ -37,6 +34,7 @@ from bpsim.i18n import language, t
 from bpsim.render.compare_live import side_by_side
 from bpsim.render.dashboard import Header, Status, Trend, dashboard
 from bpsim.render.format import scenario_name
+from bpsim.render.keys import Keyboard, pace, quit_run
 from bpsim.scenario import Policy, Scenario
 
 __all__ = ["Recent", "LiveView", "CompareView", "watch", "expected_duration", "demo_speed", "final_dashboard"]
@@ -197,14 +195,13 @@ class LiveView:
         """Pause at every moment the lesson names (`--stops`), not only show its line."""
         self.hold = hold
         """Keep the final frame of a finished run until a key (only when keys come from a terminal)."""
-        self.pacing = Pacing(speed, fps=fps, on_frame=self.draw, on_loop=self._listen)
+        self._keys = Keyboard(keys_fd, self.press)
+        self.pacing = Pacing(speed, fps=fps, on_frame=self.draw, on_loop=self._keys.listen)
         self.pacing.pause_at(*stops)
         self.rewinds = 0
         """How many times the run was rewound (`b`)."""
         self.quit_requested = False
         self.frames = 0
-        self._keys_fd = keys_fd
-        self._saved_tty: list[Any] | None = None  # termios.tcgetattr's attributes, given back as they came
         self._live = Live(
             console=console, auto_refresh=False, transient=False, redirect_stdout=False, redirect_stderr=False
         )
@@ -292,51 +289,18 @@ class LiveView:
 
     def press(self, key: str) -> None:
         """Act on one key: space, +, -, s, b, q (anything else is ignored)."""
-        pacing = self.pacing
         if key in "bB":
-            pacing.rewind(self._shown_at - REWIND_SECONDS)  # the run ends at once and starts again
-            return
-        if key == " ":
-            pacing.toggle_pause()
-        elif key in "+=":
-            pacing.faster()
-        elif key in "-_":
-            pacing.slower()
-        elif key == "s" and pacing.paused:
-            pacing.step()
+            self.pacing.rewind(self._shown_at - REWIND_SECONDS)  # the run ends at once and starts again
         elif key in "qQ":
             self.quit_requested = True
-            # Stop exactly as Ctrl-C does: asyncio.Runner cancels the run, the CLI prints the summary.
-            signal.raise_signal(signal.SIGINT)
-            return
-        else:
-            return
-        if self._simulation is not None:
+            quit_run()
+        elif pace(self.pacing, key) and self._simulation is not None:
             self.draw(self._shown_at)  # show the change now, not at the next frame
-
-    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._keys_fd is not None:
-            loop.add_reader(self._keys_fd, self._read_keys, loop)
-
-    def _read_keys(self, loop: asyncio.AbstractEventLoop) -> None:
-        assert self._keys_fd is not None
-        data = os.read(self._keys_fd, 64)
-        if not data:  # end of input: stop listening rather than spin
-            loop.remove_reader(self._keys_fd)
-            return
-        for key in data.decode(errors="replace"):
-            self.press(key)
 
     # -- the terminal ------------------------------------------------------------------------------
 
     def __enter__(self) -> LiveView:
-        fd = self._keys_fd
-        if fd is not None and os.isatty(fd):
-            import termios  # Unix only: imported here, so that headless runs work on Windows too
-            import tty
-
-            self._saved_tty = termios.tcgetattr(fd)
-            tty.setcbreak(fd)  # keys arrive one by one, unechoed; Ctrl-C still sends SIGINT
+        self._keys.start()
         try:
             self._live.start()
         except BaseException:
@@ -350,7 +314,7 @@ class LiveView:
         try:
             if self._simulation is not None:
                 status: Status = "finished" if kind is None else "stopped"
-                if kind is None and self.hold and self._saved_tty is not None:
+                if kind is None and self.hold and self._keys.is_terminal:
                     self._hold(status)
                 # Live.stop() draws its renderable once more: let that be the final frame.
                 self.draw(self._shown_at, status, refresh=False)
@@ -365,7 +329,8 @@ class LiveView:
         the end lets the summary scroll the frame away. Ctrl-C or SIGTERM end the wait too: after a
         run they are only noted (`bpsim.signals`), and the command exits with their code.
         """
-        assert self._keys_fd is not None
+        fd = self._keys.fd
+        assert fd is not None
         import select
         import termios
 
@@ -374,10 +339,10 @@ class LiveView:
         self._hint = t("dashboard.hold")
         try:
             self.draw(self._shown_at, status)
-            termios.tcflush(self._keys_fd, termios.TCIFLUSH)
+            termios.tcflush(fd, termios.TCIFLUSH)
             while not interrupted():
-                if select.select([self._keys_fd], [], [], 0.1)[0]:
-                    os.read(self._keys_fd, 64)
+                if select.select([fd], [], [], 0.1)[0]:
+                    os.read(fd, 64)
                     break
         except KeyboardInterrupt:  # outside the command line, Ctrl-C still raises
             pass
@@ -385,13 +350,7 @@ class LiveView:
             self._hint = None
 
     def _restore_terminal(self) -> None:
-        with contextlib.suppress(Exception):
-            self.console.show_cursor(True)
-        if self._saved_tty is not None and self._keys_fd is not None:
-            import termios
-
-            termios.tcsetattr(self._keys_fd, termios.TCSADRAIN, self._saved_tty)
-            self._saved_tty = None
+        self._keys.restore(self.console)
 
 
 class CompareView(LiveView):

@@ -22,7 +22,7 @@ from bpsim.render.widgets import fill_style, gauge, slots
 
 __all__ = ["program_dashboard", "program_summary"]
 
-Status = Literal["running", "finished"]
+Status = Literal["running", "paused", "finished", "stopped", "interrupted"]
 
 _NAME = 16  # cells for an object's name; longer names end in …
 _GAUGE = 18
@@ -62,7 +62,8 @@ def _title(program: str, time: float, status: Status) -> Table:
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     grid.add_column(no_wrap=True, justify="right")
     right = Text(t("dashboard.time", now=seconds(time)) + "  ", style="bpsim.strong")
-    right.append(t(f"probes.status_{status}"), style="bpsim.ok.strong" if status == "running" else "bpsim.strong")
+    styles = {"running": "bpsim.ok.strong", "paused": "bpsim.warn.strong", "interrupted": "bpsim.bad.strong"}
+    right.append(t(f"probes.status_{status}"), style=styles.get(status, "bpsim.strong"))
     grid.add_row(Text(program, style="bpsim.title"), right)
     return grid
 

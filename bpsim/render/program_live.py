@@ -2,8 +2,13 @@
 
 A `rich.live.Live` that never refreshes by itself: the virtual clock's frame hook
 (`Pacing.on_frame`) draws each frame from the probes, so the program runs exactly as it would
-headless. The program's lines are printed above the dashboard as it prints them (the run does not
-echo them itself), and the final frame stays on the screen when the program ends.
+headless. Everything the program writes goes above the dashboard, in order: its stdout lines
+come through `printed` (the run does not echo them itself), its stderr (logging, warnings,
+`print(..., file=sys.stderr)`, asyncio's own complaints) through Live's stderr redirection, so
+no redraw wipes a line. Each redraw is drawn from the probes at that instant (`get_renderable`):
+the frame under a line printed at 150 ms shows 150 ms. The keys are the scenario dashboard's
+(bpsim.render.keys): space pause, + / - speed, s step, q quit. The final frame stays on the
+screen when the program ends, saying how it ended.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.text import Text
 
 from bpsim.clock import Pacing
 from bpsim.probes import ProbesObserver, ProgramSnapshot
 from bpsim.program import Printed, ProgramObserver, ProgramRun
+from bpsim.render.keys import Keyboard, pace, quit_run
 from bpsim.render.program import Status, program_dashboard
 from bpsim.render.theme import theme
 
@@ -28,33 +34,82 @@ _MOST_ROWS = 20
 
 
 class ProgramView(ProgramObserver):
-    """Observe a run after `probes` (which it draws); pass `pacing` to the run."""
+    """Observe a run after `probes` (which it draws); pass `pacing` to the run. Keys are read
+    from `keys_fd` (None: no keys)."""
 
-    def __init__(self, probes: ProbesObserver, program: str, speed: float | None, look: str) -> None:
+    def __init__(self, probes: ProbesObserver, program: str, speed: float | None, look: str, keys_fd: int | None = None) -> None:
         self.probes = probes
         self.program = program
-        self.pacing = Pacing(speed, on_frame=self.draw)
+        self.quit_requested = False
+        """`q` stopped the program (a normal end, exit code 0, unlike Ctrl-C)."""
+        self._keys = Keyboard(keys_fd, self.press)
+        self._shown_at = 0.0
+        self._status: Status = "running"
+        self._final: RenderableType | None = None
+        self.pacing = Pacing(speed, on_frame=self.draw, on_loop=self._keys.listen)
         # The real stdout, taken now: during the run sys.stdout is the program's (bpsim.program),
         # whose lines come back here through `printed`.
         self.console = Console(file=sys.stdout, emoji=False, theme=theme(look))
-        self._live = Live(console=self.console, auto_refresh=False, redirect_stdout=False, redirect_stderr=False)
+        self._live = Live(
+            console=self.console,
+            auto_refresh=False,
+            get_renderable=self._frame,
+            redirect_stdout=False,
+            # stderr on the same terminal: the program's writes to it are printed above the dashboard
+            redirect_stderr=sys.stderr.isatty(),
+        )
 
     def installed(self, run: ProgramRun) -> None:
-        self._live.start()
+        self._keys.start()
+        try:
+            self._live.start()
+        except BaseException:
+            self._keys.restore(self.console)
+            raise
 
     def printed(self, line: Printed) -> None:
+        self._shown_at = max(self._shown_at, line.at)
         self.console.print(Text(line.text), soft_wrap=True)  # above the dashboard: Live moves it up
 
     def draw(self, shown_at: float) -> None:
-        self._show(replace(self.probes.snapshot(), time=shown_at), "running")
+        self._shown_at = shown_at
+        self._live.refresh()
+
+    def press(self, key: str) -> None:
+        """Act on one key: space, +, -, s, q (anything else is ignored)."""
+        if key in "qQ":
+            self.quit_requested = True
+            quit_run()  # as Ctrl-C: the program is stopped at its loop's next step
+        elif pace(self.pacing, key):
+            self._live.refresh()  # show the change now, not at the next frame
 
     def finished(self, run: ProgramRun) -> None:
+        result = run.result
+        if result is not None and result.interrupted and not self.quit_requested:
+            self._status = "interrupted"
+        elif self.quit_requested or run.stopped_by is not None:
+            self._status = "stopped"
+        else:
+            self._status = "finished"
         try:
-            self._show(self.probes.probes.final or self.probes.snapshot(), "finished")
+            final = self.probes.probes.final or self.probes.snapshot()
+            self._final = self._dashboard(final)
+            self._live.refresh()
         finally:
-            self._live.stop()
+            try:
+                self._live.stop()
+            finally:
+                self._keys.restore(self.console)
 
-    def _show(self, snapshot: ProgramSnapshot, status: Status) -> None:
+    def _frame(self) -> RenderableType:
+        """The frame Live draws: the probes now (at least at the clock's shown time), or the end."""
+        if self._final is not None:
+            return self._final
+        snapshot = self.probes.snapshot()
+        return self._dashboard(replace(snapshot, time=max(snapshot.time, self._shown_at)))
+
+    def _dashboard(self, snapshot: ProgramSnapshot) -> RenderableType:
         width, height = self.console.size
-        frame = program_dashboard(snapshot, self.program, status, width=min(width, 120), height=min(height - 1, _MOST_ROWS))
-        self._live.update(frame, refresh=True)
+        paused = self._status == "running" and self.pacing.paused
+        status: Status = "paused" if paused else self._status
+        return program_dashboard(snapshot, self.program, status, width=min(width, 120), height=min(height - 1, _MOST_ROWS))
