@@ -1266,9 +1266,10 @@ def code(
 ) -> None:
     """Write a scenario as a plain, commented asyncio program: producer, Queue, workers, Semaphore.
 
-    Run the script with `bpsim run FILE.py` (virtual time, at once) or `python3 FILE.py` (real
-    time). On the virtual clock it ends every item as `bpsim run SCENARIO` does with the same
-    seed, and prints the counts of its JSON's "items". --set and --seed apply as they do for run.
+    Run the script with `bpsim run FILE.py` (virtual time; --speed max: at once) or
+    `python3 FILE.py` (real time). On the virtual clock it ends every item as `bpsim run SCENARIO`
+    does with the same seed, and prints the counts of its JSON's "items". --set and --seed apply
+    as they do for run.
 
     It writes: arrivals (poisson, constant, after-put, unlimited, bursts, start), every service
     distribution but a file's, queue maxsize, policy, put_timeout, max_age and the fifo or lifo

@@ -306,7 +306,11 @@ def test_o_writes_the_file_and_says_how_to_run_it(tmp_path: Path):
     result = bpsim("code", "burst", "-o", str(target))
     assert result.exit_code == 0
     assert target.read_text(encoding="utf-8") == bpsim("code", "burst").stdout
-    assert result.stdout.startswith(f"✓ Wrote {target}. Run it: bpsim run {target}")
+    # In a terminal `bpsim run` paces a program at its own pace under the dashboard: at once only with --speed max.
+    assert result.stdout == (
+        f"✓ Wrote {target}. Run it: bpsim run {target} (virtual time; --speed max for at once) "
+        f"or python3 {target} (real time)\n"
+    )
 
 
 def test_o_never_replaces_a_script_unasked_nor_the_scenario(tmp_path: Path):

@@ -529,7 +529,8 @@ def test_keys_in_the_program_s_dashboard_pause_and_quit() -> None:
     child.expect("enqueued 4 qsize after: 2")
     child.send(" ")
     child.expect("⏸ paused")
-    child.send("+")
+    child.send("+")  # one step up from ×0.05, shown in the header
+    child.expect("speed ×0.10")
     child.send(" ")
     child.expect("▶ running")
     child.send("q")  # as for a scenario: the program stops, the summary follows, exit code 0

@@ -55,6 +55,7 @@ __all__ = [
     "growth",
     "event_line",
     "ledger_rows",
+    "speed_label",
 ]
 
 Status = Literal["running", "paused", "finished", "stopped"]
@@ -117,6 +118,11 @@ class Trend:
     """Items timed out in each bin (in queue.put() or in the call)."""
     p99: Sequence[float | None] = ()
     """The p99 latency of the items handled in each bin; None for a bin where none was."""
+
+
+def speed_label(speed: float | None) -> str:
+    """`speed ×10`, or `speed max` (None: as fast as it goes), as a live header shows it."""
+    return t("dashboard.speed_max") if speed is None else t("dashboard.speed", speed=number(speed))
 
 
 def dashboard(
@@ -198,8 +204,7 @@ def header_lines(header: Header, subtitle: str, width: int) -> RenderableType:
         clock.append(t("dashboard.time_of", total=seconds(header.expected)))
     right = Text.assemble(clock, "  ")
     if header.controls:
-        speed = t("dashboard.speed_max") if header.speed is None else t("dashboard.speed", speed=number(header.speed))
-        right.append(speed + "  ")
+        right.append(speed_label(header.speed) + "  ")
         if header.behind > 0.25:
             right.append(t("dashboard.behind", seconds=seconds(header.behind)) + "  ", style="bpsim.warn")
     right.append_text(_status(header.status))

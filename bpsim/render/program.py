@@ -37,10 +37,13 @@ _TASK_GLYPHS = {
 }
 
 
-def program_dashboard(snapshot: ProgramSnapshot, program: str, status: Status = "running", width: int = 80, height: int = 24) -> RenderableType:
-    """One frame, `width` columns wide and at most `height` lines: the title line, a panel of
-    queues, one of semaphores (each only if the program has one), the tasks and the timeouts."""
-    parts: list[RenderableType] = [_title(program, snapshot.time, status)]
+def program_dashboard(
+    snapshot: ProgramSnapshot, program: str, status: Status = "running", width: int = 80, height: int = 24, speed: str | None = None
+) -> RenderableType:
+    """One frame, `width` columns wide and at most `height` lines: the title line (with `speed`,
+    the live view's `speed ×10`, if given), a panel of queues, one of semaphores (each only if the
+    program has one), the tasks and the timeouts."""
+    parts: list[RenderableType] = [_title(program, snapshot.time, status, speed)]
     # Lines left for the panels' rows: title, tasks, timeouts, and each panel's two borders.
     panels = [kind for kind, rows in (("queues", snapshot.queues), ("semaphores", snapshot.semaphores)) if rows]
     room = max(1, height - 3 - 2 * len(panels))
@@ -57,11 +60,13 @@ def program_dashboard(snapshot: ProgramSnapshot, program: str, status: Status = 
     return Group(*parts)
 
 
-def _title(program: str, time: float, status: Status) -> Table:
+def _title(program: str, time: float, status: Status, speed: str | None) -> Table:
     grid = Table.grid(expand=True, padding=(0, 1))
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     grid.add_column(no_wrap=True, justify="right")
     right = Text(t("dashboard.time", now=seconds(time)) + "  ", style="bpsim.strong")
+    if speed is not None:
+        right.append(speed + "  ", style="")
     styles = {"running": "bpsim.ok.strong", "paused": "bpsim.warn.strong", "interrupted": "bpsim.bad.strong"}
     right.append(t(f"probes.status_{status}"), style=styles.get(status, "bpsim.strong"))
     grid.add_row(Text(program, style="bpsim.title"), right)

@@ -23,6 +23,7 @@ from rich.text import Text
 from bpsim.clock import Pacing
 from bpsim.probes import ProbesObserver, ProgramSnapshot
 from bpsim.program import Printed, ProgramObserver, ProgramRun
+from bpsim.render.dashboard import speed_label
 from bpsim.render.keys import Keyboard, pace, quit_run
 from bpsim.render.program import Status, program_dashboard
 from bpsim.render.theme import theme
@@ -112,4 +113,7 @@ class ProgramView(ProgramObserver):
         width, height = self.console.size
         paused = self._status == "running" and self.pacing.paused
         status: Status = "paused" if paused else self._status
-        return program_dashboard(snapshot, self.program, status, width=min(width, 120), height=min(height - 1, _MOST_ROWS))
+        speed = speed_label(self.pacing.speed) if self._status == "running" else None  # + / - change it
+        return program_dashboard(
+            snapshot, self.program, status, width=min(width, 120), height=min(height - 1, _MOST_ROWS), speed=speed
+        )
