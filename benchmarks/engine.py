@@ -25,6 +25,7 @@ the table says so. Run it with each Python (3.11, 3.12, 3.13): the children use 
     python benchmarks/engine.py                  # 100k items per case; callgrind 20k (slow: minutes)
     python benchmarks/engine.py --items 20000 --repeat 1 --no-callgrind
     python benchmarks/engine.py --whole          # whole processes: `bpsim run` vs a SimPy script
+    python benchmarks/engine.py --whole --whole-callgrind   # and their instructions (minutes)
     python benchmarks/engine.py --million        # peak RSS of a 1,000,000-item bounded run
     python benchmarks/engine.py --memory         # peak RSS and tracemalloc, 100k items, all three
 

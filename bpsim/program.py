@@ -216,10 +216,11 @@ class ProgramLoop(VirtualTimeLoop):
         return timer
 
     def call_exception_handler(self, context: dict[str, Any]) -> None:
-        # After Ctrl-C, asyncio's complaints about the tasks it cut short ("Task exception was
-        # never retrieved: KeyboardInterrupt", "Task was destroyed but it is pending") are not
-        # the program's: bpsim says it was interrupted, in one line.
-        if not self._run.interrupted:
+        # After Ctrl-C or a stop (a blocking call in any task, a stall, --max-duration), asyncio's
+        # complaints about the tasks it cut short ("Task exception was never retrieved: _Abort",
+        # "Task was destroyed but it is pending") are not the program's: bpsim says why it
+        # stopped, in one line.
+        if not self._run.interrupted and self._run.stopped_by is None:
             super().call_exception_handler(context)
 
     # -- what virtual time cannot run ------------------------------------------------------------

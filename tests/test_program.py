@@ -15,6 +15,7 @@ for them (tests/data/programs/expected.json, made by tests/data/programs/capture
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -282,6 +283,40 @@ def test_what_virtual_time_cannot_run_stops_the_program_at_its_line(tmp_path, wh
     path = program(tmp_path, f"import asyncio, threading\nasync def main():\n    {line}\nasyncio.run(main())\n")
     result = bpsim("run", path)
     assert result.stderr.startswith(f"{path}:3: {message}")
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("what", ["time-sleep", "thread", "real-io"])
+def test_a_refusal_in_a_task_other_than_main_is_the_one_line_too(tmp_path, what, caplog):
+    # The stop ends the child task with bpsim's own exit, which its TaskGroup re-raises in main():
+    # asyncio's "Task exception was never retrieved" about it is bpsim's noise, not the program's.
+    line, message = {
+        "time-sleep": ("time.sleep(0.2)", "time.sleep(0.2) blocks the whole event loop"),
+        "thread": ("await asyncio.to_thread(sorted, [2, 1])", "sorted() would run in a thread"),
+        "real-io": ("await asyncio.open_connection('127.0.0.1', 9)", "the program waits on real I/O"),
+    }[what]
+    path = program(
+        tmp_path,
+        f"""\
+        import asyncio, time
+
+        async def w():
+            await asyncio.sleep(0.1)
+            {line}
+
+        async def main():
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(w())
+                tg.create_task(w())
+
+        asyncio.run(main())
+        """,
+    )
+    result = bpsim("run", path)
+    gc.collect()  # asyncio says "never retrieved" when a task is collected, maybe after the run
+    assert not [record for record in caplog.records if record.name == "asyncio"]
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"{path}:5: {message}")
     assert result.exit_code == 2
 
 
