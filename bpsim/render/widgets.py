@@ -24,7 +24,8 @@ WORKER_GLYPHS = {
     WorkerState.THROTTLED: ("◔", "bpsim.worker.throttled"),
     WorkerState.CALLING: ("●", "bpsim.ok.strong"),
     WorkerState.BACKING_OFF: ("◌", "bpsim.worker.backing_off"),
-    WorkerState.EXITED: ("✕", "bpsim.muted"),
+    # a stopped worker, not a failure: after a graceful shutdown every worker ends here
+    WorkerState.EXITED: ("■", "bpsim.muted"),
 }
 
 
