@@ -66,10 +66,11 @@ Run a scenario and summarise what happened to every item.
 
 \b
 bpsim run FILE.py [-- ARGS] runs your own asyncio program instead, unchanged, on the
-virtual clock: it prints what python3 FILE.py prints, at once (--trace stamps each line
-with its simulated second; --speed 1 paces it). In a terminal a live dashboard shows its
-queues, semaphores, tasks and timeouts, then a summary; --json PATH writes what it saw.
-See: bpsim explain your-code
+virtual clock: it prints what python3 FILE.py prints. In a terminal a live dashboard shows
+its queues, semaphores, tasks and timeouts at the program's own pace (--speed 10 ten times
+faster, --speed max at once), then a summary. Piped, with --no-live, --trace or --json - it
+runs at once (--speed 1 paces it); --trace stamps each line with its simulated second,
+--json PATH writes what it saw. See: bpsim explain your-code
 
 In a terminal it shows a live dashboard (keys: space pause, + / - speed, s step, q quit);
 piped, in CI, with --no-live, --trace or --json - it runs at full speed and prints the
@@ -192,7 +193,21 @@ class _Bpsim(typer.core.TyperGroup):
                 set_language(detect_language())
             except ValueError as error:
                 _fail(BpsimError(str(error)))
+        ctx.meta["bpsim.args"] = list(args)
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except Exception as error:  # click's NoSuchOption, which Typer 0.29 vendors in a private module
+            # `bpsim run prog.py -v`: the program's own option, which Typer reads as bpsim's.
+            args = ctx.meta.get("bpsim.args", [])
+            program = next((arg for arg in args[1:] if arg.endswith(".py")), None) if args[:1] == ["run"] else None
+            option = getattr(error, "option_name", None)
+            unknown = type(error).__name__ == "NoSuchOption" and not getattr(error, "possibilities", None)  # not a typo of bpsim's
+            if program is None or option is None or not unknown or "--" in args:
+                raise
+            _fail(BpsimError(t("program.option_after_dashes", option=option, path=program)))
 
 
 app = typer.Typer(
@@ -391,7 +406,7 @@ SpeedOption = Annotated[
         metavar="X|max",
         callback=_parse_speed,
         help="Simulated seconds per wall second for the dashboard (1 = real time, max = as fast as "
-        "possible). Default: about 20 s of wall time for the whole scenario.",
+        "possible). Default: about 20 s of wall time for the whole scenario; a program (FILE.py) at its own pace, 1.",
     ),
 ]
 LiveOption = Annotated[bool, typer.Option("--live/--no-live", help="Show the live dashboard (only in a terminal).")]
@@ -613,6 +628,7 @@ def run(
             "--set": bool(overrides), "--svg": svg is not None, "--html": html is not None,
             "--items": items_path is not None, "--cdf": cdf, "--pause-at": bool(pause_at), "--stops": stops,
             "--max-items": max_items != DEFAULT_MAX_ITEMS, "--max-queued": max_queued != DEFAULT_MAX_QUEUED,
+            "--warmup": warmup is not None, "--no-hold": not hold,
         }  # fmt: skip
         _run_program(scenario, program_args or [], [option for option, given in not_for_programs.items() if given],
                      trace=trace, speed=speed, seed=seed, max_duration=max_duration,
@@ -732,7 +748,7 @@ def _run_program(
         if json_path is not None:
             from bpsim.output import check_writable
 
-            check_writable(json_path, [path])
+            check_writable(json_path, [path], is_input="program.json_is_program")
     except BpsimError as error:
         _fail(error)
     console = _console(look=look)

@@ -55,11 +55,11 @@ def finite(data: Any) -> Any:
     return data
 
 
-def check_writable(destination: str, protected: Iterable[str | Path] = ()) -> None:
+def check_writable(destination: str, protected: Iterable[str | Path] = (), *, is_input: str = "output.is_input") -> None:
     """Raise OutputError now if `destination` could not be written later, or is one of `protected`.
 
     `protected` are the files the run reads (its scenario files): a result written over one
-    would destroy the user's input. A regular file's folder is tested by creating (and removing)
+    would destroy the user's input (`is_input` names the message that says so). A regular file's folder is tested by creating (and removing)
     a temporary file in it, which is what `write_text` will do; a device or FIFO by its
     permission bits (opening a FIFO would wait for a reader).
     """
@@ -73,7 +73,7 @@ def check_writable(destination: str, protected: Iterable[str | Path] = ()) -> No
             except OSError:
                 continue
             if (other.st_dev, other.st_ino) == (status.st_dev, status.st_ino):
-                raise OutputError(t("output.is_input", path=destination))
+                raise OutputError(t(is_input, path=destination))
         if stat.S_ISDIR(status.st_mode):
             raise OutputError(t("output.directory", path=destination))
     target = _regular_target(destination, status)

@@ -428,6 +428,36 @@ def test_options_for_scenarios_are_refused_for_a_program(tmp_path):
     assert not (tmp_path / "out.svg").exists()
 
 
+@pytest.mark.parametrize("option", [["--warmup", "3"], ["--no-hold"], ["--set", "queue.maxsize=1"], ["--cdf"], ["--items", "x.csv"]])
+def test_every_scenario_only_option_is_refused_alike(tmp_path, option):
+    path = program(tmp_path, "print(1)\n")
+    result = bpsim("run", path, *option)
+    assert result.stderr.splitlines() == [
+        f"{option[0]} is for scenarios; {path} is a program, whose output is its own (bpsim run FILE.py takes "
+        "--trace, --speed, --seed, --max-duration, --json, --no-live, --theme; the program's own options go after --)"
+    ]
+    assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_json_over_the_program_itself_is_refused_as_the_program_file(tmp_path):
+    path = program(tmp_path, "print(1)\n")
+    result = bpsim("run", path, "--json", path)
+    assert result.stderr.startswith(f"{path}: is the program file this command runs;")
+    assert result.exit_code == 2
+    assert Path(path).read_text(encoding="utf-8") == "print(1)\n"
+
+
+def test_the_programs_own_option_before_dashes_says_where_to_put_it(tmp_path):
+    path = program(tmp_path, "import sys\nprint(sys.argv[1:])\n")
+    result = bpsim("run", path, "-v")
+    assert result.stderr.splitlines() == [
+        f"-v is not an option of bpsim run; if it is {path}'s own, write it after --: bpsim run {path} -- -v"
+    ]
+    assert result.exit_code == 2
+    assert bpsim("run", path, "--", "-v").stdout == "['-v']\n"
+    assert "Possible options: --seed, --set, --speed" in bpsim("run", path, "--speeed", "3").stderr  # a typo of bpsim's
+
+
 def test_arguments_are_refused_for_a_scenario():
     result = bpsim("run", "handbook", "--", "--items", "3")
     assert result.stderr.startswith("handbook is a scenario, which takes no arguments")
