@@ -931,7 +931,7 @@ def compare(
     warmup: WarmupOption = None,
     theme: ThemeOption = None,
     cdf: Annotated[
-        bool, typer.Option("--cdf", help="After the table, draw each variant's latency CDF (as bpsim run --cdf does).")
+        bool, typer.Option("--cdf", help="After the table, draw every variant's latency CDF on one shared latency axis.")
     ] = False,
 ) -> None:
     look = _look(theme)
@@ -983,11 +983,10 @@ def compare(
     if "-" not in (json_path, svg_path):
         _show(console, table)
         if cdf:
-            from bpsim.render.cdf import latency_cdf
+            from bpsim.render.cdf import compared_cdfs
 
-            for variant, result in zip(variants, results):
-                console.print()
-                _show(console, latency_cdf((result.measured or result).latency, label=variant.label))
+            console.print()
+            _show(console, compared_cdfs([v.label for v in variants], [simulation.latency_stats(i) for i in range(len(results))]))
     _exit(exit_code, view)
 
 

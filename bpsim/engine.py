@@ -363,6 +363,14 @@ class Simulation:
         """Results so far: complete after `run()` returned, partial after an interruption."""
         return [self._result(index, pipeline) for index, pipeline in enumerate(self.pipelines)]
 
+    def latency_stats(self, index: int) -> LatencyStats:
+        """Variant `index`'s latencies, every one recorded (from the warm-up on, with one; empty
+        for a variant that ended before it): `compare --cdf` counts them on one shared axis."""
+        if self.warmup is None:
+            return self.pipelines[index].ledger.latency
+        window = self._windows[index]
+        return window.latency if window is not None else LatencyStats()
+
     def _result(self, index: int, pipeline: Pipeline) -> RunResult:
         # A variant that finished before the others ends at its own time, so its duration,
         # averages and throughput are those of a run of it alone.

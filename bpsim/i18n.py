@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "language_code", "detect_language", "set_language", "language", "t"]
+__all__ = ["LANGUAGES", "language_code", "detect_language", "set_language", "language", "t", "t_count"]
 
 LANGUAGES = ("en", "ko")
 LOCALE = Path(__file__).parent / "locale"
@@ -89,3 +89,14 @@ def t(key: str, /, **fields: object) -> str:
     if template is None:
         template = _area("en", area)[key]  # a missing English key is a bug: KeyError
     return template.format(**fields) if fields else template
+
+
+def t_count(key: str, count: int, /, **fields: object) -> str:
+    """The message `key` with `count` formatted in, or `KEY_one` where `count` is 1 and the
+    catalogue has one: "1 item met ...", not "1 items met ...". (Every language has the same
+    keys; Korean, which has no plural, says the same in both.) `fields` may hold `count` as
+    shown ("1,204"); by default it is `count` itself."""
+    one = f"{key}_one"
+    if count == 1 and one in _area("en", key.partition(".")[0]):
+        key = one
+    return t(key, **({"count": count} | fields))

@@ -32,7 +32,7 @@ __all__ = [
     "Variant",
     "MAX_COMPARED",
     "compare_variants", "policy_axis", "parse_vary", "split_assignment", "split_values", "build_variants", "shares_traffic",
-    "traffic_differences", "arrivals_follow_puts"]
+    "traffic_differences", "arrivals_follow_puts", "open_or_after_put_alone"]
 
 POLICY_KEY = "queue.policy"
 
@@ -206,6 +206,15 @@ def traffic_differences(scenarios: Sequence[Scenario]) -> list[str]:
 
 def _at(key: str, scenario: Scenario) -> object:
     return operator.attrgetter(key)(scenario)
+
+
+def open_or_after_put_alone(scenarios: Sequence[Scenario]) -> bool:
+    """Whether the traffic differs only in `producer.arrivals`, "poisson" in some scenarios and
+    "after-put" in others. After-put's gaps are the Poisson process's own draws, so while no put
+    waits, every item arrives at the same instant in both: common random numbers still hold."""
+    return traffic_differences(scenarios) == ["producer.arrivals"] and all(
+        s.producer.arrivals in ("poisson", "after-put") for s in scenarios
+    )
 
 
 def arrivals_follow_puts(scenarios: Sequence[Scenario]) -> str | None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from bpsim.engine import Distribution, run
-from bpsim.i18n import set_language
+from bpsim.cli import app
+from bpsim.i18n import set_language, t, t_count
 from bpsim.render.summary import observations, summary
 from bpsim.stats import LatencyStats
-from tests.helpers import scenario
+from tests.helpers import cli_runner, scenario
 from tests.render import render
 
 # One item a second (t = 0, 1, 2, ...); one worker whose calls take 10 s; room for one item.
@@ -43,7 +44,9 @@ def test_the_summary_shows_the_never_sent_items_beside_the_ledger():
     set_language("en")
     text = render(summary(run(scenario(**SLOW, shutdown={"mode": "immediate", "at": 5.5}))), width=100)
     assert "✓ 3 = 3 produced: every item accounted for" in text
-    assert "never sent                    3  due while the producer was blocked" in text
+    assert "never sent                    3  due when the producer stopped" in text
+    assert "3 more items were due by the time the producer stopped (its queue.put() raised QueueShutDown)" in " ".join(text.split())
+    assert "1 item met a shut-down queue" in text and "2 items were abandoned by the immediate shutdown" in text
     assert "6 items were due: 3 produced (the ledger above) + 3 never sent" in text
 
 
@@ -84,3 +87,36 @@ def test_a_floating_point_residue_below_zero_is_clamped_to_zero():
     distribution = Distribution.of(waits)
     assert (distribution.mean, distribution.p50, distribution.p99, distribution.max) == (0.0, 0.0, 0.0, 0.0)
 
+
+
+def test_handbook_race_says_what_happened_in_a_run_that_lasted_no_time():
+    # The printed example: a graceful shutdown before the producer starts. Its first put (item 0)
+    # meets the shut-down queue, and the other five items of `rate = "unlimited"` were all due at
+    # t = 0: never sent. The producer never blocked, and the run lasted 0 s, so it measured no rate.
+    result = cli_runner().invoke(app, ["run", "handbook-race", "--no-live"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "• 1 item met a shut-down queue: queue.put() raised QueueShutDown." in text
+    assert "5 more items were due by the time the producer stopped (its queue.put() raised QueueShutDown): it never offered them (never sent, of 6 due)." in text
+    assert "never sent 5 due when the producer stopped" in text
+    assert "blocked in queue.put()" not in text and "immediate shutdown" not in text and "1 items" not in text
+    assert "13.333/s" in text and "0.000/s" not in text and "Little's law, Lq" not in text
+    assert "The run lasted 0 s of simulated time: nothing was measured to set beside the formula" in text
+
+
+def test_a_count_of_one_is_singular_in_english_and_the_same_in_korean():
+    set_language("en")
+    assert t_count("summary.says_rejected", 1) == "1 item met a shut-down queue: queue.put() raised QueueShutDown."
+    assert t_count("summary.says_rejected", 2) == "2 items met a shut-down queue: queue.put() raised QueueShutDown."
+    assert t_count("summary.says_never_sent", 1200, count="1,200", due="1,300").startswith("1,200 more items were due")
+    set_language("ko")
+    assert t_count("summary.says_rejected", 1) == t("summary.says_rejected", count=1)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_handbook_race_summary_golden(lang: str):
+    from bpsim.loader import load_scenario
+    from tests.golden import assert_golden
+
+    set_language(lang)
+    assert_golden(f"summary_handbook_race_{lang}_80", render(summary(run(load_scenario("handbook-race"))), width=80))

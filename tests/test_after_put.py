@@ -127,6 +127,47 @@ def test_the_docs_numbers_a_closed_loop_sends_fewer_items_and_reports_lower_late
     assert closed.latency.p99 == pytest.approx(0.866, abs=0.0005)
 
 
+def compare_text(*args: str) -> str:
+    from bpsim.cli import app
+    from tests.helpers import cli_runner
+
+    result = cli_runner().invoke(app, ["compare", *args, "--no-live"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_the_compare_table_shows_the_items_each_variant_produced_when_they_differ():
+    # The docs' coordinated-omission numbers: 491 items sent open loop, 434 closed loop (above).
+    text = compare_text("slow-downstream", "--vary", "producer.arrivals=poisson,after-put", "--set", "queue.maxsize=5", "--set", "workers.count=3")
+    rows = {line.split("  ")[0]: line.split() for line in text.splitlines() if line[:1].isalpha()}
+    assert rows["items produced"][-2:] == ["491", "434"]
+    assert rows["handled"][-3:] == ["448", "*", "393"] and rows["timed out"][-3:] == ["43", "41", "*"]  # 448 + 43, 393 + 41
+    assert "not a like-for-like comparison" in text  # the closed loop's puts waited: item k arrived later
+    # Equal counts: no such row, the table as it was.
+    assert "items produced" not in compare_text("burst", "--policy", "block", "--policy", "drop-oldest")
+
+
+def test_poisson_against_after_put_pairs_item_k_when_no_put_waits():
+    from bpsim.loader import load_scenario
+    from bpsim.render.compare_live import varied_line
+
+    # textbook drops when full (drop-newest), so no put ever waits: every arrival is where the
+    # Poisson draws put it, in both variants, and every count and latency is the same.
+    opened, closed = (load_scenario("textbook", [f"producer.arrivals={how}"]) for how in ("poisson", "after-put"))
+    assert [r["arrival"] for r in rows_of(opened)] == [r["arrival"] for r in rows_of(closed)]
+    text = compare_text("textbook", "--vary", "producer.arrivals=poisson,after-put")
+    assert "not a like-for-like" not in text and "items produced" not in text
+    assert "producer.arrivals differs, but after-put's gaps are the Poisson draws and no put waited" in " ".join(text.split())
+    replicated = compare_text("textbook", "--vary", "producer.arrivals=poisson,after-put", "--replications", "2")
+    assert "no difference shown at 95% in any metric" in replicated and "not a like-for-like" not in replicated
+    # Live, before the end: whether a put will wait is not known yet, as for after-put alone.
+    assert "differ in their traffic" not in varied_line([opened, closed], ["producer.arrivals"])
+    # Constant against after-put: different draws, never paired.
+    constant = load_scenario("textbook", ["producer.arrivals=constant"])
+    assert "not a like-for-like" in compare_text("textbook", "--vary", "producer.arrivals=constant,after-put")
+    assert "differ in their traffic" in varied_line([constant, closed], ["producer.arrivals"])
+
+
 def test_a_put_timeout_bounds_the_wait_then_the_next_gap_starts():
     # As the first test, with put_timeout 0.2: item 2 arrives 1.0, gives up at 1.2; item 3 arrives
     # 1.7, gives up at 1.9; at 2.0 the worker takes item 1, so item 4 (2.4) finds room; item 5

@@ -10,21 +10,22 @@ from bpsim import stats as stats_module
 from bpsim.cli import app
 from bpsim.engine import Distribution, run
 from bpsim.i18n import set_language
-from bpsim.render.cdf import latency_cdf
+from bpsim.render.cdf import compared_cdfs, latency_cdf
+from bpsim.scenario import Scenario
 from bpsim.stats import LatencyStats
 from tests.golden import assert_golden
 from tests.helpers import cli_runner, scenario
 from tests.render import render
 
 
-def _queueing() -> object:
+def _queueing(call: float = 0.5) -> Scenario:
     # One worker, constant 0.5 s calls, an item every 0.25 s from t = 0, an unbounded queue:
     # item k (k = 0..3) arrives at 0.25·k and ends at 0.5·(k + 1), so its latency is
     # 0.5 + 0.25·k: 0.5, 0.75, 1.0 and 1.25 s. The 20 limits are 1.25·j/20 = 0.0625·j.
     return scenario(
         items=4,
         producer={"rate": 4.0, "arrivals": "constant"},
-        workers={"count": 1, "service": {"distribution": "constant", "mean": 0.5}},
+        workers={"count": 1, "service": {"distribution": "constant", "mean": call}},
         queue={"maxsize": 0},
     )
 
@@ -102,17 +103,63 @@ def test_chart_golden_in_the_light_theme() -> None:
     assert_golden("cdf_queueing_light_80", render(latency_cdf(run(_queueing()).latency), width=80, look="light"))
 
 
-def test_compare_cdf_draws_one_cdf_per_variant_after_the_table() -> None:
-    args = ["compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--no-live"]
-    drawn = cli_runner().invoke(app, [*args, "--cdf"])
+def _compared() -> object:
+    # _queueing (latencies 0.5, 0.75, 1.0, 1.25 s) beside the same arrivals served in 0.25 s:
+    # item k arrives at 0.25·k, and the worker is free then, so every latency is 0.25 s. The
+    # shared axis is the slower one's: 1.25·j/20 = 0.0625·j, so the fast column is 100% from
+    # row 4 (0.25 s) on; the slow one is 25% at row 8 (0.5 s), 50% at 12, 75% at 16, 100% at 20.
+    from bpsim.engine import Simulation
+
+    simulation = Simulation([_queueing(), _queueing(call=0.25)], labels=["0.5 s calls", "0.25 s calls"])
+    simulation.run()
+    return compared_cdfs(simulation.labels or [], [simulation.latency_stats(0), simulation.latency_stats(1)])
+
+
+def test_compared_cdfs_share_one_axis_computed_by_hand() -> None:
+    lines = render(_compared(), width=80).splitlines()
+    assert lines[1] == "One latency axis for all variants: 20 steps of 62 ms, up to 1.25 s."
+    rows = lines[3:23]
+    assert [row.split()[1] for row in rows] == [f"{1.25 * j / 20 * 1000:.0f}" for j in range(1, 16)] + [f"{1.25 * j / 20:.2f}" for j in range(16, 21)]
+    shares = [[cell for cell in row.split() if cell.endswith("%")] for row in rows]
+    assert [slow for slow, _ in shares] == ["0.0%"] * 7 + ["25.0%"] * 4 + ["50.0%"] * 4 + ["75.0%"] * 4 + ["100.0%"]
+    assert [fast for _, fast in shares] == ["0.0%"] * 3 + ["100.0%"] * 17
+    assert lines[23].split() == ["handled", "4", "4"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_compared_cdfs_golden(lang: str) -> None:
+    set_language(lang)
+    assert_golden(f"cdf_compared_{lang}_80", render(_compared(), width=80))
+
+
+def test_compare_cdf_draws_every_variant_on_one_axis_after_the_table() -> None:
+    args = ["compare", "burst", "--policy", "block", "--policy", "drop-newest", "--policy", "drop-oldest", "--no-live"]
+    drawn = cli_runner().invoke(app, [*args, "--cdf"], env={"COLUMNS": "80"})
     assert drawn.exit_code == 0, drawn.output
-    text = drawn.stdout
-    # burst: block handles 833 items, drop-oldest 686 (147 evicted); each CDF counts its own.
-    block = text.index("Latency CDF of block · share of its 833 handled items")
-    oldest = text.index("Latency CDF of drop-oldest · share of its 686 handled items")
-    assert text.index("common random numbers") < block < oldest
-    assert text.count("100.0% 833") == 1 and text.count("100.0% 686") == 1  # each ends at its own max
-    assert "Latency CDF" not in cli_runner().invoke(app, args).stdout
+    plain = cli_runner().invoke(app, args, env={"COLUMNS": "80"}).stdout
+    assert drawn.stdout.startswith(plain) and "Latency CDF" not in plain
+    chart = drawn.stdout[len(plain) :].strip("\n").splitlines()
+    assert all(len(line) <= 80 for line in chart)
+    # burst: block's slowest item took 5.05 s, drop-oldest's 1.25 s, drop-newest's 1.53 s; on
+    # block's axis (5.05·j/20) drop-oldest is done by the 5th row, 1.26 s, drop-newest by the 7th.
+    assert chart[:2] == [
+        "Latency CDF · share of each variant's handled items done within each latency",
+        "One latency axis for all variants: 20 steps of 253 ms, up to 5.05 s.",
+    ]
+    assert chart[2].split() == ["block", "drop-newest", "drop-oldest"]
+    rows = {row[:8]: [cell for cell in row.split() if cell.endswith("%")] for row in chart[3:23]}
+    assert rows["≤ 1.26 s"] == ["58.2%", "99.6%", "100.0%"] and rows["≤ 1.01 s"][2] == "98.7%"
+    assert rows["≤ 1.52 s"][1] == "99.9%" and rows["≤ 1.77 s"][1:] == ["100.0%", "100.0%"]
+    assert chart[-1].split() == ["handled", "833", "687", "686"] and len(chart) == 3 + 20 + 1
+
+
+def test_compare_cdf_after_a_warmup_counts_the_measured_items() -> None:
+    args = ["compare", "burst", "--policy", "block", "--policy", "drop-oldest", "--no-live", "--warmup", "10", "--cdf"]
+    drawn = cli_runner().invoke(app, args, env={"COLUMNS": "80"})
+    assert drawn.exit_code == 0, drawn.output
+    measured = json.loads(cli_runner().invoke(app, [*args[:-1], "--json", "-"]).stdout)
+    handled = [str(variant["warmup"]["items"]["handled"]) for variant in measured]
+    assert handled[0] == "644" and drawn.stdout.splitlines()[-1].split() == ["handled", *handled]
 
 
 def test_compare_cdf_with_replications_is_refused_in_one_line() -> None:

@@ -291,6 +291,9 @@ def test_the_live_line_names_the_traffic_keys_that_differ(tmp_path: Path):
     path.write_text(CLOSED_LOOP)
     poisson = load_scenario(str(path), ["producer.arrivals=poisson"])
     closed = load_scenario(str(path))
-    assert varied_line([poisson, closed], ["producer.arrivals"]).endswith("the columns differ in their traffic too (producer.arrivals)")
+    # Poisson against after-put: the same draws, paired until a put waits (known at the end).
+    assert varied_line([poisson, closed], ["producer.arrivals"]).endswith("the same draws in every column (seed 7); arrivals follow the puts, so a waiting put delays them")
+    constant = load_scenario(str(path), ["producer.arrivals=constant"])
+    assert varied_line([constant, closed], ["producer.arrivals"]).endswith("the columns differ in their traffic too (producer.arrivals)")
     assert "arrivals follow the puts" in varied_line([closed, closed], ["queue.policy"])
     assert "same arrivals and service times in every column (seed 7)" in varied_line([poisson, poisson], ["queue.policy"])

@@ -8,6 +8,7 @@ tests/data/probes/kinds.py (every kind, every way of naming). They run as `bpsim
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import traceback
 from dataclasses import dataclass
@@ -517,6 +518,10 @@ def test_every_line_the_program_writes_stays_above_the_live_dashboard() -> None:
     expected += handled[2:4] + ["INFO queued 7"] + handled[4:] + ["all done", "and one to stderr"]
     written = [line for line in screen if line.startswith(("INFO", "all done", "and one"))]
     assert written == expected
+    # the frame drawn under each line shows the line's moment: item i is handled at 0.2 s × (i // 2 + 1)
+    for i in range(8):
+        after = child.before[child.before.index(handled[i]) :]
+        assert re.search(r"t = (\d+) ms", after).group(1) == str(200 * (i // 2 + 1))  # type: ignore[union-attr]
     # one dashboard (the final frame) and no stranded pieces of earlier ones
     assert sum("╭─ queues" in line for line in screen) == 1
     assert sum("logging_workers.py " in line and ("▶" in line or "■" in line) for line in screen) == 1

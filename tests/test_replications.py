@@ -196,7 +196,8 @@ def test_the_table_says_plainly_when_an_interval_includes_zero():
     # moves by less than its spread over seeds.
     variants = compare_variants(["burst"], vary=["queue.maxsize=30,31"])
     text = render(replicated_comparison(replicate(variants, 4, paired=True, jobs=1)), 140)
-    assert "maxsize=31: max qsize +1 ± 0; mean qsize +0.36 ± 0.02; no difference shown at 95% in producer blocked" in text
+    # mean qsize +0.3637 ± 0.01886: the half-width's two digits are 0.019, so the mean is 0.364.
+    assert "maxsize=31: max qsize +1 ± 0; mean qsize +0.364 ± 0.019; no difference shown at 95% in producer blocked" in text
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -236,6 +237,32 @@ def test_the_sweep_table_shows_intervals_and_charts_the_means():
     text = render(replicated_sweep(axes, summaries, parse_metrics("blocked")), 100)
     blocked = [s.metrics["blocked"] for s in summaries]
     assert blocked[0].mean > blocked[1].mean  # a smaller queue blocks the producer longer
-    assert "3 replications of each variant" in text and "12.71 s ± " in text
+    assert "3 replications of each variant" in text and "12.7 ± 1.4 s" in text
     assert "each bar is one point's mean over its replications, maxsize from 5 to 30" in text
     assert "█▁" in text  # the means, scaled: 5 blocks longest
+
+
+@pytest.mark.parametrize(
+    "mean, half, unit, shown",
+    [
+        # The half-width's two significant digits set the decimals, never past the units:
+        (177.0, 25.2, "count", "177 ± 25"),  # 25.2 -> 25: 0 decimals
+        (171.3, 21.7, "count", "171 ± 22"),  # so the two cells of one row read alike
+        (154.2, 7.2, "count", "154.2 ± 7.2"),  # 7.2: 1 decimal
+        (3.5213, 0.2104, "qsize", "3.52 ± 0.21"),  # 0.21: 2 decimals
+        (1204.4, 310.0, "count", "1,204 ± 310"),
+        (30.0, 0.0, "count", "30 ± 0"),  # no spread: the value as one run shows it
+        (10.4217, 0.5963, "seconds", "10.42 ± 0.60 s"),  # the unit once, in the mean's scale
+        (0.7741, 0.1493, "seconds", "774 ± 149 ms"),  # 149 ms: 0 decimals
+        (0.1206, 0.0058, "seconds", "120.6 ± 5.8 ms"),  # 5.8 ms: 1 decimal
+        (0.0, 0.0, "seconds", "0 ± 0 ms"),
+    ],
+)
+def test_an_interval_shows_its_mean_to_the_digits_of_its_half_width(mean: float, half: float, unit: str, shown: str):
+    from bpsim.metrics import Metric
+    from bpsim.render.replications import _interval
+    from bpsim.replications import Interval
+
+    metric = Metric("x", lambda r: None, "lower", unit)  # type: ignore[arg-type]
+    assert _interval(metric, Interval(mean, half)) == shown
+    assert _interval(metric, Interval(-mean, half), signed=True) == (f"−{shown}" if mean else shown)

@@ -47,7 +47,7 @@ from bpsim.render.dashboard import (
 from bpsim.render.format import number, seconds
 from bpsim.render.widgets import gauge, slots, spark, worker_glyphs
 from bpsim.scenario import Scenario
-from bpsim.variants import arrivals_follow_puts, traffic_differences
+from bpsim.variants import arrivals_follow_puts, open_or_after_put_alone, traffic_differences
 
 if TYPE_CHECKING:
     from bpsim.render.live import Recent
@@ -65,7 +65,7 @@ def varied_line(scenarios: Sequence[Scenario], keys: Sequence[str]) -> str:
     """What differs between the columns, and whether their traffic is the same (common random numbers)."""
     varied = t("compare_live.varied", keys=", ".join(keys) if keys else t("compare_live.files"))
     differences = traffic_differences(scenarios)
-    if differences:
+    if differences and not open_or_after_put_alone(scenarios):
         return f"{varied} · {t('compare_live.different_traffic', keys=', '.join(differences))}"
     if arrivals_follow_puts(scenarios) is not None:  # known only at the end: whether a put will wait
         return f"{varied} · {t('compare_live.follow_puts', seed=scenarios[0].seed)}"

@@ -12,7 +12,7 @@ from bpsim.engine import RunResult
 from bpsim.i18n import t
 from bpsim.metrics import METRICS, Metric, best
 from bpsim.render.format import WRAPS, number, scenario_name, seconds
-from bpsim.variants import Axis, Variant, arrivals_follow_puts, traffic_differences
+from bpsim.variants import Axis, Variant, arrivals_follow_puts, open_or_after_put_alone, traffic_differences
 
 __all__ = ["comparison", "tradeoffs", "sweep_table", "sweep_chart"]
 
@@ -49,6 +49,12 @@ def _table(variants: Sequence[Variant], results: Sequence[RunResult]) -> Table:
     table.add_column("", style="bpsim.muted", no_wrap=True)
     for variant in variants:
         table.add_column(variant.label, justify="right", overflow="fold")
+    produced = [result.counts.produced for result in results]
+    if len(set(produced)) > 1:
+        # Where the variants sent different numbers of items (a closed loop held back, a
+        # shutdown came sooner), every other row counts from a different total: show it first.
+        # No arrow and no best: more items is neither better nor worse, only a different load.
+        table.add_row(t("compare.produced"), "", *(Text(number(count) + "  ") for count in produced))
     for metric in METRICS:
         values = [metric.value(result) for result in results]
         if metric.optional and not any(values):
@@ -126,21 +132,31 @@ def _notes(variants: Sequence[Variant], results: Sequence[RunResult]) -> list[st
 
 def traffic_note(results: Sequence[RunResult]) -> str:
     """Whether item k met the same traffic in every variant (common random numbers), plainly."""
-    return unshared_traffic(results) or t("compare.same_traffic", seed=results[0].scenario.seed)
+    seed = results[0].scenario.seed
+    unshared = unshared_traffic(results)
+    if unshared is not None:
+        return unshared
+    if traffic_differences([result.scenario for result in results]):  # poisson against after-put, no put waited
+        return t("compare.same_traffic_after_put", seed=seed)
+    return t("compare.same_traffic", seed=seed)
 
 
-def unshared_traffic(results: Sequence[RunResult]) -> str | None:
+def unshared_traffic(results: Sequence[RunResult], waited: bool | None = None) -> str | None:
     """Why item k did not meet the same traffic in every variant; None when it did.
 
     It did not when a traffic key differs, nor when the arrivals follow the puts and a put waited
     in some variant: there every later item arrived later, and a difference is partly the
-    traffic's. (Puts that never waited leave every arrival where the draws put it.)"""
+    traffic's. Puts that never waited leave every arrival where the draws put it, so "poisson"
+    against "after-put" alone still pairs item k then (`open_or_after_put_alone`). `waited`: whether
+    a put waited in any run (replications: in any replication); by default, in `results`."""
     scenarios = [result.scenario for result in results]
+    if waited is None:
+        waited = any(result.blocked_seconds > 0 for result in results)
     differences = traffic_differences(scenarios)
-    if differences:
+    if differences and (waited or not open_or_after_put_alone(scenarios)):
         return t("compare.different_traffic", keys=", ".join(differences))
     closed = arrivals_follow_puts(scenarios)
-    if closed is not None and any(result.blocked_seconds > 0 for result in results):
+    if closed is not None and waited:
         return t("compare.arrivals_follow_puts", seed=scenarios[0].seed, how=t(f"compare.follow.{closed}"))
     return None
 

@@ -5,8 +5,8 @@ A `rich.live.Live` that never refreshes by itself: the virtual clock's frame hoo
 headless. Everything the program writes goes above the dashboard, in order: its stdout lines
 come through `printed` (the run does not echo them itself), its stderr (logging, warnings,
 `print(..., file=sys.stderr)`, asyncio's own complaints) through Live's stderr redirection, so
-no redraw wipes a line. Each redraw is drawn from the probes at that instant (`get_renderable`):
-the frame under a line printed at 150 ms shows 150 ms. The keys are the scenario dashboard's
+no redraw wipes a line. Each redraw is drawn from the probes at that instant (`_Now`), also the
+one under each printed line: the frame under a line printed at 150 ms shows 150 ms. The keys are the scenario dashboard's
 (bpsim.render.keys): space pause, + / - speed, s step, q quit. The final frame stays on the
 screen when the program ends, saying how it ended.
 """
@@ -16,7 +16,9 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from rich.console import Console, RenderableType
+from collections.abc import Iterator
+
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.live import Live
 from rich.text import Text
 
@@ -52,9 +54,9 @@ class ProgramView(ProgramObserver):
         # whose lines come back here through `printed`.
         self.console = Console(file=sys.stdout, emoji=False, theme=theme(look))
         self._live = Live(
+            _Now(self),
             console=self.console,
             auto_refresh=False,
-            get_renderable=self._frame,
             redirect_stdout=False,
             # stderr on the same terminal: the program's writes to it are printed above the dashboard
             redirect_stderr=sys.stderr.isatty(),
@@ -117,3 +119,14 @@ class ProgramView(ProgramObserver):
         return program_dashboard(
             snapshot, self.program, status, width=min(width, 120), height=min(height - 1, _MOST_ROWS), speed=speed
         )
+
+
+class _Now:
+    """What Live draws: the view's frame, made anew at each drawing. Live redraws its renderable
+    under every line printed above it, between the clock's frames: this one shows that instant."""
+
+    def __init__(self, view: ProgramView) -> None:
+        self._view = view
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RenderableType]:
+        yield self._view._frame()

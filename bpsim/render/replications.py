@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 
 from rich.console import Group, RenderableType
@@ -13,7 +14,7 @@ from bpsim.engine import RunResult
 from bpsim.i18n import t
 from bpsim.metrics import METRICS, Metric
 from bpsim.render.comparison import sweep_chart, unshared_traffic
-from bpsim.render.format import number, seconds
+from bpsim.render.format import number
 from bpsim.replications import Interval, Replicated
 from bpsim.variants import Axis
 
@@ -23,14 +24,33 @@ _ARROWS = {"lower": "↓", "higher": "↑"}
 _MAX_SEEDS_SHOWN = 4
 
 
-def _value(metric: Metric, value: float, signed: bool = False) -> str:
-    sign = ("+" if value > 0 else "−" if value < 0 else "") if signed else ""
-    magnitude = abs(value) if signed else value
-    return sign + (seconds(magnitude) if metric.unit == "seconds" else number(magnitude))
+_MAX_DECIMALS = 4
+
+
+def decimals_for(half_width: float) -> int:
+    """The decimals of an interval's mean and half-width: the half-width's two significant digits,
+    never past the units (25.2 -> 0: `177 ± 25`; 1.16 -> 1: `12.0 ± 1.2`; 0.59 -> 2: `5.11 ± 0.59`).
+    The mean says no more than the interval lets one know about it."""
+    if not half_width > 0 or not math.isfinite(half_width):
+        return -1  # no spread: the value's own digits
+    return min(_MAX_DECIMALS, max(0, 1 - math.floor(math.log10(half_width))))
 
 
 def _interval(metric: Metric, value: Interval, signed: bool = False) -> str:
-    return f"{_value(metric, value.mean, signed)} ± {_value(metric, value.half_width)}"
+    """`mean ± half-width`, both to the digits `decimals_for` gives, the unit said once at the end:
+    `177 ± 25`, `10.84 ± 0.63 s`, `929 ± 596 ms`."""
+    mean, half = value.mean, value.half_width
+    sign = ("+" if mean > 0 else "−" if mean < 0 else "") if signed else ""
+    mean = abs(mean) if signed else mean
+    unit = ""
+    if metric.unit == "seconds":
+        in_ms = max(abs(mean), half) < 1.0
+        mean, half, unit = (mean * 1000, half * 1000, " ms") if in_ms else (mean, half, " s")
+    places = decimals_for(half)
+    if places < 0:  # no spread: as a single value is shown (0 ms, 1.50 s, 3.81, 30)
+        shown = (f"{mean:.0f}" if unit == " ms" else f"{mean:.2f}") if unit else number(mean)
+        return f"{sign}{shown} ± 0{unit}"
+    return f"{sign}{mean:,.{places}f} ± {half:,.{places}f}{unit}"
 
 
 def _shown(summaries: Sequence[Replicated]) -> list[Metric]:
@@ -85,7 +105,8 @@ def replicated_comparison(summaries: Sequence[Replicated]) -> RenderableType:
     bullets.add_column()
     bullets.add_column(overflow="fold")  # a wide (Korean) line is wrapped, never cut with …
     # Pairing by seed still holds, but common random numbers may not: then say why (replication 0's runs).
-    unshared = unshared_traffic([summary.results[0] for summary in summaries])
+    waited = any(result.blocked_seconds > 0 for summary in summaries for result in summary.results)
+    unshared = unshared_traffic([summary.results[0] for summary in summaries], waited)
     if unshared is not None:
         lines.append(Text(unshared))
     for line in lines:

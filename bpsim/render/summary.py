@@ -8,7 +8,7 @@ from rich.text import Text
 
 from bpsim.engine import RunResult
 from bpsim.outcomes import FAILED, OUTCOMES, UNFINISHED, Counts, Outcome, reason_words
-from bpsim.i18n import language, t
+from bpsim.i18n import language, t, t_count
 from bpsim.render.format import WRAPS, nonzero_parts, number, seconds
 from bpsim.render.theory import theory_table
 from bpsim.scenario import AdaptiveConcurrency, Scenario
@@ -153,22 +153,22 @@ def observations(result: RunResult) -> list[str]:
     if result.blocked_seconds > 0:
         lines.append(t("summary.says_blocked", seconds=seconds(result.blocked_seconds)))
     if counts.dropped_queue_full:
-        lines.append(t("summary.says_queue_full", count=counts.dropped_queue_full))
+        lines.append(t_count("summary.says_queue_full", counts.dropped_queue_full))
     if counts.dropped_evicted:
-        lines.append(t("summary.says_evicted", count=counts.dropped_evicted))
+        lines.append(t_count("summary.says_evicted", counts.dropped_evicted))
     if counts.dropped_stale:
-        lines.append(t("summary.says_stale", count=counts.dropped_stale, max_age=scenario.queue.max_age))
+        lines.append(t_count("summary.says_stale", counts.dropped_stale, max_age=scenario.queue.max_age))
     if counts.timed_out_put:
-        lines.append(t("summary.says_put_timeout", count=counts.timed_out_put, timeout=scenario.queue.put_timeout))
+        lines.append(t_count("summary.says_put_timeout", counts.timed_out_put, timeout=scenario.queue.put_timeout))
     if counts.timed_out_downstream:
         lines.append(
-            t("summary.says_call_timeout", count=counts.timed_out_downstream, timeout=scenario.downstream.timeout)
+            t_count("summary.says_call_timeout", counts.timed_out_downstream, timeout=scenario.downstream.timeout)
         )
     if result.service is not None and result.service.wasted_calls:
         wasted = result.service
         lines.append(t("summary.says_wasted", count=wasted.wasted_calls, seconds=seconds(wasted.wasted_seconds)))
     if counts.failed:
-        lines.append(t("summary.says_failed", count=counts.failed, reasons=reason_parts(counts, FAILED)))
+        lines.append(t_count("summary.says_failed", counts.failed, reasons=reason_parts(counts, FAILED)))
     lines += _resilience_says(result)
     # "Long" is relative to the work itself, and at least a second that a person would notice.
     waited_long = result.queue_wait.count and result.queue_wait.p99 > max(1.0, 10 * scenario.workers.service.mean)
@@ -177,15 +177,15 @@ def observations(result: RunResult) -> list[str]:
     elif waited_long:
         lines.append(t("summary.says_backlog", p99=seconds(result.queue_wait.p99), max=result.max_qsize))
     if counts.rejected_at_shutdown:
-        lines.append(t("summary.says_rejected", count=counts.rejected_at_shutdown))
+        lines.append(t_count("summary.says_rejected", counts.rejected_at_shutdown))
         tail = result.duration - result.shutdown_at if result.shutdown_at is not None else 0.0
         if tail > 0:
             at, end = seconds(result.shutdown_at or 0.0), seconds(result.duration)
             lines.append(t("summary.says_tail", at=at, end=end, tail=seconds(tail)))
     if counts.never_sent:
-        lines.append(t("summary.says_never_sent", count=number(counts.never_sent), due=number(counts.due)))
+        lines.append(t_count("summary.says_never_sent", counts.never_sent, count=number(counts.never_sent), due=number(counts.due)))
     if counts.abandoned:
-        lines.append(t("summary.says_abandoned", count=counts.abandoned))
+        lines.append(t_count("summary.says_abandoned", counts.abandoned))
     if not lines and counts.handled == counts.produced:
         lines.append(t("summary.says_all_handled"))
     return lines

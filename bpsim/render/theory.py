@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -86,7 +87,9 @@ def _title(theory: Theory) -> str:
 
 
 def _table(theory: Theory, result: RunResult | None) -> Table:
-    table = Table(title=_title(theory), box=box.SIMPLE_HEAD, title_justify="left")
+    title = _title(theory)
+    # At least as wide as its title, which would otherwise wrap over a narrow (formula-only) table.
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", min_width=cell_len(title))
     table.add_column("")
     table.add_column(t("theory.formula"), justify="right")
     measured = simulated(result) if result is not None else None
@@ -125,9 +128,14 @@ def theory_table(theory: Theory, result: RunResult | None = None) -> RenderableT
     """The formula's predictions next to `result`'s measurements, with Little's law on the run.
 
     When no formula applies, one dimmed line says why instead of the table. Without a result,
-    only the formula column is shown and there is no Little's-law line.
+    only the formula column is shown and there is no Little's-law line. A run that lasted no
+    simulated time (a shutdown before the first item) measured no rate: its 0/s beside the
+    formula's would teach nothing, so the formula stands alone with a line that says why.
     """
     parts: list[RenderableType] = []
+    instant = result is not None and result.duration <= 0
+    if instant:
+        result = None
     if theory.applies:
         parts.append(_table(theory, result))
         if theory.note:
@@ -141,4 +149,6 @@ def theory_table(theory: Theory, result: RunResult | None = None) -> RenderableT
         parts.append(knee)
     if result is not None:
         parts.append(little_line(littles_law(result)))
+    if instant:
+        parts.append(Text(t("theory.instant_run"), style="bpsim.muted"))
     return Group(*parts)
