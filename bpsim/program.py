@@ -219,11 +219,12 @@ class ProgramLoop(VirtualTimeLoop):
         return timer
 
     def call_exception_handler(self, context: dict[str, Any]) -> None:
-        # After Ctrl-C or a stop (a blocking call in any task, a stall, --max-duration), asyncio's
-        # complaints about the tasks it cut short ("Task exception was never retrieved: _Abort",
-        # "Task was destroyed but it is pending") are not the program's: bpsim says why it
-        # stopped, in one line.
-        if not self._run.interrupted and self._run.stopped_by is None:
+        # After Ctrl-C, a stop (a blocking call in any task, a stall, --max-duration) or stdout's
+        # reader going away (`| head`), asyncio's complaints about the tasks it cut short ("Task
+        # exception was never retrieved: _Abort", "Task was destroyed but it is pending") are not
+        # the program's: bpsim says why it stopped, in one line, or (reader gone) nothing.
+        run = self._run
+        if not run.interrupted and run.stopped_by is None and not run.reader_gone:
             super().call_exception_handler(context)
 
     # -- what virtual time cannot run ------------------------------------------------------------
