@@ -11,7 +11,6 @@ import copy
 import datetime
 import difflib
 import functools
-import gc
 import re
 import shlex
 import unicodedata
@@ -156,21 +155,7 @@ def scenario_from_text(
 def _parsed(text: str) -> dict[str, Any]:
     # A sweep or a comparison loads one file once per variant (50 times for `--param
     # queue.maxsize=1..50`): parsing it once makes building the variants 3 times faster.
-    return _toml_loads(text)
-
-
-def _toml_loads(text: str) -> dict[str, Any]:
-    # On a file nested thousands deep tomllib recurses to Python's limit (refused as too deep). A
-    # garbage collection at that depth would run unrelated finalizers with no stack left, and
-    # Python would print "Exception ignored in sys.unraisablehook" over our one line (seen in a
-    # test process full of other tests' garbage): no collection while it parses.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return tomllib.loads(text)
-    finally:
-        if enabled:
-            gc.enable()
+    return tomllib.loads(text)
 
 
 _MAX_BYTES = 1_000_000
@@ -245,7 +230,7 @@ def _parse_override(override: str) -> tuple[SetPath, Any]:
         parts = _quoted_key(key)
     for text in (value, _BARE_WORD.sub(_quoted, value)):
         try:
-            return parts, _toml_loads(f"v = {text}")["v"]
+            return parts, tomllib.loads(f"v = {text}")["v"]
         except (tomllib.TOMLDecodeError, RecursionError):
             pass
         except ValueError:  # Python's guard against ints of thousands of digits (not TOML's error)

@@ -399,24 +399,3 @@ def test_a_seed_that_is_not_a_number_is_said_in_our_words():
     assert result.exit_code == 2
     assert "'abc' is not a seed; give a whole number, e.g. --seed 7" in result.stderr
     assert "Input should be" not in result.stderr
-
-
-
-def test_no_garbage_collection_runs_inside_the_parse(monkeypatch):
-    # tomllib recurses to Python's limit on a file nested thousands deep (refused in one line). A
-    # garbage collection at that depth runs unrelated finalizers with no stack left, and Python
-    # prints "Exception ignored in sys.unraisablehook" over bpsim's line: CI saw it once, on 3.13,
-    # after earlier tests had left garbage behind. So the collector is off while tomllib runs.
-    import gc
-
-    seen: list[bool] = []
-    real_loads = tomllib.loads
-
-    def loads(text: str) -> dict[str, object]:
-        seen.append(gc.isenabled())
-        return real_loads(text)
-
-    monkeypatch.setattr(loader.tomllib, "loads", loads)
-    loader._parsed.cache_clear()
-    assert loader._parsed('name = "gc"\n') == {"name": "gc"}
-    assert seen == [False] and gc.isenabled()
